@@ -1,0 +1,74 @@
+/**
+ * The error hierarchy every layer speaks. `code` is stable and machine-readable,
+ * `retryable` tells the coordinator whether another attempt can help.
+ */
+export class SluiceError extends Error {
+  override name = 'SluiceError';
+  readonly code: string;
+  readonly retryable: boolean;
+
+  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** Bad input from a user: a param, a flag, a config value. Never retryable. */
+export class ValidationError extends SluiceError {
+  override name = 'ValidationError';
+  constructor(message: string, readonly field?: string, cause?: unknown) {
+    super('validation', message, { cause });
+  }
+}
+
+/** Something named does not exist: a pipeline, a run, a partition key. */
+export class NotFoundError extends SluiceError {
+  override name = 'NotFoundError';
+  constructor(what: string, key: string) {
+    super('not_found', `${what} not found: ${key}`);
+  }
+}
+
+/** An adapter cannot do what was asked; the message says what to configure instead. */
+export class NotSupportedError extends SluiceError {
+  override name = 'NotSupportedError';
+  constructor(message: string) {
+    super('not_supported', message);
+  }
+}
+
+/** A step attempt ran past its timeout. Retryable: the next attempt may be faster. */
+export class TimeoutError extends SluiceError {
+  override name = 'TimeoutError';
+  constructor(message: string) {
+    super('timeout', message, { retryable: true });
+  }
+}
+
+/** The run or step was cancelled on purpose. */
+export class CancelledError extends SluiceError {
+  override name = 'CancelledError';
+  constructor(message = 'cancelled') {
+    super('cancelled', message);
+  }
+}
+
+/**
+ * Wraps anything thrown by user step code, so a user bug and a framework bug never
+ * look alike. User errors are retryable unless they say otherwise.
+ */
+export class StepError extends SluiceError {
+  override name = 'StepError';
+  constructor(step: string, cause: unknown) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    const retryable = cause instanceof SluiceError ? cause.retryable : !(cause instanceof ValidationError);
+    super('step_failed', `step ${step} failed: ${inner}`, { cause, retryable });
+  }
+}
+
+/** Turns anything thrown into a one-line, user-facing message. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * Events that step attempts report (DESIGN.md §4, topic `sluice.events`). Every event
+ * carries `attemptId` and a per-attempt `seq`, so applying one twice changes nothing.
+ * `v` versions the schema; a consumer refuses versions it does not know.
+ */
+const base = {
+  v: z.literal(1),
+  runId: z.string().min(1),
+  attemptId: z.string().min(1),
+  step: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+  ts: z.string(),
+};
+
+const checkResult = z.object({
+  asset: z.string(),
+  check: z.string(),
+  severity: z.enum(['warn', 'error']),
+  passed: z.boolean(),
+  message: z.string(),
+  value: z.number().nullable().optional(),
+});
+export type CheckResult = z.infer<typeof checkResult>;
+
+export const attemptEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...base, type: z.literal('attempt.started'), attempt: z.number().int().positive() }),
+  z.object({ ...base, type: z.literal('heartbeat') }),
+  z.object({
+    ...base,
+    type: z.literal('progress'),
+    rows: z.number().nonnegative(),
+    total: z.number().nonnegative().optional(),
+    message: z.string().optional(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('log'),
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    message: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('asset.materialized'),
+    asset: z.string(),
+    partition: z.string().nullable(),
+    rows: z.number().nonnegative(),
+    metadata: z.record(z.string(), z.unknown()).default({}),
+  }),
+  z.object({ ...base, type: z.literal('check.evaluated'), partition: z.string().nullable(), result: checkResult }),
+  z.object({ ...base, type: z.literal('attempt.succeeded'), rowsWritten: z.number().nonnegative() }),
+  z.object({
+    ...base,
+    type: z.literal('attempt.failed'),
+    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+  }),
+]);
+
+export type AttemptEvent = z.infer<typeof attemptEventSchema>;
+export type AttemptEventType = AttemptEvent['type'];
+
+/** Distributes Omit over the union, so each variant keeps its own fields. */
+export type AttemptEventBody = AttemptEvent extends infer E
+  ? E extends AttemptEvent
+    ? Omit<E, 'v' | 'runId' | 'attemptId' | 'step' | 'seq' | 'ts'>
+    : never
+  : never;
+
+/** Validates an event from the bus; throws a ZodError naming the bad field. */
+export const parseAttemptEvent = (raw: unknown): AttemptEvent => attemptEventSchema.parse(raw);

@@ -1,0 +1,67 @@
+import { ValidationError } from './errors.ts';
+
+export type PartitionGranularity = 'daily' | 'monthly';
+
+export interface PartitionsDef {
+  readonly granularity: PartitionGranularity;
+  /** First key, inclusive (YYYY-MM-DD or YYYY-MM). */
+  readonly start: string;
+  /** Last key, inclusive; open-ended when absent. */
+  readonly end?: string;
+}
+
+export interface PartitionWindow {
+  readonly key: string;
+  /** Inclusive start, ISO date. */
+  readonly start: string;
+  /** Exclusive end, ISO date. */
+  readonly end: string;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MONTH = /^\d{4}-\d{2}$/;
+
+function parseKey(g: PartitionGranularity, key: string): Date {
+  const ok = g === 'daily' ? DAY.test(key) : MONTH.test(key);
+  const d = new Date(g === 'daily' ? `${key}T00:00:00Z` : `${key}-01T00:00:00Z`);
+  const roundTrip = Number.isNaN(d.getTime()) ? '' : formatKey(g, d);
+  if (!ok || roundTrip !== key) {
+    const want = g === 'daily' ? 'YYYY-MM-DD' : 'YYYY-MM';
+    throw new ValidationError(`partition key "${key}" is not a valid ${g} key (${want})`, 'partition');
+  }
+  return d;
+}
+
+function formatKey(g: PartitionGranularity, d: Date): string {
+  const iso = d.toISOString();
+  return g === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
+}
+
+function step(g: PartitionGranularity, d: Date): Date {
+  const n = new Date(d);
+  if (g === 'daily') n.setUTCDate(n.getUTCDate() + 1);
+  else n.setUTCMonth(n.getUTCMonth() + 1);
+  return n;
+}
+
+/** The time window a partition key covers; validates the key against the definition. */
+export function partitionWindow(def: PartitionsDef, key: string): PartitionWindow {
+  const d = parseKey(def.granularity, key);
+  if (key < def.start || (def.end !== undefined && key > def.end)) {
+    const range = `${def.start} … ${def.end ?? 'open'}`;
+    throw new ValidationError(`partition key "${key}" is outside ${range}`, 'partition');
+  }
+  return { key, start: d.toISOString().slice(0, 10), end: step(def.granularity, d).toISOString().slice(0, 10) };
+}
+
+/** All keys from `from` to `to`, inclusive, in order. */
+export function partitionKeys(def: PartitionsDef, from: string, to: string): string[] {
+  partitionWindow(def, from);
+  partitionWindow(def, to);
+  if (from > to) throw new ValidationError(`--from ${from} is after --to ${to}`, 'from');
+  const keys: string[] = [];
+  for (let d = parseKey(def.granularity, from); formatKey(def.granularity, d) <= to; d = step(def.granularity, d)) {
+    keys.push(formatKey(def.granularity, d));
+  }
+  return keys;
+}

@@ -1,0 +1,35 @@
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const STEP_STATUSES = [
+  'pending', 'ready', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled',
+] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export const ATTEMPT_STATUSES = ['running', 'succeeded', 'failed', 'lost', 'cancelled'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+export type Severity = 'warn' | 'error';
+
+const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+
+export const isTerminalRun = (s: RunStatus): boolean => TERMINAL_RUN.has(s);
+export const isTerminalStep = (s: StepStatus): boolean => TERMINAL_STEP.has(s);
+
+/**
+ * Allowed step transitions. The coordinator refuses anything else, which is what makes
+ * a replayed or late event harmless.
+ */
+const STEP_NEXT: Record<StepStatus, readonly StepStatus[]> = {
+  pending: ['ready', 'skipped', 'cancelled'],
+  ready: ['running', 'skipped', 'cancelled'],
+  running: ['succeeded', 'failed', 'retrying', 'cancelled'],
+  retrying: ['running', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  skipped: [],
+  cancelled: [],
+};
+
+export const canTransitionStep = (from: StepStatus, to: StepStatus): boolean => STEP_NEXT[from].includes(to);

@@ -1,0 +1,24 @@
+/** What a launcher needs to start one step attempt somewhere. */
+export interface LaunchRequest {
+  readonly runId: string;
+  readonly attemptId: string;
+  readonly attempt: number;
+  readonly pipeline: string;
+  readonly step: string;
+  readonly params: Record<string, unknown>;
+  readonly partition: string | null;
+  readonly timeoutMs: number | null;
+}
+
+/**
+ * Starts step attempts; results come back as events on the bus, never as return values,
+ * so every launcher (in-process, subprocess pool, Kubernetes Job) looks the same to the
+ * coordinator.
+ */
+export interface Launcher {
+  readonly kind: string;
+  launch(request: LaunchRequest): Promise<void>;
+  /** Asks the attempt to stop (its AbortSignal fires); resolves once it has been told. */
+  terminate(attemptId: string, reason: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,23 @@
+/** Values for `{name:Type}` placeholders; the engine binds them, never string concatenation. */
+export type QueryParams = Record<string, unknown>;
+
+/**
+ * The analytical store (ClickHouse SQL). The embedded adapter runs chDB in-process; the
+ * server adapter talks HTTP to ClickHouse. Both speak the same SQL.
+ */
+export interface Warehouse {
+  /** 'chdb' or 'clickhouse', for messages and capability checks. */
+  readonly kind: string;
+  /** DDL or DML without a result. */
+  command(sql: string, params?: QueryParams): Promise<void>;
+  /** A SELECT; rows come back as plain objects (64-bit integers may arrive as strings). */
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Small inserts of row objects. */
+  insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /**
+   * Bulk insert of TabSeparated text, consumed in bounded chunks so memory stays flat
+   * however large the source. Returns the number of rows written.
+   */
+  insertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number>;
+  close(): Promise<void>;
+}

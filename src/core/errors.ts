@@ -17,8 +17,10 @@ export class SluiceError extends Error {
 /** Bad input from a user: a param, a flag, a config value. Never retryable. */
 export class ValidationError extends SluiceError {
   override name = 'ValidationError';
-  constructor(message: string, readonly field?: string, cause?: unknown) {
+  readonly field: string | undefined;
+  constructor(message: string, field?: string, cause?: unknown) {
     super('validation', message, { cause });
+    this.field = field;
   }
 }
 

@@ -49,6 +49,14 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
     metadata: z.record(z.string(), z.unknown()).default({}),
   }),
   z.object({ ...base, type: z.literal('check.evaluated'), partition: z.string().nullable(), result: checkResult }),
+  z.object({
+    ...base,
+    type: z.literal('metric'),
+    name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+    help: z.string(),
+    labels: z.record(z.string(), z.string()),
+    value: z.number(),
+  }),
   z.object({ ...base, type: z.literal('attempt.succeeded'), rowsWritten: z.number().nonnegative() }),
   z.object({
     ...base,

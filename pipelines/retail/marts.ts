@@ -1,0 +1,67 @@
+import { replacePartitions, type StepContext } from 'sluice';
+import { runDays } from './run-days.ts';
+
+/** The latest satellite version of each invoice line staged on the run's days. */
+const LINES = `
+  SELECT line_hk, argMax(tuple(invoice_hk, product_hk, customer_hk, time_hk, country_hk, day, quantity, unit_price, line_total, is_return), load_ts) AS v
+  FROM vault.sat_invoice_line
+  WHERE line_hk IN (SELECT line_hk FROM staging.online_retail WHERE day IN {days:Array(Date)})
+  GROUP BY line_hk`;
+
+/**
+ * Star schema for analysis: dimensions from hubs and satellites (latest version wins),
+ * facts per day rebuilt from the vault: sales are non-return lines with a customer,
+ * returns are return lines with a customer.
+ */
+export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
+  const wh = ctx.warehouse;
+  const days = await runDays(ctx);
+  const params = { days };
+  await wh.command(`
+    INSERT INTO marts.dim_product
+    SELECT h.product_hk, h.stock_code, s.description, now64(3)
+    FROM vault.hub_product AS h
+    LEFT JOIN (SELECT product_hk, argMax(description, load_ts) AS description FROM vault.sat_product GROUP BY product_hk) AS s
+      ON s.product_hk = h.product_hk
+    WHERE h.product_hk IN (SELECT product_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+  await wh.command(`
+    INSERT INTO marts.dim_customer
+    SELECT h.customer_hk, h.customer_id, c.country, now64(3)
+    FROM vault.hub_customer AS h
+    LEFT JOIN (
+      SELECT l.customer_hk, argMax(hc.country, l.load_ts) AS country
+      FROM vault.link_customer_country AS l JOIN vault.hub_country AS hc ON hc.country_hk = l.country_hk
+      GROUP BY l.customer_hk
+    ) AS c ON c.customer_hk = h.customer_hk
+    WHERE h.customer_hk IN (SELECT customer_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)} AND customer_hk IS NOT NULL)`, params);
+  await wh.command(`
+    INSERT INTO marts.dim_time
+    SELECT h.time_hk, h.invoice_date, s.day, s.year, s.month, s.day_of_month, s.day_of_week, s.hour, now64(3)
+    FROM vault.hub_time AS h JOIN vault.sat_time AS s ON s.time_hk = h.time_hk
+    WHERE h.time_hk IN (SELECT time_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+  await wh.command(`
+    INSERT INTO marts.dim_country
+    SELECT country_hk, country, now64(3) FROM vault.hub_country
+    WHERE country_hk IN (SELECT country_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+
+  let facts = 0;
+  for (const [table, isReturn] of [['fact_sales', 0], ['fact_sale_returns', 1]] as const) {
+    const counts = await replacePartitions(wh, {
+      table: `marts.${table}`, column: 'day', days, writer: ctx.runId,
+      fill: (tmp) => wh.command(`
+        INSERT INTO ${tmp}
+        SELECT l.v.6 AS day, l.line_hk, i.invoice_no, t.invoice_date, l.v.2, p.stock_code,
+               assumeNotNull(l.v.3), c.customer_id, l.v.4, l.v.5, co.country, l.v.7, l.v.8, l.v.9
+        FROM (${LINES}) AS l
+        JOIN vault.hub_invoice AS i ON i.invoice_hk = l.v.1
+        JOIN vault.hub_product AS p ON p.product_hk = l.v.2
+        JOIN vault.hub_customer AS c ON c.customer_hk = assumeNotNull(l.v.3)
+        JOIN vault.hub_time AS t ON t.time_hk = l.v.4
+        JOIN vault.hub_country AS co ON co.country_hk = l.v.5
+        WHERE l.v.10 = ${isReturn} AND l.v.3 IS NOT NULL
+        SETTINGS max_partitions_per_insert_block = 0`, params),
+    });
+    for (const n of counts.values()) facts += n;
+  }
+  ctx.materialize('marts', { rows: facts, metadata: { days: days.length } });
+}

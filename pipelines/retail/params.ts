@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The 20-day sample committed with the repository. */
+export const SAMPLE_SOURCE = fileURLToPath(new URL('../../data/online-retail/', import.meta.url));
+
+export const retailParams = z
+  .object({
+    /** A CSV file, a directory of CSV files, a glob, or an http(s) URL. */
+    source: z.string().min(1).default(SAMPLE_SOURCE),
+    /** Stop the load when more rows than this are malformed; unlimited when absent. */
+    maxBadRows: z.coerce.number().int().nonnegative().optional(),
+    /** warn when a day's share of lines without a customer is above this. */
+    maxMissingCustomerRatio: z.coerce.number().min(0).max(1).default(0.5),
+    /** warn when a day has more non-return lines with UnitPrice ≤ 0 than this. */
+    maxUnitPriceAnomalies: z.coerce.number().int().nonnegative().default(10),
+    /** warn when a day has more non-return lines with Quantity > 1000 than this. */
+    maxQuantityAnomalies: z.coerce.number().int().nonnegative().default(5),
+  })
+  .strict();
+
+export type RetailParams = z.output<typeof retailParams>;

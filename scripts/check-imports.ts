@@ -1,0 +1,60 @@
+// The core and the runtime talk to ports only: a mechanical check that neither imports
+// an adapter (DESIGN.md §3). Run by `npm run lint` and by test/architecture.test.ts.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Layers and what they must never import. */
+export const RULES: ReadonlyArray<{ from: string; forbidden: readonly string[] }> = [
+  { from: 'src/core', forbidden: ['src/adapters', 'src/runtime', 'src/presets', 'src/cli', 'src/server', 'src/sdk'] },
+  { from: 'src/ports', forbidden: ['src/adapters', 'src/runtime', 'src/presets', 'src/cli', 'src/server'] },
+  { from: 'src/sdk', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
+  { from: 'src/runtime', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
+  { from: 'src/adapters', forbidden: ['src/runtime', 'src/presets', 'src/cli', 'src/server'] },
+];
+
+function* files(dir: string): Generator<string> {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* files(p);
+    else if (p.endsWith('.ts')) yield p;
+  }
+}
+
+const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** Returns one line per forbidden import: `file: imports target`. */
+export function findViolations(base = root): string[] {
+  const out: string[] = [];
+  for (const rule of RULES) {
+    const dir = join(base, rule.from);
+    let list: string[];
+    try {
+      list = [...files(dir)];
+    } catch {
+      continue;
+    }
+    for (const file of list) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(IMPORT)) {
+        const spec = m[1] ?? m[2];
+        if (!spec.startsWith('.')) continue;
+        const target = relative(base, resolve(dirname(file), spec));
+        const bad = rule.forbidden.find((f) => target === f || target.startsWith(`${f}/`));
+        if (bad) out.push(`${relative(base, file)}: imports ${target} (${rule.from} must not import ${bad})`);
+      }
+    }
+  }
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const v = findViolations();
+  if (v.length > 0) {
+    console.error(`import rule violations:\n${v.join('\n')}`);
+    process.exit(1);
+  }
+  console.log('import rules: ok');
+}

@@ -1,0 +1,60 @@
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { QueryParams, Warehouse } from '../../ports/warehouse.ts';
+
+/** How a backend bulk-loads TabSeparated text; the default goes through the client. */
+export type TsvInserter = (table: string, columns: readonly string[], body: AsyncIterable<string>) => Promise<number>;
+
+// Numbers rather than quoted strings for 64-bit integers, so a count reads the same on
+// chDB and on a ClickHouse server.
+const SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
+
+/**
+ * The Warehouse port over `@clickhouse/client`. The same class serves a ClickHouse server
+ * (HTTP) and chDB (in-process connection); only the client and the bulk inserter differ.
+ */
+export class ClickHouseWarehouse implements Warehouse {
+  readonly kind: string;
+  readonly #client: ClickHouseClient;
+  readonly #ownsClient: boolean;
+  readonly #insertTsv: TsvInserter;
+
+  constructor(options: { kind: string; client: ClickHouseClient; ownsClient: boolean; insertTsv?: TsvInserter }) {
+    this.kind = options.kind;
+    this.#client = options.client;
+    this.#ownsClient = options.ownsClient;
+    this.#insertTsv = options.insertTsv ?? ((t, c, b) => this.#clientInsertTsv(t, c, b));
+  }
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    await this.#client.command({ query: sql, query_params: params, clickhouse_settings: SETTINGS });
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
+    const rs = await this.#client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS });
+    return rs.json<T>();
+  }
+
+  async insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow' });
+  }
+
+  insertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {
+    return this.#insertTsv(table, columns, body);
+  }
+
+  async #clientInsertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {
+    const r = await this.#client.insert({
+      table,
+      columns: [...columns] as [string, ...string[]],
+      values: Readable.from(body, { objectMode: false }),
+      format: 'TabSeparated',
+    });
+    return Number(r.summary?.written_rows ?? 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsClient) await this.#client.close();
+  }
+}

@@ -1,0 +1,138 @@
+import { CancelledError, SluiceError, StepError, TimeoutError, describeError } from '../core/errors.ts';
+import { partitionWindow } from '../core/partitions.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import type { LaunchRequest } from '../ports/launcher.ts';
+import type { ObjectStore } from '../ports/object-store.ts';
+import type { Warehouse } from '../ports/warehouse.ts';
+import type { StepContext } from '../sdk/context.ts';
+import { AttemptEmitter } from './event-emitter.ts';
+import type { PipelineRegistry } from './pipeline-registry.ts';
+
+export interface ExecutorDeps {
+  readonly registry: PipelineRegistry;
+  readonly warehouse: Warehouse;
+  readonly objects: ObjectStore;
+  readonly bus: EventBus;
+  /** How often a running attempt says it is alive. */
+  readonly heartbeatMs: number;
+}
+
+const PROGRESS_EVERY_MS = 250;
+
+/**
+ * Runs one step attempt wherever a launcher put it (this process, a worker process, a
+ * pod) and reports everything as events. User code runs inside one boundary: whatever it
+ * throws becomes a StepError, so a user bug never looks like a framework bug.
+ */
+export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, signal: AbortSignal): Promise<void> {
+  const out = new AttemptEmitter(deps.bus, req);
+  void out.emit({ type: 'attempt.started', attempt: req.attempt });
+  const heartbeat = setInterval(() => void out.emit({ type: 'heartbeat' }), deps.heartbeatMs);
+  heartbeat.unref();
+  try {
+    const def = deps.registry.get(req.pipeline);
+    const stepDef = def.steps.find((s) => s.name === req.step);
+    if (!stepDef) throw new SluiceError('unknown_step', `pipeline ${req.pipeline} has no step ${req.step}`);
+    const params = def.params.parse(req.params) as Record<string, unknown>;
+    const partition = req.partition !== null && def.partitions ? partitionWindow(def.partitions, req.partition) : null;
+
+    const signals = [signal];
+    if (req.timeoutMs !== null) signals.push(AbortSignal.timeout(req.timeoutMs));
+    const stepSignal = AbortSignal.any(signals);
+
+    let rowsWritten = 0;
+    const materialized = new Set<string>();
+    let lastProgress = 0;
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) => void out.emit({ type: 'log', level, message });
+    const ctx: StepContext<Record<string, unknown>> = {
+      pipeline: req.pipeline,
+      step: req.step,
+      runId: req.runId,
+      attemptId: req.attemptId,
+      attempt: req.attempt,
+      params,
+      partition,
+      warehouse: deps.warehouse,
+      objects: deps.objects,
+      signal: stepSignal,
+      log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      progress(rows, options) {
+        const now = Date.now();
+        if (now - lastProgress < PROGRESS_EVERY_MS && rows !== options?.total) return;
+        lastProgress = now;
+        void out.emit({ type: 'progress', rows, total: options?.total, message: options?.message });
+      },
+      materialize(asset, info) {
+        materialized.add(asset);
+        rowsWritten += info.rows;
+        void out.emit({
+          type: 'asset.materialized',
+          asset,
+          partition: req.partition,
+          rows: info.rows,
+          metadata: info.metadata ?? {},
+        });
+      },
+      gauge(name, value, options) {
+        const labels = { pipeline: req.pipeline, ...options?.labels };
+        void out.emit({ type: 'metric', name, help: options?.help ?? name, labels, value });
+      },
+    };
+
+    await runBounded(req.step, () => stepDef.run(ctx), stepSignal, signal);
+    for (const a of stepDef.assets) {
+      if (!materialized.has(a.name)) ctx.materialize(a.name, { rows: 0, metadata: { implicit: true } });
+    }
+    for (const a of stepDef.assets) {
+      for (const c of a.checks) {
+        let passed = false;
+        let value: number | null = null;
+        let message: string;
+        try {
+          const r = await runBounded(req.step, () => c.evaluate(ctx), stepSignal, signal);
+          passed = r.passed;
+          value = r.value ?? null;
+          message = r.message ?? (passed ? 'passed' : 'failed');
+        } catch (err) {
+          if (signal.aborted) throw err;
+          message = `check raised: ${describeError(err)}`;
+        }
+        void out.emit({
+          type: 'check.evaluated',
+          partition: req.partition,
+          result: { asset: a.name, check: c.name, severity: c.severity, passed, message, value },
+        });
+      }
+    }
+    void out.emit({ type: 'attempt.succeeded', rowsWritten });
+  } catch (err) {
+    const e = err instanceof SluiceError ? err : new StepError(req.step, err);
+    void out.emit({ type: 'attempt.failed', error: { code: e.code, message: e.message, retryable: e.retryable } });
+  } finally {
+    clearInterval(heartbeat);
+    await out.flush();
+  }
+}
+
+/**
+ * Runs user code until it settles or its signal fires. Code that ignores the signal keeps
+ * running in the background, but the attempt ends on time.
+ */
+async function runBounded<T>(step: string, fn: () => Promise<T>, stepSignal: AbortSignal, cancel: AbortSignal): Promise<T> {
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () =>
+      reject(cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`));
+    if (stepSignal.aborted) onAbort();
+    else stepSignal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    return await Promise.race([fn(), aborted]);
+  } catch (err) {
+    if (err instanceof CancelledError || err instanceof TimeoutError) throw err;
+    if (stepSignal.aborted) {
+      throw cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`);
+    }
+    throw new StepError(step, err);
+  }
+}

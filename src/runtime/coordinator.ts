@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import { ValidationError, describeError } from '../core/errors.ts';
+import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
+import { partitionWindow } from '../core/partitions.ts';
+import { backoffDelay } from '../core/retry.ts';
+import { finalRunStatus, readySteps, skipDownstream, type PlannedStep } from '../core/run-plan.ts';
+import { TOPICS, type Subscription } from '../ports/event-bus.ts';
+import type { Launcher } from '../ports/launcher.ts';
+import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
+import { parseParams } from '../sdk/pipeline.ts';
+import type { StepDef } from '../sdk/step.ts';
+import type { AnyPipeline, PipelineRegistry } from './pipeline-registry.ts';
+import type { RunListener, RunUpdate } from './run-updates.ts';
+import type { Services } from './services.ts';
+
+export interface RunRequest {
+  readonly pipeline: string;
+  readonly params?: Record<string, unknown>;
+  readonly partition?: string | null;
+  readonly backfillId?: string | null;
+}
+
+interface StepState extends PlannedStep {
+  readonly def: StepDef<Record<string, unknown>>;
+  attempt: number;
+  attemptId: string | null;
+  attemptStartedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  rowsWritten: number;
+  lastSeq: number;
+  blockedBy: string | null;
+}
+
+interface ActiveRun {
+  readonly record: RunRecord;
+  readonly def: AnyPipeline;
+  readonly steps: StepState[];
+  cancelled: boolean;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly done: PromiseWithResolvers<RunDetail>;
+}
+
+const nowIso = () => new Date().toISOString();
+
+/**
+ * Advances runs as events arrive: dispatches ready steps through the launcher, applies
+ * retry policy, turns failed `error` checks into skipped downstream steps, and records
+ * everything in the metadata store. Events from attempts it no longer waits for
+ * (replayed, late, fenced off) change nothing.
+ */
+export class Coordinator {
+  readonly #services: Services;
+  readonly #registry: PipelineRegistry;
+  readonly #launcher: Launcher;
+  readonly #runs = new Map<string, ActiveRun>();
+  readonly #attempts = new Map<string, { run: ActiveRun; step: StepState }>();
+  readonly #listeners = new Set<RunListener>();
+  #subscription: Subscription | null = null;
+
+  constructor(services: Services, registry: PipelineRegistry, launcher: Launcher) {
+    this.#services = services;
+    this.#registry = registry;
+    this.#launcher = launcher;
+  }
+
+  async start(): Promise<void> {
+    this.#subscription = await this.#services.bus.subscribe(TOPICS.events, { group: 'sluice-coordinator' }, (m) =>
+      this.#onEvent(m.value),
+    );
+  }
+
+  /** Live updates of every run this coordinator drives; returns the unsubscribe function. */
+  onUpdate(listener: RunListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Validates the request, records the run and starts it. `done` settles when the run ends. */
+  async submit(req: RunRequest): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
+    const def = this.#registry.get(req.pipeline);
+    const params = parseParams(def, req.params ?? {});
+    const partition = req.partition ?? null;
+    if (partition !== null) {
+      if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; drop --partition`, 'partition');
+      partitionWindow(def.partitions, partition);
+    }
+    const { metadata } = this.#services;
+    const created = await metadata.createRun({
+      id: randomUUID(),
+      pipeline: def.name,
+      partition,
+      params: params as Record<string, unknown>,
+      backfillId: req.backfillId ?? null,
+      status: 'queued',
+    });
+    const steps: StepState[] = def.order.map((name) => {
+      const s = def.steps.find((x) => x.name === name)!;
+      return {
+        name, deps: s.deps, def: s, status: 'pending', reason: null, attempt: 0, attemptId: null, attemptStartedAt: null,
+        startedAt: null, finishedAt: null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
+      };
+    });
+    const startedAt = nowIso();
+    const record: RunRecord = { ...created, status: 'running', startedAt };
+    const run: ActiveRun = { record, def, steps, cancelled: false, timers: new Set(), done: Promise.withResolvers() };
+    this.#runs.set(record.id, run);
+    await metadata.updateRun(record.id, { status: 'running', startedAt });
+    for (const s of steps) await this.#saveStep(run, s);
+    await this.#record(run, 'run.started', null, null, { partition, params });
+    this.#notify({ kind: 'run', runId: record.id, pipeline: def.name, status: 'running', error: null });
+    await this.#advance(run);
+    return { run: record, done: run.done.promise };
+  }
+
+  /** Stops a run: pending steps end cancelled, running attempts are told to stop. */
+  async cancel(runId: string, reason = 'cancelled by user'): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run) return false;
+    run.cancelled = true;
+    for (const t of run.timers) clearTimeout(t);
+    for (const s of run.steps) {
+      if (s.status === 'pending' || s.status === 'ready' || s.status === 'retrying') {
+        await this.#setStep(run, s, 'cancelled', reason);
+      } else if (s.status === 'running' && s.attemptId) {
+        await this.#launcher.terminate(s.attemptId, reason);
+      }
+    }
+    await this.#maybeFinish(run);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await this.#subscription?.close();
+    for (const run of this.#runs.values()) for (const t of run.timers) clearTimeout(t);
+  }
+
+  async #onEvent(raw: unknown): Promise<void> {
+    let ev: AttemptEvent;
+    try {
+      ev = parseAttemptEvent(raw);
+    } catch (err) {
+      this.#services.logger.warn({ err: describeError(err) }, 'dropped an invalid event');
+      return;
+    }
+    const hit = this.#attempts.get(ev.attemptId);
+    // Not an attempt we wait for: a replay, a late event from a fenced-off attempt, or
+    // another coordinator's run.
+    if (!hit || hit.step.attemptId !== ev.attemptId || ev.seq <= hit.step.lastSeq) return;
+    const { run, step } = hit;
+    step.lastSeq = ev.seq;
+    await this.#apply(run, step, ev);
+  }
+
+  async #apply(run: ActiveRun, step: StepState, ev: AttemptEvent): Promise<void> {
+    const { metadata, metrics } = this.#services;
+    const runId = run.record.id;
+    switch (ev.type) {
+      case 'attempt.started':
+      case 'heartbeat':
+        return;
+      case 'progress':
+        this.#notify({ kind: 'progress', runId, step: step.name, rows: ev.rows, total: ev.total, message: ev.message });
+        return;
+      case 'log':
+        await this.#record(run, 'log', step.name, ev.attemptId, { level: ev.level, message: ev.message });
+        this.#notify({ kind: 'log', runId, step: step.name, level: ev.level, message: ev.message });
+        return;
+      case 'metric': {
+        metrics.setGauge(ev.name, ev.help, ev.labels, ev.value);
+        await metadata.putGauges([{ name: ev.name, help: ev.help, labels: ev.labels, value: ev.value, updatedAt: ev.ts }]);
+        return;
+      }
+      case 'asset.materialized': {
+        step.rowsWritten += ev.rows;
+        await metadata.recordMaterialization({
+          runId, step: step.name, asset: ev.asset, partition: ev.partition, rows: ev.rows, metadata: ev.metadata, ts: ev.ts,
+        });
+        await this.#record(run, 'asset.materialized', step.name, ev.attemptId, { asset: ev.asset, rows: ev.rows, metadata: ev.metadata });
+        const quarantined = Number(ev.metadata.quarantined ?? 0);
+        if (quarantined > 0) {
+          metrics.incCounter('sluice_quarantined_rows_total', 'Rows sent to quarantine', { pipeline: run.def.name, asset: ev.asset }, quarantined);
+        }
+        this.#notify({ kind: 'materialized', runId, step: step.name, asset: ev.asset, rows: ev.rows, metadata: ev.metadata });
+        return;
+      }
+      case 'check.evaluated': {
+        const r = ev.result;
+        await metadata.recordCheckResult({ runId, step: step.name, partition: ev.partition, ts: ev.ts, ...r, value: r.value ?? null });
+        await this.#record(run, 'check.evaluated', step.name, ev.attemptId, { ...r });
+        metrics.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
+          { pipeline: run.def.name, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
+        if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = `${r.asset}:${r.check}`;
+        this.#notify({ kind: 'check', runId, step: step.name, result: r });
+        return;
+      }
+      case 'attempt.succeeded': {
+        await this.#endAttempt(run, step, 'succeeded', null);
+        step.rowsWritten = ev.rowsWritten;
+        if (step.blockedBy !== null) {
+          const reason = `check ${step.blockedBy} failed (severity error)`;
+          await this.#setStep(run, step, 'succeeded', reason);
+          for (const s of skipDownstream(run.steps, step.name, `blocked: ${reason}`)) await this.#stepChanged(run, s);
+        } else {
+          await this.#setStep(run, step, 'succeeded', null);
+        }
+        await this.#advance(run);
+        return;
+      }
+      case 'attempt.failed': {
+        await this.#endAttempt(run, step, ev.error.code === 'cancelled' ? 'cancelled' : 'failed', ev.error.message);
+        await this.#record(run, 'attempt.failed', step.name, ev.attemptId, { error: ev.error, attempt: step.attempt });
+        if (run.cancelled || ev.error.code === 'cancelled') {
+          await this.#setStep(run, step, 'cancelled', ev.error.message);
+        } else if (ev.error.retryable && step.attempt < step.def.retry.maxAttempts) {
+          await this.#retryLater(run, step, ev.error.message);
+        } else {
+          await this.#setStep(run, step, 'failed', ev.error.message);
+          for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} failed`)) await this.#stepChanged(run, s);
+        }
+        await this.#advance(run);
+        return;
+      }
+    }
+  }
+
+  async #retryLater(run: ActiveRun, step: StepState, error: string): Promise<void> {
+    const delay = backoffDelay(step.def.retry, step.attempt);
+    await this.#setStep(run, step, 'retrying', error);
+    this.#services.metrics.incCounter('sluice_attempt_retries_total', 'Step attempts retried', { pipeline: run.def.name, step: step.name });
+    const timer = setTimeout(() => {
+      run.timers.delete(timer);
+      void this.#dispatch(run, step).catch((err) => this.#services.logger.error({ err: describeError(err) }, 'dispatch failed'));
+    }, delay);
+    run.timers.add(timer);
+  }
+
+  async #advance(run: ActiveRun): Promise<void> {
+    if (!run.cancelled) for (const s of readySteps(run.steps)) await this.#dispatch(run, s);
+    await this.#maybeFinish(run);
+  }
+
+  async #dispatch(run: ActiveRun, step: StepState): Promise<void> {
+    if (run.cancelled) return;
+    step.attempt += 1;
+    step.attemptId = randomUUID();
+    step.lastSeq = -1;
+    step.blockedBy = null;
+    step.attemptStartedAt = nowIso();
+    step.startedAt ??= step.attemptStartedAt;
+    this.#attempts.set(step.attemptId, { run, step });
+    await this.#services.metadata.upsertAttempt({
+      id: step.attemptId, runId: run.record.id, step: step.name, attempt: step.attempt, status: 'running',
+      startedAt: step.attemptStartedAt, finishedAt: null, error: null, rowsWritten: 0,
+    });
+    await this.#setStep(run, step, 'running', null);
+    await this.#launcher.launch({
+      runId: run.record.id, attemptId: step.attemptId, attempt: step.attempt, pipeline: run.def.name, step: step.name,
+      params: run.record.params, partition: run.record.partition, timeoutMs: step.def.timeoutMs,
+    });
+  }
+
+  async #endAttempt(run: ActiveRun, step: StepState, status: 'succeeded' | 'failed' | 'cancelled', error: string | null): Promise<void> {
+    const id = step.attemptId!;
+    this.#attempts.delete(id);
+    const finishedAt = nowIso();
+    await this.#services.metadata.upsertAttempt({
+      id, runId: run.record.id, step: step.name, attempt: step.attempt, status, startedAt: step.attemptStartedAt!,
+      finishedAt, error, rowsWritten: step.rowsWritten,
+    });
+    const seconds = (Date.parse(finishedAt) - Date.parse(step.attemptStartedAt!)) / 1000;
+    this.#services.metrics.observe('sluice_step_duration_seconds', 'Duration of step attempts',
+      { pipeline: run.def.name, step: step.name, status }, seconds);
+  }
+
+  async #setStep(run: ActiveRun, step: StepState, status: StepState['status'], reason: string | null): Promise<void> {
+    step.status = status;
+    step.reason = reason;
+    if (status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped') step.finishedAt = nowIso();
+    await this.#stepChanged(run, step);
+  }
+
+  async #stepChanged(run: ActiveRun, step: StepState): Promise<void> {
+    await this.#saveStep(run, step);
+    await this.#record(run, `step.${step.status}`, step.name, step.attemptId, { attempt: step.attempt, reason: step.reason });
+    this.#notify({ kind: 'step', runId: run.record.id, step: step.name, status: step.status, attempt: step.attempt, reason: step.reason });
+  }
+
+  #saveStep(run: ActiveRun, s: StepState): Promise<void> {
+    return this.#services.metadata.upsertStep({
+      runId: run.record.id, step: s.name, status: s.status, attempts: s.attempt, startedAt: s.startedAt,
+      finishedAt: s.finishedAt, rowsWritten: s.rowsWritten, reason: s.reason,
+    });
+  }
+
+  async #maybeFinish(run: ActiveRun): Promise<void> {
+    const status = finalRunStatus(run.steps, run.cancelled);
+    if (status === null || !this.#runs.has(run.record.id)) return;
+    this.#runs.delete(run.record.id);
+    const error = status === 'succeeded' ? null : (run.steps.find((s) => s.reason !== null && s.status !== 'skipped')?.reason ?? status);
+    const { metadata, metrics, pusher, logger } = this.#services;
+    await metadata.updateRun(run.record.id, { status, finishedAt: nowIso(), error });
+    await this.#record(run, `run.${status}`, null, null, { error });
+    metrics.incCounter('sluice_runs_total', 'Runs by final status', { pipeline: run.def.name, status });
+    if (pusher) {
+      try {
+        await pusher.push(metrics, 'sluice', { pipeline: run.def.name });
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'could not push metrics to the Pushgateway');
+        await this.#record(run, 'metrics.push_failed', null, null, { error: describeError(err) });
+      }
+    }
+    this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status, error });
+    const detail = await metadata.getRun(run.record.id);
+    run.done.resolve(detail!);
+  }
+
+  async #record(run: ActiveRun, type: string, step: string | null, attemptId: string | null, payload: Record<string, unknown>): Promise<void> {
+    await this.#services.metadata.appendEvent({ runId: run.record.id, type, step, attemptId, ts: nowIso(), payload });
+  }
+
+  #notify(u: RunUpdate): void {
+    for (const l of this.#listeners) {
+      try {
+        l(u);
+      } catch (err) {
+        this.#services.logger.warn({ err: describeError(err) }, 'run listener threw');
+      }
+    }
+  }
+}

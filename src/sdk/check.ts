@@ -1,0 +1,51 @@
+import type { Severity } from '../core/states.ts';
+import type { StepContext } from './context.ts';
+
+export interface CheckOutcome {
+  readonly passed: boolean;
+  /** The measured value, when there is one (a count, a ratio). */
+  readonly value?: number | null;
+  readonly message?: string;
+}
+
+export interface CheckDef<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly severity: Severity;
+  readonly description?: string;
+  evaluate(ctx: StepContext<P>): Promise<CheckOutcome>;
+}
+
+export interface CheckOptions<P> {
+  name: string;
+  /** `error` blocks every downstream step when the check fails; `warn` only reports. */
+  severity?: Severity;
+  description?: string;
+  evaluate(ctx: StepContext<P>): Promise<CheckOutcome> | CheckOutcome;
+}
+
+/**
+ * Declares a quality check on an asset, evaluated after the step that produces the asset,
+ * for the run's partition.
+ *
+ * @example
+ * const notEmpty = check({
+ *   name: 'not_empty',
+ *   severity: 'error',
+ *   async evaluate(ctx) {
+ *     const [r] = await ctx.warehouse.query<{ n: string }>('SELECT count() AS n FROM raw.events');
+ *     return { passed: Number(r.n) > 0, value: Number(r.n) };
+ *   },
+ * });
+ */
+export function check<P = Record<string, unknown>>(options: CheckOptions<P>): CheckDef<P> {
+  if (!/^[a-z][a-z0-9_]*$/.test(options.name)) {
+    throw new TypeError(`check name "${options.name}" must be snake_case (a-z, 0-9, _)`);
+  }
+  const evaluate = options.evaluate;
+  return Object.freeze({
+    name: options.name,
+    severity: options.severity ?? 'error',
+    description: options.description,
+    evaluate: async (ctx: StepContext<P>) => evaluate(ctx),
+  });
+}

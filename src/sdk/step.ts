@@ -1,0 +1,76 @@
+import type { AssetDef } from './asset.ts';
+import type { StepContext } from './context.ts';
+
+export interface RetryPolicy {
+  /** Total attempts including the first (1 = no retry). */
+  readonly maxAttempts: number;
+  /** Delay before the first retry; doubles each time, with jitter. */
+  readonly backoffMs: number;
+  readonly maxBackoffMs: number;
+}
+
+export interface StepDef<P = Record<string, unknown>> {
+  readonly name: string;
+  readonly description?: string;
+  readonly deps: readonly string[];
+  readonly assets: readonly AssetDef<P>[];
+  readonly retry: RetryPolicy;
+  /** Per attempt; null means no limit. */
+  readonly timeoutMs: number | null;
+  run(ctx: StepContext<P>): Promise<void>;
+}
+
+export interface StepOptions<P> {
+  name: string;
+  description?: string;
+  /** Steps that must succeed first, by name or by definition. */
+  deps?: readonly (string | StepDef<P>)[];
+  /** Assets this step writes; their checks run after it succeeds. */
+  assets?: readonly AssetDef<P>[];
+  retry?: Partial<RetryPolicy>;
+  timeoutMs?: number;
+  run(ctx: StepContext<P>): Promise<void> | void;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 1, backoffMs: 1000, maxBackoffMs: 60_000 });
+
+/**
+ * Declares a step: the unit of execution, with its dependencies, the assets it writes,
+ * its retry policy and timeout.
+ *
+ * @example
+ * const load = step({
+ *   name: 'load',
+ *   assets: [raw],
+ *   retry: { maxAttempts: 3, backoffMs: 500 },
+ *   timeoutMs: 60_000,
+ *   async run(ctx) {
+ *     await ctx.warehouse.command('INSERT INTO raw.events SELECT …');
+ *     ctx.materialize('raw.events', { rows: 42 });
+ *   },
+ * });
+ */
+export function step<P = Record<string, unknown>>(options: StepOptions<P>): StepDef<P> {
+  if (!/^[a-z][a-z0-9_-]*$/.test(options.name)) {
+    throw new TypeError(`step name "${options.name}" must be lower-case letters, digits, - or _`);
+  }
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) {
+    throw new TypeError(`step ${options.name}: retry.maxAttempts must be an integer ≥ 1`);
+  }
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
+    throw new TypeError(`step ${options.name}: timeoutMs must be > 0`);
+  }
+  const run = options.run;
+  return Object.freeze({
+    name: options.name,
+    description: options.description,
+    deps: Object.freeze((options.deps ?? []).map((d) => (typeof d === 'string' ? d : d.name))),
+    assets: Object.freeze([...(options.assets ?? [])]),
+    retry: Object.freeze(retry),
+    timeoutMs: options.timeoutMs ?? null,
+    run: async (ctx: StepContext<P>) => {
+      await run(ctx);
+    },
+  });
+}

@@ -31,13 +31,13 @@ const dayThreshold = (name: string, column: string, limit: (p: RetailParams) => 
     severity: 'warn',
     async evaluate(ctx) {
       const days = await runDays(ctx);
-      const [r] = await ctx.warehouse.query<{ v: number | null; day: string }>(
-        `SELECT max(${column}) AS v, toString(argMax(day, ${column})) AS day FROM quality.data_quality WHERE day IN {days:Array(Date)}`,
+      const [r] = await ctx.warehouse.query<{ v: number | null; worst_day: string }>(
+        `SELECT max(${column}) AS v, toString(argMax(day, ${column})) AS worst_day FROM quality.data_quality WHERE day IN {days:Array(Date)}`,
         { days },
       );
       const v = Number(r?.v ?? 0);
       const max = limit(ctx.params);
-      return { passed: v <= max, value: v, message: `worst day ${r?.day}: ${column} = ${v} (limit ${max})` };
+      return { passed: v <= max, value: v, message: `worst day ${r?.worst_day}: ${column} = ${v} (limit ${max})` };
     },
   });
 

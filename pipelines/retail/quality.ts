@@ -39,7 +39,7 @@ export async function buildQuality(ctx: StepContext<unknown>): Promise<void> {
     ) AS f ON f.day = s.day`);
   await replace('quality.line_issues', `
     SELECT day, line_hk, issue, invoice_no_raw, stock_code, quantity, unit_price, customer_id
-    FROM ${STG}
+    FROM (SELECT * FROM ${STG})
     ARRAY JOIN arrayFilter(x -> x != '', [
       if(customer_id IS NULL, 'missing_customer', ''),
       if(NOT is_return AND unit_price <= 0, 'unit_price_not_positive', ''),

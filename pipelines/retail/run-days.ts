@@ -13,6 +13,9 @@ export async function runDays(ctx: StepContext<unknown>): Promise<string[]> {
   return rows.map((r) => r.day);
 }
 
-/** Data vault hash key of normalised business key parts. */
+/**
+ * Data vault hash key of business key parts. Keys are trimmed but keep their case: the
+ * source has stock codes such as 85049a and 85049A that are different products.
+ */
 export const hk = (...parts: string[]): string =>
-  `lower(hex(MD5(${parts.length === 1 ? `upper(trim(toString(${parts[0]})))` : `concatWithSeparator('|', ${parts.map((p) => `upper(trim(toString(${p})))`).join(', ')})`})))`;
+  `lower(hex(MD5(concatWithSeparator('|', ${parts.map((p) => `trim(toString(${p}))`).join(', ')}))))`;

@@ -95,7 +95,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
           message = r.message ?? (passed ? 'passed' : 'failed');
         } catch (err) {
           if (signal.aborted) throw err;
-          message = `check raised: ${describeError(err)}`;
+          message = `check raised: ${describeError(err instanceof StepError ? err.cause : err)}`;
         }
         void out.emit({
           type: 'check.evaluated',

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import type { Runtime } from '../../presets/embedded.ts';
+import { parseParamFlags } from '../parse-params.ts';
+import { ProgressView } from '../progress.ts';
+import { summarizeRun, type RunSummary } from '../run-summary.ts';
+import { print, withRuntime, type GlobalOptions } from '../context.ts';
+
+/** Runs a pipeline to the end in this process and returns its summary. */
+export async function runOnce(
+  rt: Runtime,
+  req: { pipeline: string; partition?: string; params: Record<string, unknown> },
+  live: ProgressView | null,
+): Promise<RunSummary> {
+  const off = live ? rt.coordinator.onUpdate(live.update) : () => undefined;
+  try {
+    const { done } = await rt.coordinator.submit(req);
+    const detail = await done;
+    const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, limit: 1000 });
+    return summarizeRun(detail, history.materializations, history.checks);
+  } finally {
+    off();
+  }
+}
+
+export function registerRun(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('run <pipeline>')
+    .description('run a pipeline once, in this process; exit 0 when it succeeded, 1 when it failed')
+    .option('--partition <key>', 'partition key, e.g. 2010-12-01')
+    .option('--param <k=v>', 'pipeline param (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print one JSON summary instead of live progress')
+    .action(async (pipeline: string, o: { partition?: string; param: string[]; json?: boolean }) => {
+      const params = parseParamFlags(o.param);
+      const summary = await withRuntime(globals(), (rt) =>
+        runOnce(rt, { pipeline, partition: o.partition, params }, o.json ? null : new ProgressView(process.stderr)),
+      );
+      if (o.json) print(JSON.stringify(summary, null, 2));
+      else {
+        const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
+        print(`${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${summary.rowsWritten.toLocaleString('en-US')} rows written, ${summary.quarantined} quarantined`);
+        if (summary.error) print(`reason: ${summary.error}`);
+      }
+      process.exitCode = summary.status === 'succeeded' ? 0 : 1;
+    });
+}

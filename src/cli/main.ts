@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { describeError, SluiceError } from '../core/errors.ts';
+import type { GlobalOptions } from './context.ts';
+import { registerBackfill } from './commands/backfill.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerInspect } from './commands/inspect.ts';
+import { registerQuery } from './commands/query.ts';
+import { registerRun } from './commands/run.ts';
+
+const program = new Command('sluice')
+  .description('Sluice: data pipelines as TypeScript code')
+  .option('--home <dir>', 'state directory (default ./.sluice, or SLUICE_HOME)')
+  .option('--pipelines <dir>', 'extra pipelines directory (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+  .option('--verbose', 'log debug output and show stack traces')
+  .showHelpAfterError()
+  .exitOverride();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+registerRun(program, globals);
+registerBackfill(program, globals);
+registerQuery(program, globals);
+registerInspect(program, globals);
+registerDemo(program, globals);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else {
+    const verbose = globals().verbose;
+    const code = err instanceof SluiceError ? ` [${err.code}]` : '';
+    process.stderr.write(`sluice: ${describeError(err)}${code}\n`);
+    if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = 2;
+  }
+}

@@ -1,0 +1,54 @@
+import type { RunUpdate } from '../runtime/run-updates.ts';
+
+const MARK: Record<string, string> = {
+  running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '■', retrying: '↻',
+};
+
+/**
+ * Live progress on a terminal: one line per step state change, and on a TTY a single
+ * in-place line with the running step's row count.
+ */
+export class ProgressView {
+  readonly #out: NodeJS.WriteStream;
+  readonly #tty: boolean;
+  #live = false;
+  readonly #prefix: string;
+
+  constructor(out: NodeJS.WriteStream, prefix = '') {
+    this.#out = out;
+    this.#tty = Boolean(out.isTTY);
+    this.#prefix = prefix;
+  }
+
+  update = (u: RunUpdate): void => {
+    switch (u.kind) {
+      case 'step':
+        if (u.status === 'pending' || u.status === 'ready') return;
+        this.#line(`${MARK[u.status] ?? '·'} ${u.step} ${u.status}${u.attempt > 1 ? ` (attempt ${u.attempt})` : ''}${u.reason ? ` — ${u.reason}` : ''}`);
+        return;
+      case 'progress':
+        if (this.#tty) {
+          this.#out.write(`\r\x1b[2K  … ${u.step}: ${u.rows.toLocaleString('en-US')} rows${u.message ? ` (${u.message})` : ''}`);
+          this.#live = true;
+        }
+        return;
+      case 'materialized':
+        this.#line(`  ${u.asset}: ${u.rows.toLocaleString('en-US')} rows${Number(u.metadata.quarantined ?? 0) > 0 ? `, ${u.metadata.quarantined} quarantined` : ''}`);
+        return;
+      case 'check':
+        this.#line(`  check ${u.result.asset}:${u.result.check} [${u.result.severity}] ${u.result.passed ? 'passed' : u.result.severity === 'warn' ? 'WARNING' : 'FAILED'} — ${u.result.message}`);
+        return;
+      case 'log':
+        if (u.level === 'warn' || u.level === 'error') this.#line(`  ${u.level}: ${u.message}`);
+        return;
+      case 'run':
+        if (u.status !== 'running') this.#line(`run ${u.runId} ${u.status}${u.error ? `: ${u.error}` : ''}`);
+    }
+  };
+
+  #line(text: string): void {
+    if (this.#live) this.#out.write('\r\x1b[2K');
+    this.#live = false;
+    this.#out.write(`${this.#prefix}${text}\n`);
+  }
+}

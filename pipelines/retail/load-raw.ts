@@ -1,4 +1,4 @@
-import { csvRecords, replacePartitions, resolveSources, type StepContext } from 'sluice';
+import { SluiceError, csvRecords, replacePartitions, resolveSources, type StepContext } from 'sluice';
 import { COLUMNS, RAW_TSV_COLUMNS, parseRetailRow, tsvSuffix } from './parse-row.ts';
 import type { RetailParams } from './params.ts';
 
@@ -37,7 +37,10 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
     quarantined += 1;
     const max = ctx.params.maxBadRows;
     if (max !== undefined && quarantined > max) {
-      throw new Error(`more than ${max} malformed rows (maxBadRows); last: ${row.source_file} line ${row.line_no}: ${row.reason}`);
+      throw new SluiceError(
+        'too_many_bad_rows',
+        `more than ${max} malformed rows (maxBadRows); last: ${row.source_file} line ${row.line_no}: ${row.reason}`,
+      );
     }
     bad.push({ pipeline: ctx.pipeline, run_id: ctx.runId, ...row });
     if (bad.length >= QUARANTINE_BATCH) await flushBad();
@@ -53,7 +56,7 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
           headerSeen = true;
           const header = rec.fields.map((f) => f.trim());
           if (header.join(',') !== COLUMNS.join(',')) {
-            throw new Error(`${file.name} line ${rec.line}: header is "${rec.raw}", expected "${COLUMNS.join(',')}"`);
+            throw new SluiceError('bad_header', `${file.name} line ${rec.line}: header is "${rec.raw}", expected "${COLUMNS.join(',')}"`);
           }
           continue;
         }

@@ -23,3 +23,4 @@ export { resolveSources } from './sources.ts';
 export type { SourceFile } from './sources.ts';
 export { replacePartitions } from './replace-partitions.ts';
 export type { ReplacePartitionsOptions } from './replace-partitions.ts';
+export { SluiceError, ValidationError } from '../core/errors.ts';

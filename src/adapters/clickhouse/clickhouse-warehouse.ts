@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { QueryParams, Warehouse } from '../../ports/warehouse.ts';
+import { warehouseError } from './warehouse-error.ts';
 
 /** How a backend bulk-loads TabSeparated text; the default goes through the client. */
 export type TsvInserter = (table: string, columns: readonly string[], body: AsyncIterable<string>) => Promise<number>;
@@ -27,21 +28,37 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   async command(sql: string, params?: QueryParams): Promise<void> {
-    await this.#client.command({ query: sql, query_params: params, clickhouse_settings: SETTINGS });
+    try {
+      await this.#client.command({ query: sql, query_params: params, clickhouse_settings: SETTINGS });
+    } catch (err) {
+      throw warehouseError(err, sql);
+    }
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
-    const rs = await this.#client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS });
-    return rs.json<T>();
+    try {
+      const rs = await this.#client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS });
+      return await rs.json<T>();
+    } catch (err) {
+      throw warehouseError(err, sql);
+    }
   }
 
   async insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.#client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow' });
+    try {
+      await this.#client.insert({ table, values: rows as Record<string, unknown>[], format: 'JSONEachRow' });
+    } catch (err) {
+      throw warehouseError(err, `INSERT INTO ${table} FORMAT JSONEachRow`);
+    }
   }
 
-  insertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {
-    return this.#insertTsv(table, columns, body);
+  async insertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {
+    try {
+      return await this.#insertTsv(table, columns, body);
+    } catch (err) {
+      throw warehouseError(err, `INSERT INTO ${table} FORMAT TabSeparated`);
+    }
   }
 
   async #clientInsertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {

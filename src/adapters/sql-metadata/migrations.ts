@@ -1,0 +1,157 @@
+import type { SqlClient } from './sql-client.ts';
+
+export interface Migration {
+  /** Applied in increasing order; never renumber or edit one that has shipped. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * The schema shared by PGlite and PostgreSQL. Each step is idempotent on its own
+ * (IF NOT EXISTS) so a database created by hand or half-migrated still converges.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, steps, attempts, events, assets, checkpoints, gauges',
+    sql: `
+      CREATE TABLE IF NOT EXISTS runs (
+        id          text PRIMARY KEY,
+        pipeline    text NOT NULL,
+        partition   text,
+        params      jsonb NOT NULL DEFAULT '{}'::jsonb,
+        status      text NOT NULL,
+        created_at  timestamptz NOT NULL,
+        started_at  timestamptz,
+        finished_at timestamptz,
+        error       text,
+        backfill_id text,
+        updated_at  timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS runs_created_idx ON runs (created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS runs_pipeline_created_idx ON runs (pipeline, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS runs_pipeline_partition_idx
+        ON runs (pipeline, partition, created_at DESC, id DESC) WHERE partition IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS runs_backfill_idx
+        ON runs (backfill_id, created_at DESC, id DESC) WHERE backfill_id IS NOT NULL;
+
+      CREATE TABLE IF NOT EXISTS steps (
+        run_id       text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        step         text NOT NULL,
+        -- Not touched by an upsert, so it keeps the order in which steps first appeared.
+        seq          bigint GENERATED ALWAYS AS IDENTITY,
+        status       text NOT NULL,
+        attempts     integer NOT NULL,
+        started_at   timestamptz,
+        finished_at  timestamptz,
+        rows_written bigint NOT NULL,
+        reason       text,
+        PRIMARY KEY (run_id, step)
+      );
+
+      CREATE TABLE IF NOT EXISTS attempts (
+        id           text PRIMARY KEY,
+        run_id       text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        step         text NOT NULL,
+        attempt      integer NOT NULL,
+        status       text NOT NULL,
+        started_at   timestamptz NOT NULL,
+        finished_at  timestamptz,
+        error        text,
+        rows_written bigint NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS attempts_run_idx ON attempts (run_id, step, attempt);
+
+      CREATE TABLE IF NOT EXISTS events (
+        id         bigserial PRIMARY KEY,
+        run_id     text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        type       text NOT NULL,
+        step       text,
+        attempt_id text,
+        ts         timestamptz NOT NULL,
+        payload    jsonb NOT NULL DEFAULT '{}'::jsonb
+      );
+      CREATE INDEX IF NOT EXISTS events_run_idx ON events (run_id, id);
+
+      CREATE TABLE IF NOT EXISTS materializations (
+        id        bigserial PRIMARY KEY,
+        run_id    text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        step      text NOT NULL,
+        asset     text NOT NULL,
+        partition text,
+        rows      bigint NOT NULL,
+        metadata  jsonb NOT NULL DEFAULT '{}'::jsonb,
+        ts        timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS materializations_asset_idx
+        ON materializations (asset, partition, ts DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS materializations_run_idx ON materializations (run_id);
+
+      CREATE TABLE IF NOT EXISTS check_results (
+        id         bigserial PRIMARY KEY,
+        run_id     text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        step       text NOT NULL,
+        asset      text NOT NULL,
+        check_name text NOT NULL,
+        partition  text,
+        severity   text NOT NULL,
+        passed     boolean NOT NULL,
+        message    text NOT NULL,
+        value      double precision,
+        ts         timestamptz NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS check_results_asset_idx
+        ON check_results (asset, partition, ts DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS check_results_run_idx ON check_results (run_id);
+
+      CREATE TABLE IF NOT EXISTS checkpoints (
+        key        text PRIMARY KEY,
+        value      jsonb NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+
+      -- jsonb equality ignores key order, so {a,b} and {b,a} label sets are one gauge.
+      CREATE TABLE IF NOT EXISTS gauges (
+        name       text NOT NULL,
+        labels     jsonb NOT NULL,
+        help       text NOT NULL,
+        value      double precision NOT NULL,
+        updated_at timestamptz NOT NULL,
+        PRIMARY KEY (name, labels)
+      );
+    `,
+  },
+];
+
+/**
+ * Serialises concurrent migrators (two coordinators starting at once) on one database;
+ * CREATE ... IF NOT EXISTS alone can still race on the catalog.
+ */
+const MIGRATION_LOCK = 0x5_1c3_0001;
+
+/** Applies the missing migrations in one transaction; returns the versions applied. */
+export async function applyMigrations(
+  client: SqlClient,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  return client.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(`
+      CREATE TABLE IF NOT EXISTS schema_migrations (
+        version    integer PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const applied: number[] = [];
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,349 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type {
+  AttemptRecord,
+  CheckResultRecord,
+  GaugeValue,
+  MaterializationRecord,
+  MetadataStore,
+  NewRun,
+  RunRecord,
+  StepRecord,
+} from '../../src/ports/metadata-store.ts';
+
+// Every test names its own pipelines, runs and assets, so the suite also passes on a
+// store that already holds data (a reopened directory, a shared database schema).
+const uid = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
+/** A fixed clock: second `s` after 2024-01-01T00:00:00Z. */
+const at = (s: number): string => new Date(Date.UTC(2024, 0, 1) + s * 1000).toISOString();
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+const step = (runId: string, name: string, over: Partial<StepRecord> = {}): StepRecord => ({
+  runId, step: name, status: 'pending', attempts: 0, startedAt: null, finishedAt: null, rowsWritten: 0, reason: null,
+  ...over,
+});
+
+const attempt = (runId: string, name: string, n: number, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+  id: uid('att'), runId, step: name, attempt: n, status: 'running', startedAt: at(n), finishedAt: null, error: null,
+  rowsWritten: 0, ...over,
+});
+
+/**
+ * The behaviour every MetadataStore adapter must show. `open` gives a store on fresh or
+ * existing storage; `reopen`, for persistent adapters only, opens the same storage again
+ * after the first store was closed.
+ */
+export function metadataStoreContract(
+  name: string,
+  open: () => Promise<MetadataStore>,
+  reopen?: () => Promise<MetadataStore>,
+): void {
+  describe(`MetadataStore contract: ${name}`, () => {
+    let store: MetadataStore;
+    const run = (over: Partial<NewRun> = {}): Promise<RunRecord> =>
+      store.createRun({ id: uid('run'), pipeline: uid('pipe'), partition: null, params: {}, ...over });
+
+    before(async () => {
+      store = await open();
+      await store.migrate();
+    });
+    after(async () => {
+      await store.close();
+    });
+
+    it('migrates again without harm and keeps the data', async () => {
+      const r = await run();
+      await store.migrate();
+      await store.migrate();
+      assert.deepEqual((await store.getRun(r.id))?.run, r);
+    });
+
+    it('creates a run with defaults and round-trips params', async () => {
+      const params = { date: '2024-01-01', nested: { list: [1, 'two', null, true] }, ratio: 1.5 };
+      const t0 = Date.now();
+      const r = await run({ pipeline: 'retail', partition: '2024-01-01', params });
+      const t1 = Date.now();
+      assert.equal(r.status, 'queued');
+      assert.deepEqual(r.params, params);
+      assert.equal(r.pipeline, 'retail');
+      assert.equal(r.partition, '2024-01-01');
+      assert.equal(r.startedAt, null);
+      assert.equal(r.finishedAt, null);
+      assert.equal(r.error, null);
+      assert.equal(r.backfillId, null);
+      assert.match(r.createdAt, ISO_UTC);
+      const created = Date.parse(r.createdAt);
+      assert.ok(created >= t0 - 2000 && created <= t1 + 2000, `createdAt ${r.createdAt} is not now`);
+      assert.deepEqual(await store.getRun(r.id), { run: r, steps: [], attempts: [] });
+    });
+
+    it('keeps a given status, backfill and createdAt, normalised to UTC', async () => {
+      const r = await run({ status: 'running', backfillId: 'bf-1', createdAt: '2024-01-01T02:00:00+02:00' });
+      assert.equal(r.status, 'running');
+      assert.equal(r.backfillId, 'bf-1');
+      assert.equal(r.createdAt, '2024-01-01T00:00:00.000Z');
+      assert.deepEqual((await store.getRun(r.id))?.run, r);
+    });
+
+    it('refuses a second run with the same id', async () => {
+      const r = await run();
+      await assert.rejects(store.createRun({ id: r.id, pipeline: 'other', partition: null, params: {} }));
+      assert.equal((await store.getRun(r.id))?.run.pipeline, r.pipeline);
+    });
+
+    it('returns undefined for an unknown run', async () => {
+      assert.equal(await store.getRun(uid('missing')), undefined);
+    });
+
+    it('updates only the patched fields of a run', async () => {
+      const r = await run({ params: { a: 1 } });
+      await store.updateRun(r.id, { status: 'running', startedAt: at(10) });
+      assert.deepEqual((await store.getRun(r.id))?.run, { ...r, status: 'running', startedAt: at(10) });
+      await store.updateRun(r.id, { status: 'failed', finishedAt: '2024-01-01T01:00:20+01:00', error: 'boom' });
+      const failed = { ...r, status: 'failed' as const, startedAt: at(10), finishedAt: at(20), error: 'boom' };
+      assert.deepEqual((await store.getRun(r.id))?.run, failed);
+      await store.updateRun(r.id, {});
+      assert.deepEqual((await store.getRun(r.id))?.run, failed);
+      await store.updateRun(r.id, { error: null, finishedAt: null });
+      assert.deepEqual((await store.getRun(r.id))?.run, { ...failed, error: null, finishedAt: null });
+    });
+
+    it('rejects an update of an unknown run', async () => {
+      await assert.rejects(store.updateRun(uid('missing'), { status: 'running' }), { code: 'not_found' });
+    });
+
+    it('lists runs newest first, filtered by pipeline, status, partition and backfill', async () => {
+      const p = uid('pipe');
+      const a = await run({ pipeline: p, partition: 'd1', createdAt: at(1), status: 'succeeded' });
+      const b = await run({ pipeline: p, partition: 'd2', createdAt: at(2), status: 'failed', backfillId: 'bf' });
+      const c = await run({ pipeline: p, partition: 'd1', createdAt: at(3), status: 'failed', backfillId: 'bf' });
+      const d = await run({ pipeline: p, partition: null, createdAt: at(4) });
+      await run({ pipeline: uid('other'), partition: 'd1', createdAt: at(5), status: 'failed', backfillId: 'bf' });
+      const ids = async (f: Parameters<MetadataStore['listRuns']>[0]) => (await store.listRuns(f)).map((r) => r.id);
+      assert.deepEqual(await store.listRuns({ pipeline: p }), [d, c, b, a]);
+      assert.deepEqual(await ids({ pipeline: p, status: 'failed' }), [c.id, b.id]);
+      assert.deepEqual(await ids({ pipeline: p, partition: 'd1' }), [c.id, a.id]);
+      assert.deepEqual(await ids({ pipeline: p, backfillId: 'bf' }), [c.id, b.id]);
+      assert.deepEqual(await ids({ pipeline: p, backfillId: 'bf', partition: 'd2', status: 'failed' }), [b.id]);
+      assert.deepEqual(await ids({ pipeline: p, limit: 2 }), [d.id, c.id]);
+      assert.deepEqual(await ids({ pipeline: p, limit: 0 }), []);
+      assert.deepEqual(await ids({ pipeline: p, status: 'cancelled' }), []);
+    });
+
+    it('lists runs of every pipeline when no pipeline is given', async () => {
+      // A century ahead, so these two are the newest runs even in a store reused across test runs.
+      const future = Date.now() + 100 * 365 * 86_400_000;
+      const x = await run({ createdAt: new Date(future).toISOString() });
+      const y = await run({ createdAt: new Date(future + 1000).toISOString() });
+      assert.deepEqual((await store.listRuns({ limit: 2 })).map((r) => r.id), [y.id, x.id]);
+    });
+
+    it('pages through runs with a (createdAt, id) keyset, ties broken by id', async () => {
+      const p = uid('pipe');
+      const times = [1, 2, 2, 2, 3, 4, 4];
+      const made = [];
+      for (const [i, s] of times.entries()) made.push(await run({ id: `${p}-${i}`, pipeline: p, createdAt: at(s) }));
+      const expected = made
+        .sort((l, r) => (l.createdAt === r.createdAt ? (l.id < r.id ? 1 : -1) : l.createdAt < r.createdAt ? 1 : -1))
+        .map((r) => r.id);
+      const seen: string[] = [];
+      let before: { createdAt: string; id: string } | undefined;
+      for (let page = 0; page < 10; page++) {
+        const rows = await store.listRuns({ pipeline: p, limit: 3, ...(before ? { before } : {}) });
+        if (rows.length === 0) break;
+        assert.ok(rows.length <= 3);
+        seen.push(...rows.map((r) => r.id));
+        const last = rows.at(-1)!;
+        before = { createdAt: last.createdAt, id: last.id };
+      }
+      assert.deepEqual(seen, expected);
+    });
+
+    it('returns 50 runs when no limit is given and rejects a negative limit', async () => {
+      const p = uid('pipe');
+      for (let i = 0; i < 55; i++) await run({ id: `${p}-${String(i).padStart(2, '0')}`, pipeline: p, createdAt: at(i) });
+      const rows = await store.listRuns({ pipeline: p });
+      assert.equal(rows.length, 50);
+      assert.equal(rows[0]!.id, `${p}-54`);
+      assert.equal(rows[49]!.id, `${p}-05`);
+      await assert.rejects(store.listRuns({ pipeline: p, limit: -1 }));
+    });
+
+    it('upserts steps by (runId, step) and keeps the order they first appeared in', async () => {
+      const r = await run();
+      const other = await run();
+      await store.upsertStep(step(r.id, 'extract', { status: 'running', attempts: 1, startedAt: at(1) }));
+      await store.upsertStep(step(r.id, 'transform'));
+      await store.upsertStep(step(r.id, 'a-load'));
+      await store.upsertStep(step(other.id, 'extract', { status: 'skipped' }));
+      const extract = step(r.id, 'extract', {
+        status: 'succeeded', attempts: 2, startedAt: at(1), finishedAt: at(9), rowsWritten: 1234, reason: null,
+      });
+      const transform = step(r.id, 'transform', { status: 'skipped', reason: 'upstream failed' });
+      await store.upsertStep(extract);
+      await store.upsertStep(transform);
+      const detail = await store.getRun(r.id);
+      assert.deepEqual(detail?.steps, [extract, transform, step(r.id, 'a-load')]);
+      assert.deepEqual((await store.getRun(other.id))?.steps, [step(other.id, 'extract', { status: 'skipped' })]);
+    });
+
+    it('upserts attempts by id and orders them by step, then attempt number', async () => {
+      const r = await run();
+      await store.upsertStep(step(r.id, 'extract'));
+      await store.upsertStep(step(r.id, 'load'));
+      const load1 = attempt(r.id, 'load', 1);
+      const extract2 = attempt(r.id, 'extract', 2);
+      const extract1 = attempt(r.id, 'extract', 1);
+      for (const a of [load1, extract2, extract1]) await store.upsertAttempt(a);
+      const extract1Done = { ...extract1, status: 'failed' as const, finishedAt: at(5), error: 'timeout', rowsWritten: 7 };
+      const load1Done = { ...load1, status: 'succeeded' as const, finishedAt: at(6), rowsWritten: 3_000_000_000 };
+      await store.upsertAttempt(extract1Done);
+      await store.upsertAttempt(load1Done);
+      assert.deepEqual((await store.getRun(r.id))?.attempts, [extract1Done, extract2, load1Done]);
+    });
+
+    it('assigns increasing event ids and filters events by run, afterId and limit', async () => {
+      const a = await run();
+      const b = await run();
+      const ev = (runId: string, type: string, s: number, payload: Record<string, unknown> = {}) =>
+        store.appendEvent({ runId, type, step: null, attemptId: null, ts: at(s), payload });
+      const a1 = await ev(a.id, 'run.started', 1, { params: { x: [1, { y: 'z' }] } });
+      const b1 = await ev(b.id, 'run.started', 2);
+      const a2 = await store.appendEvent({
+        runId: a.id, type: 'step.finished', step: 'extract', attemptId: 'att-1', ts: '2024-01-01T01:00:03+01:00',
+        payload: { rows: 10 },
+      });
+      const a3 = await ev(a.id, 'run.finished', 4);
+      assert.deepEqual(a1, {
+        id: a1.id, runId: a.id, type: 'run.started', step: null, attemptId: null, ts: at(1),
+        payload: { params: { x: [1, { y: 'z' }] } },
+      });
+      assert.equal(a2.ts, at(3));
+      assert.equal(a2.step, 'extract');
+      assert.equal(a2.attemptId, 'att-1');
+      assert.ok(Number.isInteger(a1.id));
+      assert.ok(a1.id < b1.id && b1.id < a2.id && a2.id < a3.id, 'ids increase across runs');
+      assert.deepEqual(await store.listEvents({ runId: a.id }), [a1, a2, a3]);
+      assert.deepEqual(await store.listEvents({ runId: a.id, afterId: a1.id }), [a2, a3]);
+      assert.deepEqual(await store.listEvents({ runId: a.id, limit: 1 }), [a1]);
+      assert.deepEqual(await store.listEvents({ runId: a.id, afterId: a3.id }), []);
+      const mine = new Set([a.id, b.id]);
+      const tail = (await store.listEvents({ afterId: a1.id })).filter((e) => mine.has(e.runId));
+      assert.deepEqual(tail, [b1, a2, a3]);
+    });
+
+    it('keeps materializations and check results, newest first, filtered by asset, partition and run', async () => {
+      const r1 = await run();
+      const r2 = await run();
+      const asset = uid('asset');
+      const otherAsset = uid('asset');
+      const mat = (runId: string, a: string, partition: string | null, s: number): MaterializationRecord =>
+        ({ runId, step: 'load', asset: a, partition, rows: s * 100, metadata: { s, cols: ['a', 'b'] }, ts: at(s) });
+      const chk = (runId: string, a: string, partition: string | null, s: number, over: Partial<CheckResultRecord> = {}) =>
+        ({ runId, step: 'load', asset: a, check: 'not_empty', partition, severity: 'error', passed: true,
+          message: 'ok', value: s, ts: at(s), ...over }) satisfies CheckResultRecord;
+      const m1 = mat(r1.id, asset, 'd1', 1);
+      const m2 = mat(r2.id, asset, 'd2', 2);
+      const m3 = mat(r2.id, asset, 'd1', 3);
+      const mOther = mat(r2.id, otherAsset, 'd1', 4);
+      for (const m of [m3, m1, mOther, m2]) await store.recordMaterialization(m);
+      const c1 = chk(r1.id, asset, 'd1', 1, { passed: false, severity: 'warn', message: 'too few rows', value: null });
+      const c2 = chk(r2.id, asset, 'd2', 2, { check: 'unique_id', value: 0.25 });
+      const c3 = chk(r2.id, asset, 'd1', 3);
+      const cOther = chk(r2.id, otherAsset, null, 4);
+      for (const c of [c2, c1, c3, cOther]) await store.recordCheckResult(c);
+
+      assert.deepEqual(await store.assetHistory({ asset }), { materializations: [m3, m2, m1], checks: [c3, c2, c1] });
+      assert.deepEqual(await store.assetHistory({ asset, partition: 'd1' }), { materializations: [m3, m1], checks: [c3, c1] });
+      assert.deepEqual(await store.assetHistory({ asset, runId: r1.id }), { materializations: [m1], checks: [c1] });
+      assert.deepEqual(await store.assetHistory({ runId: r2.id }), {
+        materializations: [mOther, m3, m2], checks: [cOther, c3, c2],
+      });
+      assert.deepEqual(await store.assetHistory({ asset, limit: 1 }), { materializations: [m3], checks: [c3] });
+      assert.deepEqual(await store.assetHistory({ asset: uid('none') }), { materializations: [], checks: [] });
+    });
+
+    it('lists the latest run of each partition of a pipeline', async () => {
+      const p = uid('pipe');
+      await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });
+      const latest1 = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(5), status: 'succeeded' });
+      const latest2 = await run({ pipeline: p, partition: '2024-01-02', createdAt: at(2), status: 'running' });
+      await run({ pipeline: p, partition: null, createdAt: at(9) });
+      await run({ pipeline: uid('other'), partition: '2024-01-01', createdAt: at(9), status: 'failed' });
+      const sorted = async () => (await store.listPartitions(p)).sort((l, r) => l.partition.localeCompare(r.partition));
+      const before = await sorted();
+      assert.deepEqual(before.map(({ updatedAt: _, ...rest }) => rest), [
+        { partition: '2024-01-01', status: 'succeeded', runId: latest1.id },
+        { partition: '2024-01-02', status: 'running', runId: latest2.id },
+      ]);
+      for (const s of before) assert.match(s.updatedAt, ISO_UTC);
+
+      await store.updateRun(latest2.id, { status: 'failed', finishedAt: at(30) });
+      const afterUpdate = await sorted();
+      assert.equal(afterUpdate[1]!.status, 'failed');
+      assert.ok(afterUpdate[1]!.updatedAt >= before[1]!.updatedAt, 'updatedAt moves forward');
+      assert.deepEqual(await store.listPartitions(uid('none')), []);
+    });
+
+    it('round-trips checkpoints as JSON and overwrites them', async () => {
+      const key = uid('ckpt');
+      assert.equal(await store.getCheckpoint(key), undefined);
+      const values: unknown[] = [
+        { offset: 42, nested: { list: [1, 'two', null] }, ok: true }, [1, 'x', null], 'text', 42, 0, 1.5, false, null, {},
+      ];
+      for (const [i, v] of values.entries()) await store.putCheckpoint(`${key}-${i}`, v);
+      for (const [i, v] of values.entries()) assert.deepEqual(await store.getCheckpoint(`${key}-${i}`), v, `value ${i}`);
+      await store.putCheckpoint(key, { offset: 1 });
+      await store.putCheckpoint(key, { offset: 2, done: true });
+      assert.deepEqual(await store.getCheckpoint(key), { offset: 2, done: true });
+    });
+
+    it('upserts gauges by name and labels, whatever the label order', async () => {
+      const name = uid('sluice_gauge').replaceAll('-', '_');
+      const g = (labels: Record<string, string>, value: number, help = 'help', s = 1): GaugeValue =>
+        ({ name, help, labels, value, updatedAt: at(s) });
+      await store.putGauges([g({ pipeline: 'retail', step: 'load' }, 1), g({ pipeline: 'taxi' }, 2), g({}, 3)]);
+      await store.putGauges([g({ step: 'load', pipeline: 'retail' }, 10, 'new help', 5)]);
+      await store.putGauges([]);
+      // Label key order is not part of the contract: compare on a canonical form.
+      const key = (x: GaugeValue) => JSON.stringify(Object.entries(x.labels).sort());
+      const byLabels = (l: GaugeValue, r: GaugeValue) => key(l).localeCompare(key(r));
+      const mine = (await store.listGauges()).filter((x) => x.name === name).sort(byLabels);
+      assert.deepEqual(mine, [
+        g({ pipeline: 'retail', step: 'load' }, 10, 'new help', 5),
+        g({ pipeline: 'taxi' }, 2),
+        g({}, 3),
+      ].sort(byLabels));
+    });
+
+    it('keeps its data across close and reopen', { skip: reopen ? false : 'the adapter is not persistent' }, async () => {
+      const r = await run({ params: { k: 'v' }, partition: 'p1' });
+      await store.upsertStep(step(r.id, 'extract', { status: 'succeeded', rowsWritten: 5 }));
+      const att = attempt(r.id, 'extract', 1, { status: 'succeeded' });
+      await store.upsertAttempt(att);
+      const e1 = await store.appendEvent({ runId: r.id, type: 't', step: null, attemptId: null, ts: at(1), payload: { n: 1 } });
+      const asset = uid('asset');
+      const m: MaterializationRecord = { runId: r.id, step: 'extract', asset, partition: 'p1', rows: 5, metadata: {}, ts: at(2) };
+      await store.recordMaterialization(m);
+      const key = uid('ckpt');
+      await store.putCheckpoint(key, { offset: 7 });
+      const gauge: GaugeValue = { name: uid('g').replaceAll('-', '_'), help: 'h', labels: { a: 'b' }, value: 1.25, updatedAt: at(3) };
+      await store.putGauges([gauge]);
+      const detail = await store.getRun(r.id);
+
+      await store.close();
+      store = await reopen!();
+      await store.migrate();
+
+      assert.deepEqual(await store.getRun(r.id), detail);
+      assert.deepEqual(await store.listEvents({ runId: r.id }), [e1]);
+      assert.deepEqual((await store.assetHistory({ asset })).materializations, [m]);
+      assert.deepEqual(await store.getCheckpoint(key), { offset: 7 });
+      assert.deepEqual((await store.listGauges()).filter((g) => g.name === gauge.name), [gauge]);
+      assert.deepEqual((await store.listPartitions(r.pipeline)).map((s) => s.runId), [r.id]);
+      const e2 = await store.appendEvent({ runId: r.id, type: 't', step: null, attemptId: null, ts: at(4), payload: {} });
+      assert.ok(e2.id > e1.id, 'event ids keep increasing after a reopen');
+    });
+  });
+}

@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.sluice/**', 'ui/dist/**'] },
@@ -18,6 +19,7 @@ export default tseslint.config(
       ],
     },
   },
+  { languageOptions: { globals: globals.node } },
   {
     files: ['src/presets/**', 'src/cli/**', 'scripts/**', 'test/**', 'bench/**', 'bin/**'],
     rules: { 'no-restricted-syntax': 'off' },

@@ -20,8 +20,19 @@ const CUSTOMER = /^(\d+(\.0*)?)?$/;
 
 const pad = (s: string) => (s.length === 1 ? `0${s}` : s);
 
+// Lines of one invoice share their timestamp, so the last answer is usually the next one.
+let lastText = '';
+let lastDate: string | null = null;
+
 /** ISO `YYYY-MM-DD hh:mm:ss`, or null when the text is not a real date and time. */
 export function parseInvoiceDate(text: string): string | null {
+  if (text === lastText) return lastDate;
+  lastDate = parseDate(text);
+  lastText = text;
+  return lastDate;
+}
+
+function parseDate(text: string): string | null {
   let y: string, mo: string, d: string, h: string, mi: string, s: string | undefined;
   let m = ISO.exec(text);
   if (m) [, y, mo, d, h, mi, s] = m;

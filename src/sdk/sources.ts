@@ -2,7 +2,8 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { glob } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { ValidationError } from '../core/errors.ts';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { SluiceError, ValidationError } from '../core/errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 
 export interface SourceFile {
@@ -53,10 +54,13 @@ async function download(url: string, options: { objects: ObjectStore; cachePrefi
     try {
       res = await fetch(url, { signal: options.signal });
     } catch (err) {
-      throw new ValidationError(`cannot fetch source ${url}: ${(err as Error).message}`, 'source', err);
+      throw new SluiceError('source_unavailable', `cannot fetch source ${url}: ${(err as Error).message}`, { cause: err, retryable: true });
     }
-    if (!res.ok || !res.body) throw new ValidationError(`cannot fetch source ${url}: HTTP ${res.status}`, 'source');
-    await options.objects.put(key, Readable.fromWeb(res.body as import('node:stream/web').ReadableStream));
+    if (!res.ok || !res.body) {
+      // 4xx will not get better by retrying; 5xx and the like might.
+      throw new SluiceError('source_unavailable', `cannot fetch source ${url}: HTTP ${res.status}`, { retryable: res.status >= 500 });
+    }
+    await options.objects.put(key, Readable.fromWeb(res.body as WebReadableStream));
   }
   return { name: `${url} (${basename(new URL(url).pathname)})`, open: () => options.objects.getStream(key) };
 }

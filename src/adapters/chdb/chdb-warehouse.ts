@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { ClickHouseWarehouse } from '../clickhouse/clickhouse-warehouse.ts';
+import { readAhead } from '../clickhouse/read-ahead.ts';
 
 export interface ChdbWarehouseOptions {
   /** Directory of the embedded engine's data; ':memory:' for a throwaway one. */
@@ -25,7 +26,7 @@ export function createChdbWarehouse(options: ChdbWarehouseOptions): ClickHouseWa
     // The client's insert concatenates the whole body into one string; chDB's own
     // streaming insert hands bounded chunks to the engine, so memory stays flat.
     insertTsv: async (table, columns, body) => {
-      const r = await connection.chdb.streamInsert({ table, columns, values: body, format: 'TabSeparated', maxChunkBytes: 8 << 20 });
+      const r = await connection.chdb.streamInsert({ table, columns, values: readAhead(body), format: 'TabSeparated', maxChunkBytes: 1 << 20 });
       return r.rowsWritten;
     },
   });

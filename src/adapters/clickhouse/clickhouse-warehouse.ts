@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { QueryParams, Warehouse } from '../../ports/warehouse.ts';
+import { readAhead } from './read-ahead.ts';
 import { warehouseError } from './warehouse-error.ts';
 
 /** How a backend bulk-loads TabSeparated text; the default goes through the client. */
@@ -65,7 +66,7 @@ export class ClickHouseWarehouse implements Warehouse {
     const r = await this.#client.insert({
       table,
       columns: [...columns] as [string, ...string[]],
-      values: Readable.from(body, { objectMode: false }),
+      values: Readable.from(readAhead(body), { objectMode: false }),
       format: 'TabSeparated',
     });
     return Number(r.summary?.written_rows ?? 0);

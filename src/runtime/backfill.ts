@@ -11,6 +11,8 @@ export interface BackfillRequest {
   readonly to: string;
   readonly concurrency?: number;
   readonly params?: Record<string, unknown>;
+  /** Chosen by the caller when it must know the id before the runs start. */
+  readonly backfillId?: string;
 }
 
 export interface BackfillResult {
@@ -41,7 +43,7 @@ export async function runBackfill(
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
     throw new ValidationError('concurrency must be an integer from 1 to 64', 'concurrency');
   }
-  const backfillId = randomUUID();
+  const backfillId = req.backfillId ?? randomUUID();
   const results: { partition: string; detail: RunDetail }[] = [];
   let next = 0;
   const worker = async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ValidationError, describeError } from '../core/errors.ts';
+import { NotFoundError, SluiceError, ValidationError, describeError } from '../core/errors.ts';
+import { isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { partitionWindow } from '../core/partitions.ts';
 import { backoffDelay } from '../core/retry.ts';
@@ -18,6 +19,10 @@ export interface RunRequest {
   readonly params?: Record<string, unknown>;
   readonly partition?: string | null;
   readonly backfillId?: string | null;
+  /** A caller-chosen id (e.g. derived from a schedule tick); an existing id is refused. */
+  readonly runId?: string;
+  /** Re-execution of an earlier run: its succeeded steps are reused, not run again. */
+  readonly retryOf?: string;
 }
 
 interface StepState extends PlannedStep {
@@ -86,8 +91,12 @@ export class Coordinator {
       partitionWindow(def.partitions, partition);
     }
     const { metadata } = this.#services;
+    if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
+      throw new SluiceError('conflict', `run ${req.runId} already exists`);
+    }
+    const reused = req.retryOf ? await this.#reusableSteps(req.retryOf, def.name) : new Map<string, string>();
     const created = await metadata.createRun({
-      id: randomUUID(),
+      id: req.runId ?? randomUUID(),
       pipeline: def.name,
       partition,
       params: params as Record<string, unknown>,
@@ -96,9 +105,10 @@ export class Coordinator {
     });
     const steps: StepState[] = def.order.map((name) => {
       const s = def.steps.find((x) => x.name === name)!;
+      const from = reused.get(name);
       return {
-        name, deps: s.deps, def: s, status: 'pending', reason: null, attempt: 0, attemptId: null, attemptStartedAt: null,
-        startedAt: null, finishedAt: null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
+        name, deps: s.deps, def: s, status: from ? 'succeeded' : 'pending', reason: null, attempt: 0, attemptId: null,
+        attemptStartedAt: null, startedAt: null, finishedAt: from ? nowIso() : null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
       };
     });
     const startedAt = nowIso();
@@ -107,10 +117,33 @@ export class Coordinator {
     this.#runs.set(record.id, run);
     await metadata.updateRun(record.id, { status: 'running', startedAt });
     for (const s of steps) await this.#saveStep(run, s);
-    await this.#record(run, 'run.started', null, null, { partition, params });
+    await this.#record(run, 'run.started', null, null, { partition, params, retryOf: req.retryOf ?? null, reused: [...reused.keys()] });
     this.#notify({ kind: 'run', runId: record.id, pipeline: def.name, status: 'running', error: null });
     await this.#advance(run);
     return { run: record, done: run.done.promise };
+  }
+
+  /**
+   * Re-executes a finished run that did not succeed: same pipeline, params and partition;
+   * steps that succeeded (and were not blocked by a check) are reused, the rest run again.
+   */
+  async retry(runId: string): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
+    const prev = await this.#services.metadata.getRun(runId);
+    if (!prev) throw new NotFoundError('run', runId);
+    if (!isTerminalRun(prev.run.status)) throw new SluiceError('conflict', `run ${runId} is still ${prev.run.status}`);
+    if (prev.run.status === 'succeeded') throw new SluiceError('conflict', `run ${runId} succeeded; nothing to retry`);
+    return this.submit({ pipeline: prev.run.pipeline, params: prev.run.params, partition: prev.run.partition, retryOf: runId });
+  }
+
+  /** Whether this coordinator is driving the run right now. */
+  isActive(runId: string): boolean {
+    return this.#runs.has(runId);
+  }
+
+  async #reusableSteps(runId: string, pipeline: string): Promise<Map<string, string>> {
+    const prev = await this.#services.metadata.getRun(runId);
+    if (!prev || prev.run.pipeline !== pipeline) throw new NotFoundError('run', runId);
+    return new Map(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => [s.step, runId]));
   }
 
   /** Stops a run: pending steps end cancelled, running attempts are told to stop. */
@@ -160,6 +193,7 @@ export class Coordinator {
       case 'heartbeat':
         return;
       case 'progress':
+        await this.#record(run, 'progress', step.name, ev.attemptId, { rows: ev.rows, total: ev.total ?? null, message: ev.message ?? null });
         this.#notify({ kind: 'progress', runId, step: step.name, rows: ev.rows, total: ev.total, message: ev.message });
         return;
       case 'log':

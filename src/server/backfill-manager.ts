@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../core/errors.ts';
+import type { RunStatus } from '../core/states.ts';
+import { runBackfill, type BackfillRequest } from '../runtime/backfill.ts';
+import type { Coordinator } from '../runtime/coordinator.ts';
+import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
+import type { Services } from '../runtime/services.ts';
+import { partitionKeys } from '../core/partitions.ts';
+
+export interface BackfillStatus {
+  id: string;
+  pipeline: string;
+  from: string;
+  to: string;
+  concurrency: number;
+  status: 'running' | 'succeeded' | 'failed';
+  createdAt: string;
+  partitions: { partition: string; status: RunStatus | 'pending'; runId: string | null; error: string | null }[];
+}
+
+/**
+ * Starts backfills in the background and reports their progress per partition from the
+ * runs they created (the runs table is the source of truth; this only remembers ranges).
+ */
+export class BackfillManager {
+  readonly #known = new Map<string, { req: Required<Pick<BackfillRequest, 'pipeline' | 'from' | 'to'>> & { concurrency: number }; keys: string[]; createdAt: string; done: boolean; failed: boolean }>();
+  readonly #coordinator: Coordinator;
+  readonly #registry: PipelineRegistry;
+  readonly #services: Services;
+
+  constructor(services: Services, registry: PipelineRegistry, coordinator: Coordinator) {
+    this.#services = services;
+    this.#registry = registry;
+    this.#coordinator = coordinator;
+  }
+
+  /** Validates and starts; returns once every partition is known (runs start in the background). */
+  async start(req: BackfillRequest): Promise<BackfillStatus> {
+    const def = this.#registry.get(req.pipeline);
+    const id = randomUUID();
+    const keys = def.partitions ? partitionKeys(def.partitions, req.from, req.to) : [];
+    const concurrency = req.concurrency ?? 1;
+    const entry = { req: { pipeline: req.pipeline, from: req.from, to: req.to, concurrency }, keys, createdAt: new Date().toISOString(), done: false, failed: false };
+    // Validation errors (range, concurrency, partitioning) surface here, before 202.
+    const running = runBackfill(this.#coordinator, this.#registry, { ...req, backfillId: id });
+    const early = await Promise.race([running.then(() => null, (e: unknown) => e), new Promise((r) => setImmediate(r, null))]);
+    if (early) throw early;
+    this.#known.set(id, entry);
+    running.then(
+      (r) => {
+        entry.done = true;
+        entry.failed = r.partitions.some((p) => p.detail.run.status !== 'succeeded');
+      },
+      (err: unknown) => {
+        entry.done = true;
+        entry.failed = true;
+        this.#services.logger.error({ err: String(err) }, `backfill ${id} stopped`);
+      },
+    );
+    return this.status(id);
+  }
+
+  async status(id: string): Promise<BackfillStatus> {
+    const entry = this.#known.get(id);
+    if (!entry) throw new NotFoundError('backfill', id);
+    const runs = await this.#services.metadata.listRuns({ backfillId: id, limit: 10_000 });
+    const byPartition = new Map(runs.map((r) => [r.partition, r]));
+    const partitions = entry.keys.map((k) => {
+      const r = byPartition.get(k);
+      return { partition: k, status: r?.status ?? ('pending' as const), runId: r?.id ?? null, error: r?.error ?? null };
+    });
+    return {
+      id, ...entry.req, createdAt: entry.createdAt,
+      status: !entry.done ? 'running' : entry.failed ? 'failed' : 'succeeded',
+      partitions,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { SluiceError, ValidationError } from '../core/errors.ts';
+
+/** RFC 9457 problem details with our stable `code`. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  field: z.string().optional(),
+  instance: z.string().optional(),
+});
+export type Problem = z.infer<typeof problemSchema>;
+
+const STATUS: Record<string, [number, string]> = {
+  validation: [400, 'Bad request'],
+  unauthorized: [401, 'Unauthorized'],
+  forbidden: [403, 'Forbidden'],
+  not_found: [404, 'Not found'],
+  conflict: [409, 'Conflict'],
+  too_large: [413, 'Request too large'],
+  not_supported: [501, 'Not supported'],
+};
+
+/** Maps any error to a problem document; internal errors keep their details out of the body. */
+export function toProblem(err: unknown, instance?: string): Problem {
+  if (err instanceof z.ZodError) return toProblem(fromZod(err), instance);
+  if (err instanceof SluiceError && STATUS[err.code]) {
+    const [status, title] = STATUS[err.code];
+    const field = err instanceof ValidationError ? err.field : undefined;
+    return { type: `https://sluice.dev/problems/${err.code}`, title, status, detail: err.message, code: err.code, field, instance };
+  }
+  const code = err instanceof SluiceError ? err.code : 'internal';
+  const detail = err instanceof SluiceError ? err.message : 'internal error; see the server log';
+  return { type: `https://sluice.dev/problems/${code}`, title: 'Internal error', status: 500, detail, code, instance };
+}
+
+/** The first zod issue as a ValidationError naming its field. */
+export function fromZod(err: z.ZodError, where = ''): ValidationError {
+  const issue = err.issues[0];
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const unknown = keys.length > 0 ? keys.join(', ') : undefined;
+  const path = [where, ...issue.path.map(String)].filter(Boolean).join('.');
+  const field = unknown ? [where, unknown].filter(Boolean).join('.') : path || where || '(request)';
+  const message = unknown ? `unknown field${keys.length > 1 ? 's' : ''}: ${unknown}` : issue.message;
+  return new ValidationError(`${field}: ${message}`, field);
+}

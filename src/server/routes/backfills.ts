@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { SluiceError } from '../../core/errors.ts';
+import { partitionKeys } from '../../core/partitions.ts';
+import { route, type AnyRoute } from '../route.ts';
+import { paramsRecord } from '../schemas.ts';
+import type { ServerContext } from '../server-context.ts';
+
+/** Bounds on what one request may ask for. */
+export const MAX_BACKFILL_PARTITIONS_API = 1000;
+export const MAX_BACKFILL_CONCURRENCY = 16;
+
+const backfillSchema = z.object({
+  id: z.string(), pipeline: z.string(), from: z.string(), to: z.string(), concurrency: z.number(),
+  status: z.enum(['running', 'succeeded', 'failed']), createdAt: z.string(),
+  partitions: z.array(z.object({ partition: z.string(), status: z.string(), runId: z.string().nullable(), error: z.string().nullable() })),
+});
+
+export function backfillRoutes(ctx: ServerContext): AnyRoute[] {
+  return [
+    route({
+      method: 'POST', path: '/api/v1/backfills', operationId: 'createBackfill', summary: 'One run per partition in a range', tag: 'backfills', access: 'edit', status: 202,
+      body: z.object({
+        pipeline: z.string().min(1).max(200),
+        from: z.string().max(32),
+        to: z.string().max(32),
+        concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
+        params: paramsRecord.optional(),
+      }).strict(),
+      response: backfillSchema,
+      handler: async ({ body }) => {
+        const def = ctx.registry.get(body.pipeline);
+        if (def.partitions) {
+          const n = partitionKeys(def.partitions, body.from, body.to).length;
+          if (n > MAX_BACKFILL_PARTITIONS_API) {
+            throw new SluiceError('too_large', `backfill of ${n} partitions; at most ${MAX_BACKFILL_PARTITIONS_API} per request`);
+          }
+        }
+        return ctx.backfills.start(body);
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/v1/backfills/:id', operationId: 'getBackfill', summary: 'Backfill status per partition', tag: 'backfills', access: 'view',
+      params: z.object({ id: z.string().uuid() }), response: backfillSchema,
+      handler: async ({ params }) => ctx.backfills.status(params.id),
+    }),
+  ];
+}

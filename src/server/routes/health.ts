@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { describeError } from '../../core/errors.ts';
+import { route, type AnyRoute } from '../route.ts';
+import type { ServerContext } from '../server-context.ts';
+
+export function healthRoutes(ctx: ServerContext): AnyRoute[] {
+  return [
+    route({
+      method: 'GET', path: '/healthz', operationId: 'health', summary: 'The process is up', tag: 'health', access: 'public',
+      response: z.object({ status: z.literal('ok'), version: z.string(), startedAt: z.string() }),
+      handler: async () => ({ status: 'ok' as const, version: ctx.version, startedAt: ctx.startedAt }),
+    }),
+    route({
+      method: 'GET', path: '/readyz', operationId: 'ready', summary: 'The stores answer', tag: 'health', access: 'public',
+      response: z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) }),
+      handler: async ({ reply }) => {
+        const checks: Record<string, string> = {};
+        const probe = async (name: string, fn: () => Promise<unknown>) => {
+          try {
+            await fn();
+            checks[name] = 'ok';
+          } catch (err) {
+            checks[name] = describeError(err);
+          }
+        };
+        await probe('metadata', () => ctx.services.metadata.listRuns({ limit: 1 }));
+        await probe('warehouse', () => ctx.services.warehouse.query('SELECT 1'));
+        const ok = Object.values(checks).every((v) => v === 'ok');
+        if (!ok) reply.code(503);
+        return { status: ok ? ('ready' as const) : ('not_ready' as const), checks };
+      },
+    }),
+    route({
+      method: 'GET', path: '/metrics', operationId: 'metrics', summary: 'Prometheus metrics', tag: 'health', access: 'public',
+      produces: 'text/plain; version=0.0.4', response: z.string(),
+      handler: async () => ctx.services.metrics.render(),
+    }),
+  ];
+}

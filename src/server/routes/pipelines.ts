@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import type { AnyPipeline } from '../../runtime/pipeline-registry.ts';
+import { route, type AnyRoute } from '../route.ts';
+import type { ServerContext } from '../server-context.ts';
+
+const pipelineSummary = z.object({
+  name: z.string(),
+  description: z.string(),
+  steps: z.array(z.string()),
+  partitions: z.object({ granularity: z.enum(['daily', 'monthly']), start: z.string(), end: z.string().nullable() }).nullable(),
+  schedules: z.array(z.object({ name: z.string(), cron: z.string(), timezone: z.string(), partition: z.string() })),
+  concurrency: z.number().nullable(),
+});
+
+const pipelineDetail = pipelineSummary.extend({
+  params: z.unknown(),
+  dag: z.object({
+    nodes: z.array(z.object({
+      name: z.string(), description: z.string().nullable(), deps: z.array(z.string()),
+      assets: z.array(z.object({ name: z.string(), checks: z.array(z.object({ name: z.string(), severity: z.enum(['warn', 'error']) })) })),
+      retry: z.object({ maxAttempts: z.number(), backoffMs: z.number(), maxBackoffMs: z.number() }),
+      timeoutMs: z.number().nullable(),
+    })),
+    edges: z.array(z.object({ from: z.string(), to: z.string() })),
+  }),
+  partitionStatus: z.array(z.object({ partition: z.string(), status: z.string(), runId: z.string(), updatedAt: z.string() })),
+});
+
+function summary(p: AnyPipeline): z.infer<typeof pipelineSummary> {
+  return {
+    name: p.name,
+    description: p.description,
+    steps: [...p.order],
+    partitions: p.partitions ? { granularity: p.partitions.granularity, start: p.partitions.start, end: p.partitions.end ?? null } : null,
+    schedules: p.schedules.map((s) => ({ ...s })),
+    concurrency: p.concurrency,
+  };
+}
+
+export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
+  return [
+    route({
+      method: 'GET', path: '/api/v1/pipelines', operationId: 'listPipelines', summary: 'List pipelines', tag: 'pipelines', access: 'view',
+      response: z.object({ items: z.array(pipelineSummary) }),
+      handler: async () => ({ items: ctx.registry.list().map(summary) }),
+    }),
+    route({
+      method: 'GET', path: '/api/v1/pipelines/:name', operationId: 'getPipeline', summary: 'One pipeline with its steps, DAG, assets, schedules and partitions',
+      tag: 'pipelines', access: 'view',
+      params: z.object({ name: z.string().min(1).max(200) }),
+      response: pipelineDetail,
+      handler: async ({ params }) => {
+        const p = ctx.registry.get(params.name);
+        const nodes = p.order.map((name) => {
+          const s = p.steps.find((x) => x.name === name)!;
+          return {
+            name, description: s.description ?? null, deps: [...s.deps],
+            assets: s.assets.map((a) => ({ name: a.name, checks: a.checks.map((c) => ({ name: c.name, severity: c.severity })) })),
+            retry: { ...s.retry }, timeoutMs: s.timeoutMs,
+          };
+        });
+        return {
+          ...summary(p),
+          params: z.toJSONSchema(p.params, { unrepresentable: 'any', io: 'input' }),
+          dag: { nodes, edges: nodes.flatMap((n) => n.deps.map((d) => ({ from: d, to: n.name }))) },
+          partitionStatus: p.partitions ? await ctx.services.metadata.listPartitions(p.name) : [],
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { NotFoundError, SluiceError, ValidationError } from '../../core/errors.ts';
+import { RUN_STATUSES } from '../../core/states.ts';
+import { route, type AnyRoute } from '../route.ts';
+import { decodeCursor, encodeCursor, paramsRecord, runDetailSchema, runSchema } from '../schemas.ts';
+import type { ServerContext } from '../server-context.ts';
+
+export const MAX_PAGE = 200;
+
+const runId = z.object({ id: z.string().uuid() });
+
+export function runRoutes(ctx: ServerContext): AnyRoute[] {
+  const { metadata } = ctx.services;
+  const detail = async (id: string) => {
+    const d = await metadata.getRun(id);
+    if (!d) throw new NotFoundError('run', id);
+    return d;
+  };
+  return [
+    route({
+      method: 'POST', path: '/api/v1/runs', operationId: 'createRun', summary: 'Start a run', tag: 'runs', access: 'edit', status: 201,
+      body: z.object({ pipeline: z.string().min(1).max(200), partition: z.string().max(32).optional(), params: paramsRecord.optional() }).strict(),
+      response: runSchema,
+      handler: async ({ body }) => {
+        const { run } = await ctx.coordinator.submit({ pipeline: body.pipeline, partition: body.partition, params: body.params });
+        return run;
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/v1/runs', operationId: 'listRuns', summary: 'List runs, newest first, with cursor pagination', tag: 'runs', access: 'view',
+      query: z.object({
+        pipeline: z.string().max(200).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
+        createdFrom: z.iso.datetime({ offset: true }).optional(),
+        createdTo: z.iso.datetime({ offset: true }).optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
+        cursor: z.string().max(500).optional(),
+      }).strict(),
+      response: z.object({ items: z.array(runSchema), nextCursor: z.string().nullable() }),
+      handler: async ({ query }) => {
+        const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+        if (before === null) throw new ValidationError('query.cursor: not a cursor this API issued', 'query.cursor');
+        const items = await metadata.listRuns({ ...query, before, limit: query.limit + 1 });
+        const page = items.slice(0, query.limit);
+        return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page.at(-1)!) : null };
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/v1/runs/:id', operationId: 'getRun', summary: 'One run with its steps and attempts', tag: 'runs', access: 'view',
+      params: runId, response: runDetailSchema,
+      handler: async ({ params }) => detail(params.id),
+    }),
+    route({
+      method: 'POST', path: '/api/v1/runs/:id/cancel', operationId: 'cancelRun', summary: 'Cancel a run', tag: 'runs', access: 'edit', status: 202,
+      params: runId, response: runSchema,
+      handler: async ({ params }) => {
+        const d = await detail(params.id);
+        if (!(await ctx.coordinator.cancel(params.id))) {
+          throw new SluiceError('conflict', `run ${params.id} is ${d.run.status}, not active here`);
+        }
+        return (await detail(params.id)).run;
+      },
+    }),
+    route({
+      method: 'POST', path: '/api/v1/runs/:id/retry', operationId: 'retryRun', summary: 'Re-execute a failed run from its failed steps', tag: 'runs', access: 'edit', status: 201,
+      params: runId, response: runSchema,
+      handler: async ({ params }) => (await ctx.coordinator.retry(params.id)).run,
+    }),
+  ];
+}

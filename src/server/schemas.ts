@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ATTEMPT_STATUSES, RUN_STATUSES, STEP_STATUSES } from '../core/states.ts';
+
+export const runSchema = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  partition: z.string().nullable(),
+  params: z.record(z.string(), z.unknown()),
+  status: z.enum(RUN_STATUSES),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  backfillId: z.string().nullable(),
+});
+
+export const stepSchema = z.object({
+  runId: z.string(),
+  step: z.string(),
+  status: z.enum(STEP_STATUSES),
+  attempts: z.number().int(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  rowsWritten: z.number(),
+  reason: z.string().nullable(),
+});
+
+export const attemptSchema = z.object({
+  id: z.string(),
+  runId: z.string(),
+  step: z.string(),
+  attempt: z.number().int(),
+  status: z.enum(ATTEMPT_STATUSES),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: z.string().nullable(),
+  rowsWritten: z.number(),
+});
+
+export const runDetailSchema = z.object({ run: runSchema, steps: z.array(stepSchema), attempts: z.array(attemptSchema) });
+
+export const materializationSchema = z.object({
+  runId: z.string(), step: z.string(), asset: z.string(), partition: z.string().nullable(), rows: z.number(),
+  metadata: z.record(z.string(), z.unknown()), ts: z.string(),
+});
+
+export const checkResultSchema = z.object({
+  runId: z.string(), step: z.string(), asset: z.string(), check: z.string(), partition: z.string().nullable(),
+  severity: z.enum(['warn', 'error']), passed: z.boolean(), message: z.string(), value: z.number().nullable(), ts: z.string(),
+});
+
+export const eventSchema = z.object({
+  id: z.number().int(),
+  runId: z.string(),
+  type: z.string(),
+  step: z.string().nullable(),
+  attemptId: z.string().nullable(),
+  ts: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+});
+
+/** Opaque keyset cursor for run listings. */
+export const encodeCursor = (r: { createdAt: string; id: string }): string =>
+  Buffer.from(JSON.stringify([r.createdAt, r.id])).toString('base64url');
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt))) return { createdAt, id };
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+export const paramsRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));

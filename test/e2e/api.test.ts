@@ -1,0 +1,222 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../src/presets/embedded.ts';
+import { readSse, startApi } from '../helpers/api.ts';
+import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
+const dir = tempHome();
+let rt: Runtime;
+let app: FastifyInstance;
+let url: string;
+
+before(async () => {
+  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
+  ({ app, url } = await startApi(rt, async () => ({ role: 'admin', name: 'test' })));
+});
+after(async () => {
+  await app?.close();
+  await rt?.close();
+  dir.cleanup();
+});
+
+const call = async (method: string, path: string, body?: unknown) => {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
+};
+
+const waitRun = async (id: string) => {
+  for (let i = 0; i < 600; i++) {
+    const r = await call('GET', `/api/v1/runs/${id}`);
+    if (r.body.run.finishedAt) return r.body;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`run ${id} did not finish`);
+};
+
+describe('pipelines', () => {
+  test('list and get one with DAG, assets, schedules, partitions, params schema', async () => {
+    const list = await call('GET', '/api/v1/pipelines');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.body.items.map((p: { name: string }) => p.name).sort(), ['gate', 'retail']);
+    const one = await call('GET', '/api/v1/pipelines/retail');
+    assert.equal(one.status, 200);
+    assert.deepEqual(one.body.steps, ['schema', 'raw', 'staging', 'vault', 'marts', 'quality']);
+    assert.deepEqual(one.body.dag.edges[0], { from: 'schema', to: 'raw' });
+    assert.equal(one.body.partitions.granularity, 'daily');
+    assert.equal(one.body.schedules[0].cron, '0 1 * * *');
+    assert.ok(one.body.params.properties.source);
+    assert.deepEqual(one.body.dag.nodes[1].assets[0].checks, [{ name: 'raw_not_empty', severity: 'error' }]);
+    const missing = await call('GET', '/api/v1/pipelines/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.code, 'not_found');
+    assert.match(missing.type, /application\/problem\+json/);
+  });
+});
+
+describe('runs', () => {
+  test('create → 201, get with steps and attempts, list with filters and cursor pagination', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call('POST', '/api/v1/runs', { pipeline: 'gate', params: { flakyFailures: 0 } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.pipeline, 'gate');
+      ids.push(r.body.id);
+      await waitRun(r.body.id);
+    }
+    const d = await call('GET', `/api/v1/runs/${ids[0]}`);
+    assert.equal(d.body.run.status, 'succeeded');
+    assert.equal(d.body.steps.length, 4);
+    assert.equal(d.body.attempts.length, 4);
+    const page1 = await call('GET', '/api/v1/runs?pipeline=gate&limit=2');
+    assert.equal(page1.body.items.length, 2);
+    assert.ok(page1.body.nextCursor);
+    const page2 = await call('GET', `/api/v1/runs?pipeline=gate&limit=2&cursor=${page1.body.nextCursor}`);
+    const seen = [...page1.body.items, ...page2.body.items].map((r: { id: string }) => r.id);
+    assert.equal(new Set(seen).size, seen.length);
+    for (const id of ids) assert.ok(seen.includes(id));
+    const failed = await call('GET', '/api/v1/runs?status=failed&pipeline=gate');
+    assert.equal(failed.body.items.length, 0);
+    const future = await call('GET', `/api/v1/runs?createdFrom=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    assert.equal(future.body.items.length, 0);
+  });
+
+  test('bad input is problem+json naming the field; unknown fields are refused', async () => {
+    const unknown = await call('POST', '/api/v1/runs', { pipeline: 'gate', extra: 1 });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.code, 'validation');
+    assert.equal(unknown.body.field, 'body.extra');
+    const badParam = await call('POST', '/api/v1/runs', { pipeline: 'gate', params: { flakyFailures: 'x' } });
+    assert.equal(badParam.status, 400);
+    assert.equal(badParam.body.field, 'flakyFailures');
+    const badLimit = await call('GET', '/api/v1/runs?limit=100000');
+    assert.equal(badLimit.status, 400);
+    assert.equal(badLimit.body.field, 'query.limit');
+    const badCursor = await call('GET', '/api/v1/runs?cursor=garbage');
+    assert.equal(badCursor.body.field, 'query.cursor');
+    const badId = await call('GET', '/api/v1/runs/not-a-uuid');
+    assert.equal(badId.body.field, 'path.id');
+    const noBody = await call('POST', '/api/v1/runs');
+    assert.equal(noBody.status, 400);
+    const noRoute = await call('GET', '/api/v1/nothing');
+    assert.equal(noRoute.status, 404);
+  });
+
+  test('retry re-executes from the failed step, reusing what succeeded', async () => {
+    const r = await call('POST', '/api/v1/runs', { pipeline: 'gate', params: { flakyFailures: 5 } });
+    const first = await waitRun(r.body.id);
+    assert.equal(first.run.status, 'failed');
+    const retry = await call('POST', `/api/v1/runs/${r.body.id}/retry`);
+    assert.equal(retry.status, 201);
+    const second = await waitRun(retry.body.id);
+    // Same params, so flaky fails again, but extract was reused, not re-run.
+    assert.equal(second.attempts.filter((a: { step: string }) => a.step === 'extract').length, 0);
+    assert.equal(second.steps.find((s: { step: string }) => s.step === 'extract').status, 'succeeded');
+    const again = await call('POST', `/api/v1/runs/${first.run.id}/retry`);
+    assert.equal(again.status, 201);
+    const ok = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
+    await waitRun(ok.body.id);
+    const noRetry = await call('POST', `/api/v1/runs/${ok.body.id}/retry`);
+    assert.equal(noRetry.status, 409);
+  });
+
+  test('cancel stops a running run', async () => {
+    const r = await call('POST', '/api/v1/runs', { pipeline: 'gate', params: { hang: true } });
+    // Wait for the slow step to start, then cancel.
+    for (let i = 0; i < 200; i++) {
+      const d = await call('GET', `/api/v1/runs/${r.body.id}`);
+      if (d.body.steps.find((s: { step: string }) => s.step === 'slow')?.status === 'running') break;
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    const c = await call('POST', `/api/v1/runs/${r.body.id}/cancel`);
+    assert.equal(c.status, 202);
+    const d = await waitRun(r.body.id);
+    assert.equal(d.run.status, 'cancelled');
+    const again = await call('POST', `/api/v1/runs/${r.body.id}/cancel`);
+    assert.equal(again.status, 409);
+  });
+});
+
+describe('events', () => {
+  test('a run\'s events stream as SSE and resume after Last-Event-ID', async () => {
+    const r = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
+    const res = await fetch(`${url}/api/v1/runs/${r.body.id}/events`);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const all = await readSse(res, (e) => e.event === 'end');
+    const types = all.filter((e) => e.event !== 'end').map((e) => e.event);
+    assert.equal(types[0], 'run.started');
+    assert.equal(types.at(-1), 'run.succeeded');
+    const mid = all[3];
+    const resumed = await readSse(
+      await fetch(`${url}/api/v1/runs/${r.body.id}/events`, { headers: { 'last-event-id': mid.id } }),
+      (e) => e.event === 'end',
+    );
+    assert.deepEqual(resumed.filter((e) => e.event !== 'end').map((e) => e.id), all.slice(4).filter((e) => e.event !== 'end').map((e) => e.id));
+  });
+
+  test('the global stream delivers events of runs started after connecting', async () => {
+    const last = (await rt.services.metadata.listEvents({ limit: 100_000 })).at(-1)?.id ?? 0;
+    const res = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(last) } });
+    const r = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
+    const got = await readSse(res, (e) => e.event === 'run.succeeded' && JSON.parse(e.data).runId === r.body.id);
+    assert.ok(got.every((e) => Number(e.id) > last));
+  });
+});
+
+describe('backfills, assets, health', () => {
+  test('backfill of retail partitions reports per-partition status', async () => {
+    const b = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-01', to: '2010-12-02', concurrency: 2 });
+    assert.equal(b.status, 202, JSON.stringify(b.body));
+    assert.deepEqual(b.body.partitions.map((p: { partition: string }) => p.partition), ['2010-12-01', '2010-12-02']);
+    let s = b.body;
+    for (let i = 0; i < 600 && s.status === 'running'; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      s = (await call('GET', `/api/v1/backfills/${b.body.id}`)).body;
+    }
+    assert.equal(s.status, 'succeeded');
+    assert.deepEqual(s.partitions.map((p: { status: string }) => p.status), ['succeeded', 'succeeded']);
+    const tooBig = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-01', to: '2016-12-01' });
+    assert.equal(tooBig.status, 413);
+    const badRange = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-05', to: '2010-12-01' });
+    assert.equal(badRange.status, 400);
+    const notPartitioned = await call('POST', '/api/v1/backfills', { pipeline: 'gate', from: '2010-12-01', to: '2010-12-02' });
+    assert.equal(notPartitioned.status, 400);
+    const badConc = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-01', to: '2010-12-02', concurrency: 1000 });
+    assert.equal(badConc.body.field, 'body.concurrency');
+  });
+
+  test('assets, materializations and checks per partition, lineage', async () => {
+    const list = await call('GET', '/api/v1/assets');
+    assert.ok(list.body.items.some((a: { name: string }) => a.name === 'raw.online_retail'));
+    const m = await call('GET', '/api/v1/assets/raw.online_retail/materializations?partition=2010-12-01');
+    assert.equal(m.body.items[0].rows, 3108);
+    const c = await call('GET', '/api/v1/assets/raw.online_retail/checks?partition=2010-12-02');
+    assert.equal(c.body.items[0].check, 'raw_not_empty');
+    assert.equal(c.body.items[0].passed, true);
+    const lin = await call('GET', '/api/v1/lineage');
+    assert.ok(lin.body.edges.some((e: { from: string; to: string }) => e.from === 'raw.online_retail' && e.to === 'staging.online_retail'));
+    assert.equal((await call('GET', '/api/v1/assets/nope/checks')).status, 404);
+  });
+
+  test('query, health, readiness, metrics and the OpenAPI document', async () => {
+    const q = await call('POST', '/api/v1/query', { sql: "SELECT count() AS n FROM raw.online_retail WHERE day = '2010-12-01'" });
+    assert.deepEqual(q.body, { rows: [{ n: 3108 }], truncated: false });
+    assert.equal((await call('GET', '/healthz')).body.status, 'ok');
+    assert.equal((await call('GET', '/readyz')).body.status, 'ready');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /sluice_runs_total\{pipeline="gate",status="succeeded"\} \d+/);
+    assert.match(metrics, /latest_sales_volume\{pipeline="retail"\}/);
+    const doc = (await call('GET', '/api/v1/openapi.json')).body;
+    assert.equal(doc.openapi, '3.1.0');
+    assert.equal(doc.paths['/api/v1/runs'].post.requestBody.content['application/json'].schema.additionalProperties, false);
+    assert.deepEqual(Object.keys(doc.paths['/api/v1/runs/{id}']), ['get']);
+    assert.equal(doc.paths['/api/v1/runs'].post['x-required-role'], 'edit');
+  });
+});

@@ -6,6 +6,8 @@ import { registerDemo } from './commands/demo.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRun } from './commands/run.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerToken } from './commands/token.ts';
 
 const program = new Command('sluice')
   .description('Sluice: data pipelines as TypeScript code')
@@ -21,6 +23,8 @@ registerBackfill(program, globals);
 registerQuery(program, globals);
 registerInspect(program, globals);
 registerDemo(program, globals);
+registerServe(program, globals);
+registerToken(program, globals);
 
 try {
   await program.parseAsync(process.argv);

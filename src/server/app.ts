@@ -43,6 +43,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         : fastifyErr.statusCode === 400 && !(err instanceof SluiceError) ? toProblem(new SluiceError('validation', `body: ${fastifyErr.message}`), request.url)
           : toProblem(err, request.url);
     if (problem.status >= 500) request.log.error(err);
+    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="sluice"');
     void reply.code(problem.status).type('application/problem+json').send(problem);
   });
   app.setNotFoundHandler((request, reply) => {

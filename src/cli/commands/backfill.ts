@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { runBackfill } from '../../runtime/backfill.ts';
 import { parseParamFlags } from '../parse-params.ts';
 import { formatTable } from '../format-table.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
+import type { ApiClient } from '../api-client.ts';
+import type { BackfillStatus } from '../../server/backfill-manager.ts';
 
 export function registerBackfill(program: Command, globals: () => GlobalOptions): void {
   program
@@ -14,23 +16,44 @@ export function registerBackfill(program: Command, globals: () => GlobalOptions)
     .option('--param <k=v>', 'pipeline param (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON summary')
     .action(async (pipeline: string, o: { from: string; to: string; concurrency: string; param: string[]; json?: boolean }) => {
-      const result = await withRuntime(globals(), (rt) =>
-        runBackfill(
-          rt.coordinator,
-          rt.registry,
-          { pipeline, from: o.from, to: o.to, concurrency: Number(o.concurrency), params: parseParamFlags(o.param) },
-          o.json ? undefined : (p, d) => process.stderr.write(`${p}: ${d.run.status}${d.run.error ? ` (${d.run.error})` : ''}\n`),
-        ),
+      const req = { pipeline, from: o.from, to: o.to, concurrency: Number(o.concurrency), params: parseParamFlags(o.param) };
+      const report = (p: string, status: string, error: string | null) => {
+        if (!o.json) process.stderr.write(`${p}: ${status}${error ? ` (${error})` : ''}\n`);
+      };
+      const result = await viaServerOr(
+        globals(),
+        (api) => remoteBackfill(api, req, report),
+        async (rt) => {
+          const r = await runBackfill(rt.coordinator, rt.registry, req, (p, d) => report(p, d.run.status, d.run.error));
+          const partitions = r.partitions.map(({ partition, detail }) => ({ partition, status: detail.run.status, runId: detail.run.id, error: detail.run.error }));
+          return { backfillId: r.backfillId, partitions };
+        },
       );
-      const rows = result.partitions.map(({ partition, detail }) => ({
-        partition,
-        status: detail.run.status,
-        runId: detail.run.id,
-        error: detail.run.error,
-      }));
+      const rows = result.partitions;
       const failed = rows.filter((r) => r.status !== 'succeeded').length;
       if (o.json) print(JSON.stringify({ backfillId: result.backfillId, succeeded: rows.length - failed, failed, partitions: rows }, null, 2));
       else print(`${formatTable(rows, ['partition', 'status', 'runId', 'error'])}\n${rows.length - failed} succeeded, ${failed} failed`);
       process.exitCode = failed === 0 ? 0 : 1;
     });
+}
+
+/** Starts the backfill on the server and polls it to the end, reporting partitions as they finish. */
+async function remoteBackfill(
+  api: ApiClient,
+  req: { pipeline: string; from: string; to: string; concurrency: number; params: Record<string, string> },
+  report: (partition: string, status: string, error: string | null) => void,
+): Promise<{ backfillId: string; partitions: { partition: string; status: string; runId: string | null; error: string | null }[] }> {
+  let s = await api.call<BackfillStatus>('POST', '/api/v1/backfills', req);
+  const seen = new Set<string>();
+  for (;;) {
+    for (const p of s.partitions) {
+      if (['succeeded', 'failed', 'cancelled'].includes(p.status) && !seen.has(p.partition)) {
+        seen.add(p.partition);
+        report(p.partition, p.status, p.error);
+      }
+    }
+    if (s.status !== 'running') return { backfillId: s.id, partitions: s.partitions };
+    await new Promise((r) => setTimeout(r, 250));
+    s = await api.call<BackfillStatus>('GET', `/api/v1/backfills/${s.id}`);
+  }
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { RUN_STATUSES, type RunStatus } from '../../core/states.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { formatTable } from '../format-table.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, withRuntime, type GlobalOptions } from '../context.ts';
+import type { RunRecord } from '../../ports/metadata-store.ts';
 
 export function registerInspect(program: Command, globals: () => GlobalOptions): void {
   program
@@ -36,8 +37,14 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       }
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ValidationError('--limit must be 1 to 1000', 'limit');
-      const runs = await withRuntime(globals(), (rt) =>
-        rt.services.metadata.listRuns({ pipeline: o.pipeline, status: o.status as RunStatus | undefined, limit }),
+      const filter = { pipeline: o.pipeline, status: o.status as RunStatus | undefined, limit };
+      const runs = await viaServerOr(
+        globals(),
+        async (api) => {
+          const qs = new URLSearchParams(Object.entries({ ...filter, limit: String(Math.min(limit, 200)) }).filter(([, v]) => v !== undefined) as [string, string][]);
+          return (await api.call<{ items: RunRecord[] }>('GET', `/api/v1/runs?${qs}`)).items;
+        },
+        (rt) => rt.services.metadata.listRuns(filter),
       );
       if (o.json) print(JSON.stringify(runs, null, 2));
       else print(formatTable(runs.map((r) => ({ ...r, params: undefined })), ['id', 'pipeline', 'partition', 'status', 'createdAt', 'finishedAt', 'error']));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ValidationError } from '../../core/errors.ts';
 import { formatCsv, formatTable } from '../format-table.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
 
 export function registerQuery(program: Command, globals: () => GlobalOptions): void {
   program
@@ -12,7 +12,11 @@ export function registerQuery(program: Command, globals: () => GlobalOptions): v
       if (!['json', 'csv', 'table'].includes(o.format)) {
         throw new ValidationError(`--format must be json, csv or table, got "${o.format}"`, 'format');
       }
-      const rows = await withRuntime(globals(), (rt) => rt.services.warehouse.query(sql));
+      const rows = await viaServerOr(
+        globals(),
+        async (api) => (await api.call<{ rows: Record<string, unknown>[] }>('POST', '/api/v1/query', { sql })).rows,
+        (rt) => rt.services.warehouse.query(sql),
+      );
       if (o.format === 'json') print(JSON.stringify(rows));
       else if (o.format === 'csv') print(formatCsv(rows));
       else print(formatTable(rows));

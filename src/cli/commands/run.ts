@@ -3,7 +3,8 @@ import type { Runtime } from '../../presets/embedded.ts';
 import { parseParamFlags } from '../parse-params.ts';
 import { ProgressView } from '../progress.ts';
 import { summarizeRun, type RunSummary } from '../run-summary.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
+import { runRemote } from '../remote-run.ts';
 
 /** Runs a pipeline to the end in this process and returns its summary. */
 export async function runOnce(
@@ -31,9 +32,9 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--json', 'print one JSON summary instead of live progress')
     .action(async (pipeline: string, o: { partition?: string; param: string[]; json?: boolean }) => {
       const params = parseParamFlags(o.param);
-      const summary = await withRuntime(globals(), (rt) =>
-        runOnce(rt, { pipeline, partition: o.partition, params }, o.json ? null : new ProgressView(process.stderr)),
-      );
+      const live = o.json ? null : new ProgressView(process.stderr);
+      const req = { pipeline, partition: o.partition, params };
+      const summary = await viaServerOr(globals(), (api) => runRemote(api, req, live), (rt) => runOnce(rt, req, live));
       if (o.json) print(JSON.stringify(summary, null, 2));
       else {
         const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;

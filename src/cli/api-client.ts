@@ -1,0 +1,63 @@
+import { SluiceError } from '../core/errors.ts';
+import type { RunDetail } from '../ports/metadata-store.ts';
+import type { ServerFile } from './server-file.ts';
+
+/**
+ * What the CLI needs from a running server's API. Errors come back as the server's
+ * problem documents, turned into SluiceErrors with the same code and message.
+ */
+export class ApiClient {
+  readonly url: string;
+  readonly #token: string | undefined;
+
+  constructor(server: Pick<ServerFile, 'url'>, token?: string) {
+    this.url = server.url;
+    this.#token = token;
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#token) headers.authorization = `Bearer ${this.#token}`;
+    const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!res.ok) throw new SluiceError(data?.code ?? 'http', data?.detail ?? `HTTP ${res.status} from ${path}`);
+    return data as T;
+  }
+
+  /** Follows a run's event stream until it ends, handing each event to `onEvent`. */
+  async follow(runId: string, onEvent: (type: string, data: Record<string, unknown>) => void): Promise<void> {
+    const headers: Record<string, string> = this.#token ? { authorization: `Bearer ${this.#token}` } : {};
+    let last = '';
+    // Reconnects with Last-Event-ID if the stream drops before the run ends.
+    for (let tries = 0; tries < 30; tries++) {
+      const res = await fetch(`${this.url}/api/v1/runs/${runId}/events`, { headers: last ? { ...headers, 'last-event-id': last } : headers });
+      if (!res.ok || !res.body) throw new SluiceError('http', `cannot follow run ${runId}: HTTP ${res.status}`);
+      let buf = '';
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) {
+        buf += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, cut);
+          buf = buf.slice(cut + 2);
+          let type = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('id: ')) last = line.slice(4);
+            else if (line.startsWith('event: ')) type = line.slice(7);
+            else if (line.startsWith('data: ')) data += line.slice(6);
+          }
+          if (type === 'end') return;
+          if (data) onEvent(type, JSON.parse(data));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  run(id: string): Promise<RunDetail> {
+    return this.call('GET', `/api/v1/runs/${id}`);
+  }
+}

@@ -1,0 +1,74 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
+import { tempHome } from '../helpers/runtime.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = tempHome();
+let server: DevServer;
+
+function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['src/cli/main.ts', '--home', dir.home, ...args], { cwd: root, env: { PATH: process.env.PATH }, timeout: 180_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  server = await startServerProcess(['--home', dir.home, 'dev', '--port', '0']);
+});
+after(async () => {
+  await server?.stop();
+  dir.cleanup();
+});
+
+test('sluice dev listens on loopback in local-dev mode and loads the demo data once', async () => {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  let runs: { items: { status: string; pipeline: string }[] } = { items: [] };
+  for (let i = 0; i < 600; i++) {
+    runs = await (await fetch(`${server.url}/api/v1/runs?pipeline=retail`)).json();
+    if (runs.items[0]?.status === 'succeeded' || runs.items[0]?.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.match(server.output(), /local-dev mode/);
+  assert.equal(runs.items.length, 1);
+  assert.equal(runs.items[0].status, 'succeeded');
+  assert.ok(existsSync(join(dir.home, 'server.json')));
+});
+
+test('CLI commands act through the server while it owns the state directory', async () => {
+  const run = await sluice(['run', 'retail', '--partition', '2010-12-02', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const s = JSON.parse(run.stdout);
+  assert.equal(s.status, 'succeeded');
+  assert.equal(s.steps.find((x: { name: string }) => x.name === 'raw').rowsWritten, 2_109);
+  assert.deepEqual(s.steps.find((x: { name: string }) => x.name === 'raw').checks.map((c: { check: string }) => c.check), ['raw_not_empty']);
+  const q = await sluice(['query', 'SELECT count() AS n FROM marts.fact_sales', '--format', 'json']);
+  assert.equal(q.code, 0, q.stderr);
+  assert.deepEqual(JSON.parse(q.stdout), [{ n: 26_160 }]);
+  const runs = await sluice(['runs', '--json']);
+  assert.equal(JSON.parse(runs.stdout)[0].id, s.runId);
+  const bf = await sluice(['backfill', 'retail', '--from', '2010-12-03', '--to', '2010-12-04', '--json']);
+  assert.equal(bf.code, 1);
+  assert.deepEqual(JSON.parse(bf.stdout).partitions.map((p: { status: string }) => p.status), ['succeeded', 'failed']);
+  const bad = await sluice(['run', 'nope']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /pipeline not found: nope/);
+});
+
+test('a second server on the same state directory is refused', async () => {
+  const second = await sluice(['dev', '--port', '0']);
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, /already owns/);
+});
+
+test('SIGTERM stops the server and releases the state directory', async () => {
+  assert.equal(await server.stop(), 0);
+  assert.ok(!existsSync(join(dir.home, 'server.json')));
+  const q = await sluice(['query', 'SELECT count() AS n FROM marts.fact_sales', '--format', 'json']);
+  assert.deepEqual(JSON.parse(q.stdout), [{ n: 26_160 }]);
+});

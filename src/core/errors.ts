@@ -74,3 +74,39 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/**
+ * Why a request carries no usable credentials: `missing` (no Authorization header),
+ * `malformed` (not `Bearer <token>`), `invalid` (unknown or revoked; deliberately not told
+ * apart, so a caller cannot probe which tokens once existed).
+ */
+export type UnauthorizedReason = 'missing' | 'malformed' | 'invalid';
+
+/** The caller is not authenticated. HTTP 401. */
+export class UnauthorizedError extends SluiceError {
+  override name = 'UnauthorizedError';
+  readonly status = 401;
+  readonly reason: UnauthorizedReason;
+  constructor(reason: UnauthorizedReason, message: string) {
+    super('unauthorized', message);
+    this.reason = reason;
+  }
+}
+
+/** The caller is authenticated but its role does not allow the action. HTTP 403. */
+export class ForbiddenError extends SluiceError {
+  override name = 'ForbiddenError';
+  readonly status = 403;
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** Something with this key already exists (a token name). HTTP 409. */
+export class ConflictError extends SluiceError {
+  override name = 'ConflictError';
+  readonly status = 409;
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}

@@ -1,4 +1,5 @@
 import type { AttemptStatus, RunStatus, Severity, StepStatus } from '../core/states.ts';
+import type { TokenStore } from './token-store.ts';
 
 /** Timestamps are ISO-8601 strings in UTC throughout the port. */
 export interface RunRecord {
@@ -142,6 +143,8 @@ export interface GaugeValue {
  * latest gauge values live. One SQL schema serves PGlite and PostgreSQL.
  */
 export interface MetadataStore {
+  /** API tokens, in the same database. */
+  readonly tokens: TokenStore;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
   createRun(run: NewRun): Promise<RunRecord>;

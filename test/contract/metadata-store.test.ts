@@ -8,10 +8,11 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
 import { createPostgresMetadataStore } from '../../src/adapters/postgres/postgres-metadata-store.ts';
+import { MIGRATIONS } from '../../src/adapters/sql-metadata/migrations.ts';
 import { service } from '../helpers/services.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
-const TABLES = ['attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
+const TABLES = ['api_tokens', 'attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
   'schema_migrations', 'steps'];
 
 metadataStoreContract('PGlite in memory', () => createPgliteMetadataStore());
@@ -84,8 +85,8 @@ if (startError !== undefined) {
       const tables = await admin.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
       assert.deepEqual(tables.rows.map((r) => r.table_name), TABLES);
-      const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations`);
-      assert.deepEqual(versions.rows, [{ version: 1 }]);
+      const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+      assert.deepEqual(versions.rows, MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version));
     });
 
     it('uses an injected pool in its own schema and leaves the pool open and unchanged', async () => {

@@ -122,6 +122,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'api tokens',
+    sql: `
+      -- Only a hash of each secret is kept; the unique hash index also serves the lookup
+      -- on every API call.
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        id           text PRIMARY KEY,
+        name         text NOT NULL,
+        role         text NOT NULL CHECK (role IN ('view', 'edit', 'admin')),
+        hash         text NOT NULL UNIQUE,
+        created_at   timestamptz NOT NULL,
+        last_used_at timestamptz,
+        revoked_at   timestamptz
+      );
+      -- Names are unique among active tokens only, so a revoked name can be reused.
+      CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name_idx ON api_tokens (name) WHERE revoked_at IS NULL;
+    `,
+  },
 ];
 
 /**

@@ -20,6 +20,7 @@ import type {
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { applyMigrations } from './migrations.ts';
 import type { SqlClient } from './sql-client.ts';
+import { SqlTokenStore } from './sql-token-store.ts';
 import {
   toAttempt, toCheckResult, toEvent, toGauge, toMaterialization, toPartition, toRun, toStep,
   type AttemptRow, type CheckResultRow, type EventRow, type GaugeRow, type MaterializationRow,
@@ -59,9 +60,11 @@ const CREATED_AT = (p: string) => `date_trunc('milliseconds', COALESCE(${p}::tim
 /** The MetadataStore on any PostgreSQL dialect speaker (PGlite, `pg`). */
 export class SqlMetadataStore implements MetadataStore {
   readonly #db: SqlClient;
+  readonly tokens: SqlTokenStore;
 
   constructor(db: SqlClient) {
     this.#db = db;
+    this.tokens = new SqlTokenStore(db);
   }
 
   async migrate(): Promise<void> {

@@ -25,7 +25,7 @@ const checkResult = z.object({
 export type CheckResult = z.infer<typeof checkResult>;
 
 export const attemptEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...base, type: z.literal('attempt.started'), attempt: z.number().int().positive() }),
+  z.object({ ...base, type: z.literal('attempt.started'), attempt: z.number().int().positive(), workerId: z.string().optional(), pid: z.number().int().optional() }),
   z.object({ ...base, type: z.literal('heartbeat') }),
   z.object({
     ...base,

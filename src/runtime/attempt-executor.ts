@@ -15,6 +15,8 @@ export interface ExecutorDeps {
   readonly bus: EventBus;
   /** How often a running attempt says it is alive. */
   readonly heartbeatMs: number;
+  /** Who runs the attempt, reported in `attempt.started` so it can be found (and killed). */
+  readonly workerId?: string;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -26,7 +28,7 @@ const PROGRESS_EVERY_MS = 250;
  */
 export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, signal: AbortSignal): Promise<void> {
   const out = new AttemptEmitter(deps.bus, req);
-  void out.emit({ type: 'attempt.started', attempt: req.attempt });
+  void out.emit({ type: 'attempt.started', attempt: req.attempt, workerId: deps.workerId, pid: process.pid });
   const heartbeat = setInterval(() => void out.emit({ type: 'heartbeat' }), deps.heartbeatMs);
   heartbeat.unref();
   try {

@@ -30,7 +30,7 @@ test('sluice dev listens on loopback in local-dev mode and loads the demo data o
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   let runs: { items: { status: string; pipeline: string }[] } = { items: [] };
   for (let i = 0; i < 600; i++) {
-    runs = await (await fetch(`${server.url}/api/v1/runs?pipeline=retail`)).json();
+    runs = (await (await fetch(`${server.url}/api/v1/runs?pipeline=retail`)).json()) as typeof runs;
     if (runs.items[0]?.status === 'succeeded' || runs.items[0]?.status === 'failed') break;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/**
+ * Commands on `sluice.control` (DESIGN.md §4), written only by the control plane. `start`
+ * goes to the shared worker group (one worker takes it); `cancel`, `stop` and `ping` are
+ * seen by every worker, which ignores what is not about it.
+ */
+const launchRequest = z.object({
+  runId: z.string(),
+  attemptId: z.string(),
+  attempt: z.number().int().positive(),
+  pipeline: z.string(),
+  step: z.string(),
+  params: z.record(z.string(), z.unknown()),
+  partition: z.string().nullable(),
+  timeoutMs: z.number().nullable(),
+});
+
+export const controlCommandSchema = z.discriminatedUnion('type', [
+  z.object({ v: z.literal(1), type: z.literal('start'), request: launchRequest }),
+  z.object({ v: z.literal(1), type: z.literal('cancel'), attemptId: z.string(), reason: z.string() }),
+  z.object({ v: z.literal(1), type: z.literal('stop'), runId: z.string(), reason: z.string() }),
+  z.object({ v: z.literal(1), type: z.literal('ping'), nonce: z.string(), workerId: z.string().nullable(), sentAt: z.string() }),
+]);
+
+export type ControlCommand = z.infer<typeof controlCommandSchema>;
+
+/** A worker's answer to `ping`, published on `sluice.events` keyed by the nonce. */
+export const pongSchema = z.object({
+  v: z.literal(1),
+  type: z.literal('pong'),
+  nonce: z.string(),
+  workerId: z.string(),
+  running: z.array(z.string()),
+  ts: z.string(),
+});
+export type Pong = z.infer<typeof pongSchema>;
+
+export const parseControlCommand = (raw: unknown): ControlCommand => controlCommandSchema.parse(raw);

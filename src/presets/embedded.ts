@@ -61,7 +61,7 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   const launcher = new InProcessLauncher((req, signal) =>
     executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs }, signal),
   );
-  const coordinator = new Coordinator(services, registry, launcher);
+  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs });
   await coordinator.start();
   return {
     config,

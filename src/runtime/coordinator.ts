@@ -4,13 +4,14 @@ import { isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { partitionWindow } from '../core/partitions.ts';
 import { backoffDelay } from '../core/retry.ts';
-import { finalRunStatus, readySteps, skipDownstream, type PlannedStep } from '../core/run-plan.ts';
+import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
 import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import { parseParams } from '../sdk/pipeline.ts';
-import type { StepDef } from '../sdk/step.ts';
-import type { AnyPipeline, PipelineRegistry } from './pipeline-registry.ts';
+import { newActiveRun, restoreActiveRun, type ActiveRun, type StepState } from './active-run.ts';
+import { HealthMonitor } from './health-monitor.ts';
+import type { PipelineRegistry } from './pipeline-registry.ts';
 import type { RunListener, RunUpdate } from './run-updates.ts';
 import type { Services } from './services.ts';
 
@@ -25,27 +26,6 @@ export interface RunRequest {
   readonly retryOf?: string;
 }
 
-interface StepState extends PlannedStep {
-  readonly def: StepDef<Record<string, unknown>>;
-  attempt: number;
-  attemptId: string | null;
-  attemptStartedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  rowsWritten: number;
-  lastSeq: number;
-  blockedBy: string | null;
-}
-
-interface ActiveRun {
-  readonly record: RunRecord;
-  readonly def: AnyPipeline;
-  readonly steps: StepState[];
-  cancelled: boolean;
-  readonly timers: Set<NodeJS.Timeout>;
-  readonly done: PromiseWithResolvers<RunDetail>;
-}
-
 const nowIso = () => new Date().toISOString();
 
 /**
@@ -54,25 +34,129 @@ const nowIso = () => new Date().toISOString();
  * everything in the metadata store. Events from attempts it no longer waits for
  * (replayed, late, fenced off) change nothing.
  */
+export interface CoordinatorOptions {
+  readonly heartbeatMs: number;
+  /** Missed heartbeats before an attempt is lost (default 3). */
+  readonly missedHeartbeats?: number;
+  /** How long a dispatched attempt may wait for a worker (default 60 s). */
+  readonly startTimeoutMs?: number;
+  /** After a cancel, how long an attempt may take to stop before it is killed (default 10 s). */
+  readonly cancelGraceMs?: number;
+  /** Runs executing at once across all pipelines (default 16); more wait `queued`. */
+  readonly maxConcurrentRuns?: number;
+}
+
+/** A launcher that can also end an attempt by force (a worker pool, Kubernetes). */
+export interface KillCapable {
+  kill(attemptId: string): Promise<void>;
+}
+
 export class Coordinator {
   readonly #services: Services;
   readonly #registry: PipelineRegistry;
-  readonly #launcher: Launcher;
+  readonly #launcher: Launcher & Partial<KillCapable>;
   readonly #runs = new Map<string, ActiveRun>();
   readonly #attempts = new Map<string, { run: ActiveRun; step: StepState }>();
   readonly #listeners = new Set<RunListener>();
+  readonly #queue: ActiveRun[] = [];
+  readonly #opts: Required<CoordinatorOptions>;
+  readonly #health: HealthMonitor;
   #subscription: Subscription | null = null;
 
-  constructor(services: Services, registry: PipelineRegistry, launcher: Launcher) {
+  constructor(services: Services, registry: PipelineRegistry, launcher: Launcher & Partial<KillCapable>, options: CoordinatorOptions) {
     this.#services = services;
     this.#registry = registry;
     this.#launcher = launcher;
+    this.#opts = { missedHeartbeats: 3, startTimeoutMs: 60_000, cancelGraceMs: 10_000, maxConcurrentRuns: 16, ...options };
+    this.#health = new HealthMonitor(
+      { heartbeatMs: this.#opts.heartbeatMs, missedHeartbeats: this.#opts.missedHeartbeats, startTimeoutMs: this.#opts.startTimeoutMs },
+      (attemptId, silentMs) => void this.#lost(attemptId, silentMs).catch((err) => this.#services.logger.error({ err: describeError(err) }, 'lost-attempt handling failed')),
+    );
   }
 
+  /** Subscribes to events, takes over runs a previous control plane left unfinished, starts the health monitor. */
   async start(): Promise<void> {
     this.#subscription = await this.#services.bus.subscribe(TOPICS.events, { group: 'sluice-coordinator' }, (m) =>
       this.#onEvent(m.value),
     );
+    await this.#recover();
+    this.#health.start();
+  }
+
+  async #recover(): Promise<void> {
+    const { metadata, logger } = this.#services;
+    const open = [...(await metadata.listRuns({ status: 'running', limit: 10_000 })), ...(await metadata.listRuns({ status: 'queued', limit: 10_000 }))];
+    for (const r of open.reverse()) {
+      if (this.#runs.has(r.id)) continue;
+      const detail = await metadata.getRun(r.id);
+      let def;
+      try {
+        def = this.#registry.get(r.pipeline);
+      } catch {
+        await metadata.updateRun(r.id, { status: 'failed', finishedAt: nowIso(), error: `pipeline ${r.pipeline} no longer exists` });
+        continue;
+      }
+      const run = restoreActiveRun(detail!, def);
+      this.#runs.set(r.id, run);
+      for (const s of run.steps) {
+        if (s.status === 'running' && s.attemptId) {
+          this.#attempts.set(s.attemptId, { run, step: s });
+          this.#health.track(s.attemptId, true);
+        }
+      }
+      logger.info({ run: r.id, pipeline: r.pipeline }, 'resuming run after restart');
+      await this.#record(run, 'run.resumed', null, null, {});
+      if (r.status === 'queued') this.#queue.push(run);
+      else {
+        for (const s of run.steps) if (s.status === 'retrying') await this.#dispatch(run, s);
+        await this.#advance(run);
+      }
+    }
+    await this.#pump();
+  }
+
+  /** Starts queued runs while the limits allow, oldest first. */
+  async #pump(): Promise<void> {
+    for (let i = 0; i < this.#queue.length; ) {
+      const run = this.#queue[i];
+      const running = [...this.#runs.values()].filter((r) => r.record.status === 'running');
+      const ofPipeline = running.filter((r) => r.def.name === run.def.name).length;
+      if (running.length >= this.#opts.maxConcurrentRuns) return;
+      if (run.def.concurrency !== null && ofPipeline >= run.def.concurrency) {
+        i += 1;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      await this.#begin(run);
+    }
+  }
+
+  async #begin(run: ActiveRun): Promise<void> {
+    const startedAt = nowIso();
+    run.record = { ...run.record, status: 'running', startedAt };
+    await this.#services.metadata.updateRun(run.record.id, { status: 'running', startedAt });
+    this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status: 'running', error: null });
+    await this.#advance(run);
+  }
+
+  async #lost(attemptId: string, silentMs: number): Promise<void> {
+    const hit = this.#attempts.get(attemptId);
+    if (!hit || hit.step.attemptId !== attemptId) return;
+    const { run, step } = hit;
+    const why = `attempt ${step.attempt} lost: no sign of life for ${(silentMs / 1000).toFixed(1)} s`;
+    this.#services.logger.warn({ run: run.record.id, step: step.name, attempt: attemptId }, why);
+    this.#services.metrics.incCounter('sluice_lost_attempts_total', 'Attempts whose worker stopped answering', { pipeline: run.def.name, step: step.name });
+    // Fenced off from here on: its late events no longer match the step's current attempt.
+    await this.#endAttempt(run, step, 'lost', why);
+    await this.#record(run, 'attempt.lost', step.name, attemptId, { attempt: step.attempt, silentMs });
+    void this.#launcher.kill?.(attemptId).catch(() => undefined);
+    if (run.cancelled) await this.#setStep(run, step, 'cancelled', why);
+    else if (step.attempt < step.def.retry.maxAttempts) await this.#retryLater(run, step, why);
+    else {
+      await this.#setStep(run, step, 'failed', why);
+      for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} failed`)) await this.#stepChanged(run, s);
+    }
+    await this.#advance(run);
   }
 
   /** Live updates of every run this coordinator drives; returns the unsubscribe function. */
@@ -103,23 +187,13 @@ export class Coordinator {
       backfillId: req.backfillId ?? null,
       status: 'queued',
     });
-    const steps: StepState[] = def.order.map((name) => {
-      const s = def.steps.find((x) => x.name === name)!;
-      const from = reused.get(name);
-      return {
-        name, deps: s.deps, def: s, status: from ? 'succeeded' : 'pending', reason: null, attempt: 0, attemptId: null,
-        attemptStartedAt: null, startedAt: null, finishedAt: from ? nowIso() : null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
-      };
-    });
-    const startedAt = nowIso();
-    const record: RunRecord = { ...created, status: 'running', startedAt };
-    const run: ActiveRun = { record, def, steps, cancelled: false, timers: new Set(), done: Promise.withResolvers() };
+    const run = newActiveRun(created, def, new Set(reused.keys()));
+    const record = created;
     this.#runs.set(record.id, run);
-    await metadata.updateRun(record.id, { status: 'running', startedAt });
-    for (const s of steps) await this.#saveStep(run, s);
+    for (const s of run.steps) await this.#saveStep(run, s);
     await this.#record(run, 'run.started', null, null, { partition, params, retryOf: req.retryOf ?? null, reused: [...reused.keys()] });
-    this.#notify({ kind: 'run', runId: record.id, pipeline: def.name, status: 'running', error: null });
-    await this.#advance(run);
+    this.#queue.push(run);
+    await this.#pump();
     return { run: record, done: run.done.promise };
   }
 
@@ -152,11 +226,27 @@ export class Coordinator {
     if (!run) return false;
     run.cancelled = true;
     for (const t of run.timers) clearTimeout(t);
+    const queued = this.#queue.indexOf(run);
+    if (queued >= 0) this.#queue.splice(queued, 1);
     for (const s of run.steps) {
       if (s.status === 'pending' || s.status === 'ready' || s.status === 'retrying') {
         await this.#setStep(run, s, 'cancelled', reason);
       } else if (s.status === 'running' && s.attemptId) {
-        await this.#launcher.terminate(s.attemptId, reason);
+        const attemptId = s.attemptId;
+        await this.#launcher.terminate(attemptId, reason);
+        // An attempt that ignores its AbortSignal is killed after the grace period and
+        // fenced off, so cancel always ends the run.
+        const t = setTimeout(() => {
+          run.timers.delete(t);
+          if (s.attemptId !== attemptId || s.status !== 'running') return;
+          void (async () => {
+            await this.#launcher.kill?.(attemptId).catch(() => undefined);
+            await this.#endAttempt(run, s, 'cancelled', `${reason}; killed after ${this.#opts.cancelGraceMs} ms`);
+            await this.#setStep(run, s, 'cancelled', reason);
+            await this.#maybeFinish(run);
+          })().catch((err) => this.#services.logger.error({ err: describeError(err) }, 'cancel grace handling failed'));
+        }, this.#opts.cancelGraceMs);
+        run.timers.add(t);
       }
     }
     await this.#maybeFinish(run);
@@ -164,6 +254,7 @@ export class Coordinator {
   }
 
   async close(): Promise<void> {
+    this.#health.stop();
     await this.#subscription?.close();
     for (const run of this.#runs.values()) for (const t of run.timers) clearTimeout(t);
   }
@@ -182,6 +273,7 @@ export class Coordinator {
     if (!hit || hit.step.attemptId !== ev.attemptId || ev.seq <= hit.step.lastSeq) return;
     const { run, step } = hit;
     step.lastSeq = ev.seq;
+    this.#health.seen(ev.attemptId, true);
     await this.#apply(run, step, ev);
   }
 
@@ -283,6 +375,7 @@ export class Coordinator {
     step.attemptStartedAt = nowIso();
     step.startedAt ??= step.attemptStartedAt;
     this.#attempts.set(step.attemptId, { run, step });
+    this.#health.track(step.attemptId);
     await this.#services.metadata.upsertAttempt({
       id: step.attemptId, runId: run.record.id, step: step.name, attempt: step.attempt, status: 'running',
       startedAt: step.attemptStartedAt, finishedAt: null, error: null, rowsWritten: 0,
@@ -294,9 +387,10 @@ export class Coordinator {
     });
   }
 
-  async #endAttempt(run: ActiveRun, step: StepState, status: 'succeeded' | 'failed' | 'cancelled', error: string | null): Promise<void> {
+  async #endAttempt(run: ActiveRun, step: StepState, status: 'succeeded' | 'failed' | 'cancelled' | 'lost', error: string | null): Promise<void> {
     const id = step.attemptId!;
     this.#attempts.delete(id);
+    this.#health.untrack(id);
     const finishedAt = nowIso();
     await this.#services.metadata.upsertAttempt({
       id, runId: run.record.id, step: step.name, attempt: step.attempt, status, startedAt: step.attemptStartedAt!,
@@ -347,6 +441,7 @@ export class Coordinator {
     this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status, error });
     const detail = await metadata.getRun(run.record.id);
     run.done.resolve(detail!);
+    await this.#pump();
   }
 
   async #record(run: ActiveRun, type: string, step: string | null, attemptId: string | null, payload: Record<string, unknown>): Promise<void> {

@@ -1,0 +1,70 @@
+import type { PlannedStep } from '../core/run-plan.ts';
+import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
+import type { StepDef } from '../sdk/step.ts';
+import type { AnyPipeline } from './pipeline-registry.ts';
+
+export interface StepState extends PlannedStep {
+  readonly def: StepDef<Record<string, unknown>>;
+  attempt: number;
+  attemptId: string | null;
+  attemptStartedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  rowsWritten: number;
+  lastSeq: number;
+  blockedBy: string | null;
+}
+
+/** A run the coordinator is driving, in memory; the metadata store has the durable copy. */
+export interface ActiveRun {
+  record: RunRecord;
+  readonly def: AnyPipeline;
+  readonly steps: StepState[];
+  cancelled: boolean;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly done: PromiseWithResolvers<RunDetail>;
+}
+
+const nowIso = () => new Date().toISOString();
+
+/** A fresh run; steps named in `reused` start out succeeded (re-execution from failure). */
+export function newActiveRun(record: RunRecord, def: AnyPipeline, reused: ReadonlySet<string>): ActiveRun {
+  const steps = def.order.map((name): StepState => {
+    const s = def.steps.find((x) => x.name === name)!;
+    const from = reused.has(name);
+    return {
+      name, deps: s.deps, def: s, status: from ? 'succeeded' : 'pending', reason: null, attempt: 0, attemptId: null,
+      attemptStartedAt: null, startedAt: null, finishedAt: from ? nowIso() : null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
+    };
+  });
+  return { record, def, steps, cancelled: false, timers: new Set(), done: Promise.withResolvers() };
+}
+
+/**
+ * Rebuilds a run after a control-plane restart from what the store recorded. An attempt
+ * that was running may still be running on a worker: it stays current, and the health
+ * monitor decides whether it is alive.
+ */
+export function restoreActiveRun(detail: RunDetail, def: AnyPipeline): ActiveRun {
+  const run = newActiveRun(detail.run, def, new Set());
+  for (const s of run.steps) {
+    const rec = detail.steps.find((x) => x.step === s.name);
+    if (!rec) continue;
+    s.status = rec.status;
+    s.reason = rec.reason;
+    s.attempt = rec.attempts;
+    s.startedAt = rec.startedAt;
+    s.finishedAt = rec.finishedAt;
+    s.rowsWritten = rec.rowsWritten;
+    const last = detail.attempts.filter((a) => a.step === s.name).at(-1);
+    if (s.status === 'running' && last?.status === 'running') {
+      s.attemptId = last.id;
+      s.attemptStartedAt = last.startedAt;
+    } else if (s.status === 'running' || s.status === 'ready') {
+      // Dispatch was recorded but no attempt survives: run it again.
+      s.status = 'pending';
+    }
+    if (s.status === 'succeeded' && s.reason !== null) s.blockedBy = s.reason;
+  }
+  return run;
+}

@@ -1,0 +1,149 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { createMemoryBus } from '../../src/adapters/memory-bus/memory-bus.ts';
+import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
+import { createPromMetrics } from '../../src/adapters/prometheus/prom-metrics.ts';
+import { createLocalObjectStore } from '../../src/adapters/local-fs/local-object-store.ts';
+import { executeAttempt } from '../../src/runtime/attempt-executor.ts';
+import { Coordinator } from '../../src/runtime/coordinator.ts';
+import { loadPipelines, type PipelineRegistry } from '../../src/runtime/pipeline-registry.ts';
+import type { Services } from '../../src/runtime/services.ts';
+import type { LaunchRequest, Launcher } from '../../src/ports/launcher.ts';
+import type { MetadataStore } from '../../src/ports/metadata-store.ts';
+import type { Warehouse } from '../../src/ports/warehouse.ts';
+import { tempHome } from '../helpers/runtime.ts';
+
+// A launcher that can be told to "lose" attempts: it drops them on the floor (like a worker
+// killed before it reported anything) or runs them for real.
+class FlakyLauncher implements Launcher {
+  readonly kind = 'test';
+  dropNext = 0;
+  launched: LaunchRequest[] = [];
+  killed: string[] = [];
+  readonly run: (r: LaunchRequest) => Promise<void>;
+  constructor(run: (r: LaunchRequest) => Promise<void>) {
+    this.run = run;
+  }
+  async launch(r: LaunchRequest): Promise<void> {
+    this.launched.push(r);
+    if (this.dropNext > 0) {
+      this.dropNext -= 1;
+      return;
+    }
+    setImmediate(() => void this.run(r));
+  }
+  async terminate(): Promise<void> {}
+  async kill(id: string): Promise<void> {
+    this.killed.push(id);
+  }
+  async close(): Promise<void> {}
+}
+
+const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
+const dir = tempHome();
+let metadata: MetadataStore;
+let registry: PipelineRegistry;
+let services: Services;
+const noop = () => undefined;
+const logger = { debug: noop, info: noop, warn: noop, error: noop };
+
+before(async () => {
+  metadata = await createPgliteMetadataStore({ dataDir: `${dir.home}/metadata` });
+  await metadata.migrate();
+  registry = await loadPipelines([fixtures]);
+  services = {
+    metadata,
+    warehouse: {} as Warehouse,
+    objects: createLocalObjectStore({ root: `${dir.home}/objects` }),
+    bus: createMemoryBus(),
+    metrics: createPromMetrics(),
+    pusher: null,
+    logger,
+  };
+});
+after(async () => {
+  await services.bus.close();
+  await metadata.close();
+  dir.cleanup();
+});
+
+function coordinator(launcher: FlakyLauncher, heartbeatMs = 50) {
+  return new Coordinator(services, registry, launcher, { heartbeatMs, missedHeartbeats: 3, startTimeoutMs: 300 });
+}
+
+const runner = (heartbeatMs = 50) => (r: LaunchRequest) =>
+  executeAttempt(r, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs }, new AbortController().signal);
+
+test('an attempt that never reports is marked lost, killed, and retried; the run succeeds', async () => {
+  const launcher = new FlakyLauncher(runner());
+  const c = coordinator(launcher);
+  await c.start();
+  launcher.dropNext = 1;
+  const { done } = await c.submit({ pipeline: 'gate', params: { flakyFailures: 0 } });
+  const d = await done;
+  await c.close();
+  assert.equal(d.run.status, 'succeeded');
+  const first = d.attempts.filter((a) => a.step === 'extract');
+  assert.deepEqual(first.map((a) => a.status), ['lost', 'succeeded']);
+  assert.match(first[0].error ?? '', /lost: no sign of life/);
+  assert.deepEqual(launcher.killed, [first[0].id]);
+  assert.match(await services.metrics.render(), /sluice_lost_attempts_total\{pipeline="gate",step="extract"\} 1/);
+});
+
+test('late events from a fenced-off attempt change nothing', async () => {
+  const launcher = new FlakyLauncher(runner());
+  const c = coordinator(launcher);
+  await c.start();
+  launcher.dropNext = 1;
+  const { done } = await c.submit({ pipeline: 'gate' });
+  const d = await done;
+  // Now the "lost" attempt wakes up and reports success, far too late.
+  const stale = launcher.launched[0];
+  await runner()(stale);
+  await new Promise((r) => setTimeout(r, 100));
+  const after = await metadata.getRun(d.run.id);
+  await c.close();
+  assert.deepEqual(after, d);
+});
+
+test('a restarted coordinator finishes the runs the previous one left running', async () => {
+  // The first control plane dispatches, then "dies" (its attempts are lost with it).
+  const dead = new FlakyLauncher(runner());
+  dead.dropNext = 100;
+  const c1 = coordinator(dead);
+  await c1.start();
+  const { run } = await c1.submit({ pipeline: 'gate' });
+  await c1.close();
+  assert.equal((await metadata.getRun(run.id))?.run.status, 'running');
+  const live = new FlakyLauncher(runner());
+  const c2 = coordinator(live);
+  let finished!: (s: string) => void;
+  const status = new Promise<string>((r) => (finished = r));
+  c2.onUpdate((u) => u.kind === 'run' && u.runId === run.id && u.status !== 'running' && finished(u.status));
+  await c2.start();
+  assert.equal(await status, 'succeeded');
+  const d = await metadata.getRun(run.id);
+  await c2.close();
+  assert.deepEqual(d?.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  assert.equal(d?.attempts.filter((a) => a.step === 'extract').map((a) => a.status).join(), 'lost,succeeded');
+});
+
+test('runs beyond the global limit wait queued and start as others finish', async () => {
+  const launcher = new FlakyLauncher(runner());
+  const c = new Coordinator(services, registry, launcher, { heartbeatMs: 50, maxConcurrentRuns: 1 });
+  await c.start();
+  let maxRunning = 0;
+  let running = 0;
+  c.onUpdate((u) => {
+    if (u.kind !== 'run') return;
+    if (u.status === 'running') maxRunning = Math.max(maxRunning, ++running);
+    else running -= 1;
+  });
+  const subs = await Promise.all([1, 2, 3].map(() => c.submit({ pipeline: 'gate' })));
+  assert.equal(subs[2].run.status, 'queued');
+  const all = await Promise.all(subs.map((s) => s.done));
+  await c.close();
+  assert.deepEqual(all.map((d) => d.run.status), ['succeeded', 'succeeded', 'succeeded']);
+  assert.equal(maxRunning, 1);
+});

@@ -36,6 +36,17 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
  */
 export function buildApp(options: AppOptions): FastifyInstance {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1 << 20, return503OnClosing: true });
+  // An empty body with a JSON content type (DELETE and POST actions from many clients) is no
+  // body, not a syntax error; auth then runs before any body complaint.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new SluiceError('validation', `body: not valid JSON (${(err as Error).message})`), undefined);
+    }
+  });
   app.setErrorHandler((err, request, reply) => {
     const fastifyErr = err as { statusCode?: number; code?: string; message: string };
     const problem =

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { queryRoutes } from './routes/query.ts';
 import { runRoutes } from './routes/runs.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import type { ServerContext } from './server-context.ts';
 
 export interface ApiOptions {
@@ -39,6 +40,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...eventRoutes(ctx),
     ...assetRoutes(ctx),
     ...queryRoutes(ctx),
+    ...tokenRoutes(ctx),
   ];
   return buildApp({ routes, authenticate: options.authenticate, version: options.version });
 }

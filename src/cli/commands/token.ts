@@ -3,7 +3,8 @@ import { NotFoundError } from '../../core/errors.ts';
 import { parseRole, ROLES } from '../../server/auth/roles.ts';
 import { issueToken } from '../../server/auth/tokens.ts';
 import { formatTable } from '../format-table.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
+import type { TokenRecord } from '../../ports/token-store.ts';
 
 const NOTE = 'Store this token now: it cannot be shown again.';
 
@@ -18,8 +19,15 @@ export function registerToken(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'JSON output')
     .action(async (o: { role: string; name?: string; json?: boolean }) => {
       const role = parseRole(o.role, '--role');
-      const { record, token: secret } = await withRuntime(globals(), (rt) =>
-        issueToken(rt.services.metadata.tokens, { role, name: o.name }));
+      const { record, token: secret } = await viaServerOr(
+        globals(),
+        async (api) => {
+          const r = await api.call<TokenRecord & { token: string }>('POST', '/api/v1/tokens', { role, name: o.name });
+          const { token: t, ...rec } = r;
+          return { record: rec, token: t };
+        },
+        (rt) => issueToken(rt.services.metadata.tokens, { role, name: o.name }),
+      );
       // Only the secret goes to stdout in text mode, so `TOKEN=$(sluice token create ...)` works.
       if (o.json) {
         print(JSON.stringify({ ...record, token: secret }, null, 2));
@@ -35,7 +43,11 @@ export function registerToken(program: Command, globals: () => GlobalOptions): v
     .description('list API tokens (never their secrets), revoked ones included')
     .option('--json', 'JSON output')
     .action(async (o: { json?: boolean }) => {
-      const tokens = await withRuntime(globals(), (rt) => rt.services.metadata.tokens.list());
+      const tokens = await viaServerOr(
+        globals(),
+        async (api) => (await api.call<{ items: TokenRecord[] }>('GET', '/api/v1/tokens')).items,
+        (rt) => rt.services.metadata.tokens.list(),
+      );
       if (o.json) print(JSON.stringify(tokens, null, 2));
       else print(formatTable(tokens.map((t) => ({ ...t })), ['id', 'name', 'role', 'createdAt', 'lastUsedAt', 'revokedAt']));
     });
@@ -45,7 +57,11 @@ export function registerToken(program: Command, globals: () => GlobalOptions): v
     .description('revoke an API token by id or name; it stops working at once')
     .argument('<id-or-name>')
     .action(async (idOrName: string) => {
-      const revoked = await withRuntime(globals(), (rt) => rt.services.metadata.tokens.revoke(idOrName));
+      const revoked = await viaServerOr(
+        globals(),
+        async (api) => (await api.call<{ revoked: boolean }>('DELETE', `/api/v1/tokens/${encodeURIComponent(idOrName)}`)).revoked,
+        (rt) => rt.services.metadata.tokens.revoke(idOrName),
+      );
       if (!revoked) throw new NotFoundError('active token', idOrName);
       print(`revoked ${idOrName}`);
     });

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { SluiceError } from '../core/errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { fromZod, toProblem } from './problem.ts';

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, SluiceError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerBackfill } from './commands/backfill.ts';
+import { registerDebug } from './commands/debug.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerInspect } from './commands/inspect.ts';
 import { registerQuery } from './commands/query.ts';
@@ -23,6 +24,7 @@ registerBackfill(program, globals);
 registerQuery(program, globals);
 registerInspect(program, globals);
 registerDemo(program, globals);
+registerDebug(program, globals);
 registerServe(program, globals);
 registerToken(program, globals);
 

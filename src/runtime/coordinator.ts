@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { NotFoundError, SluiceError, ValidationError, describeError } from '../core/errors.ts';
 import { isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
+import { pongSchema, type Pong } from '../core/commands.ts';
 import { partitionWindow } from '../core/partitions.ts';
 import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
@@ -58,6 +59,7 @@ export class Coordinator {
   readonly #runs = new Map<string, ActiveRun>();
   readonly #attempts = new Map<string, { run: ActiveRun; step: StepState }>();
   readonly #listeners = new Set<RunListener>();
+  readonly #pongListeners = new Set<(p: Pong) => void>();
   readonly #queue: ActiveRun[] = [];
   readonly #opts: Required<CoordinatorOptions>;
   readonly #health: HealthMonitor;
@@ -157,6 +159,12 @@ export class Coordinator {
       for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} failed`)) await this.#stepChanged(run, s);
     }
     await this.#advance(run);
+  }
+
+  /** Workers' answers to `ping`; returns the unsubscribe function. */
+  onPong(listener: (p: Pong) => void): () => void {
+    this.#pongListeners.add(listener);
+    return () => this.#pongListeners.delete(listener);
   }
 
   /** Live updates of every run this coordinator drives; returns the unsubscribe function. */
@@ -260,6 +268,11 @@ export class Coordinator {
   }
 
   async #onEvent(raw: unknown): Promise<void> {
+    if ((raw as { type?: unknown } | null)?.type === 'pong') {
+      const pong = pongSchema.safeParse(raw);
+      if (pong.success) for (const l of this.#pongListeners) l(pong.data);
+      return;
+    }
     let ev: AttemptEvent;
     try {
       ev = parseAttemptEvent(raw);

@@ -12,6 +12,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { queryRoutes } from './routes/query.ts';
 import { runRoutes } from './routes/runs.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { workerRoutes } from './routes/workers.ts';
 import type { ServerContext } from './server-context.ts';
 
 export interface ApiOptions {
@@ -41,6 +42,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...assetRoutes(ctx),
     ...queryRoutes(ctx),
     ...tokenRoutes(ctx),
+    ...workerRoutes(ctx),
   ];
   return buildApp({ routes, authenticate: options.authenticate, version: options.version });
 }

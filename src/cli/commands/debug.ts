@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { SluiceError } from '../../core/errors.ts';
+import type { RunRecord } from '../../ports/metadata-store.ts';
+import { ApiClient } from '../api-client.ts';
+import { loadConfig } from '../../presets/config.ts';
+import { print, type GlobalOptions } from '../context.ts';
+import { formatTable } from '../format-table.ts';
+import { readServerFile } from '../server-file.ts';
+
+function api(globals: GlobalOptions): ApiClient {
+  const home = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home }).home;
+  const server = process.env.SLUICE_URL ? { url: process.env.SLUICE_URL } : readServerFile(home);
+  if (!server) throw new SluiceError('not_found', `no server owns ${home}; start one with sluice dev (or set SLUICE_URL)`);
+  return new ApiClient(server, process.env.SLUICE_TOKEN);
+}
+
+export function registerDebug(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('ping')
+    .description('send ping to the workers on the control topic and print who answers, with round-trip times')
+    .option('--worker <id>', 'only this worker')
+    .option('--wait <ms>', 'how long to collect answers', '1000')
+    .option('--json', 'JSON output')
+    .action(async (o: { worker?: string; wait: string; json?: boolean }) => {
+      const r = await api(globals()).call<{ pongs: { workerId: string; rttMs: number; running: string[] }[] }>('POST', '/api/v1/workers/ping', {
+        workerId: o.worker, waitMs: Number(o.wait),
+      });
+      if (o.json) print(JSON.stringify(r.pongs, null, 2));
+      else if (r.pongs.length === 0) print('no worker answered');
+      else print(formatTable(r.pongs.map((p) => ({ worker: p.workerId, rtt_ms: p.rttMs, running: p.running.length }))));
+      if (r.pongs.length === 0) process.exitCode = 1;
+    });
+
+  program
+    .command('stop <run>')
+    .description('stop a run (its workers get stop/cancel) and wait until it has ended')
+    .option('--timeout <s>', 'give up waiting after this many seconds', '60')
+    .action(async (runId: string, o: { timeout: string }) => {
+      const client = api(globals());
+      await client.call<RunRecord>('POST', `/api/v1/runs/${runId}/cancel`);
+      const deadline = Date.now() + Number(o.timeout) * 1000;
+      for (;;) {
+        const d = await client.run(runId);
+        if (d.run.finishedAt) {
+          print(`run ${runId} ${d.run.status}`);
+          return;
+        }
+        if (Date.now() > deadline) throw new SluiceError('timeout', `run ${runId} still ${d.run.status} after ${o.timeout} s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    });
+}

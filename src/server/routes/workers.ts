@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { SluiceError } from '../../core/errors.ts';
+import { pingWorkers } from '../../runtime/ping.ts';
+import { route, type AnyRoute } from '../route.ts';
+import type { ServerContext } from '../server-context.ts';
+
+export function workerRoutes(ctx: ServerContext): AnyRoute[] {
+  return [
+    route({
+      method: 'POST', path: '/api/v1/workers/ping', operationId: 'pingWorkers', summary: 'Send ping on the control topic and collect the pongs',
+      tag: 'workers', access: 'view',
+      body: z.object({ workerId: z.string().max(100).optional(), waitMs: z.number().int().min(10).max(10_000).default(1000) }).strict(),
+      response: z.object({ pongs: z.array(z.object({ workerId: z.string(), rttMs: z.number(), running: z.array(z.string()) })) }),
+      handler: async ({ body }) => {
+        const pongs = await pingWorkers(ctx.services.bus, ctx.coordinator, { workerId: body.workerId ?? null, waitMs: body.waitMs });
+        if (body.workerId && pongs.length === 0) throw new SluiceError('not_found', `worker ${body.workerId} did not answer within ${body.waitMs} ms`);
+        return { pongs };
+      },
+    }),
+  ];
+}

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -30,6 +30,25 @@ export const configSchema = z
       z.object({ kind: z.literal('chdb') }).strict(),
       z.object({ kind: z.literal('clickhouse'), url: url(['http:', 'https:']) }).strict(),
     ]),
+    bus: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('memory') }).strict(),
+      z.object({
+        kind: z.literal('kafka'),
+        brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1),
+        clientId: z.string().default('sluice'),
+        topicPrefix: z.string().default(''),
+        /** Partition count and retention of the protocol topics, created at start when missing. */
+        topics: z.object({
+          partitions: z.number().int().min(1).max(1000).default(3),
+          retentionMs: z.number().int().min(60_000).default(7 * 24 * 3600_000),
+        }).strict().default({ partitions: 3, retentionMs: 7 * 24 * 3600_000 }),
+      }).strict(),
+    ]).default({ kind: 'memory' }),
+    /** Warm worker processes the control plane keeps (sluice dev / sluice server). */
+    workers: z.number().int().min(1).max(64).default(2),
+    maxConcurrentRuns: z.number().int().min(1).max(1000).default(16),
+    /** Run history older than this is pruned by the control plane. */
+    retentionDays: z.number().min(1).max(3650).default(30),
     pushgatewayUrl: url(['http:', 'https:']).optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
     /** How often running attempts send a heartbeat. */
@@ -60,19 +79,53 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   for (const d of inputs.pipelines ?? []) dirs.push(resolve(cwd, d));
   const unique = [...new Set(dirs.map((d) => resolve(d)))];
   const raw = {
-    home: resolve(cwd, inputs.home ?? env.SLUICE_HOME ?? '.sluice'),
+    home: inputs.home ?? env.SLUICE_HOME,
     pipelines: unique,
     metadata: env.SLUICE_METADATA_URL
       ? { kind: 'postgres', url: env.SLUICE_METADATA_URL, ...(env.SLUICE_METADATA_SCHEMA ? { schema: env.SLUICE_METADATA_SCHEMA } : {}) }
-      : { kind: 'pglite' },
-    warehouse: env.SLUICE_WAREHOUSE_URL ? { kind: 'clickhouse', url: env.SLUICE_WAREHOUSE_URL } : { kind: 'chdb' },
+      : undefined,
+    warehouse: env.SLUICE_WAREHOUSE_URL ? { kind: 'clickhouse', url: env.SLUICE_WAREHOUSE_URL } : undefined,
+    bus: env.SLUICE_KAFKA_BROKERS
+      ? {
+          kind: 'kafka',
+          brokers: env.SLUICE_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+          ...(env.SLUICE_KAFKA_TOPIC_PREFIX ? { topicPrefix: env.SLUICE_KAFKA_TOPIC_PREFIX } : {}),
+          ...(env.SLUICE_KAFKA_PARTITIONS ? { topics: { partitions: Number(env.SLUICE_KAFKA_PARTITIONS), retentionMs: Number(env.SLUICE_KAFKA_RETENTION_MS ?? 7 * 24 * 3600_000) } } : {}),
+        }
+      : undefined,
+    workers: env.SLUICE_WORKERS ? Number(env.SLUICE_WORKERS) : undefined,
+    maxConcurrentRuns: env.SLUICE_MAX_CONCURRENT_RUNS ? Number(env.SLUICE_MAX_CONCURRENT_RUNS) : undefined,
+    retentionDays: env.SLUICE_RETENTION_DAYS ? Number(env.SLUICE_RETENTION_DAYS) : undefined,
+    heartbeatMs: env.SLUICE_HEARTBEAT_MS ? Number(env.SLUICE_HEARTBEAT_MS) : undefined,
     pushgatewayUrl: env.SLUICE_PUSHGATEWAY_URL || undefined,
     logLevel: inputs.logLevel ?? env.SLUICE_LOG_LEVEL ?? undefined,
   };
-  const r = configSchema.safeParse(raw);
+  // A JSON config file (SLUICE_CONFIG) gives the base; flags and environment override it.
+  const file = env.SLUICE_CONFIG ? readConfigFile(resolve(cwd, env.SLUICE_CONFIG)) : {};
+  const merged: Record<string, unknown> = { ...file };
+  for (const [k, v] of Object.entries(raw)) {
+    if (v !== undefined && !(k === 'pipelines' && Array.isArray(file.pipelines))) merged[k] = v;
+  }
+  if (Array.isArray(file.pipelines)) merged.pipelines = [...new Set([...unique, ...(file.pipelines as string[]).map((d) => resolve(cwd, d))])];
+  merged.home = resolve(cwd, typeof merged.home === 'string' ? merged.home : '.sluice');
+  merged.metadata ??= { kind: 'pglite' };
+  merged.warehouse ??= { kind: 'chdb' };
+  const r = configSchema.safeParse(merged);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new ValidationError(`configuration: ${issue.path.join('.')}: ${issue.message}`, issue.path.join('.'));
+    const where = env.SLUICE_CONFIG ? ` (${env.SLUICE_CONFIG} and environment)` : '';
+    throw new ValidationError(`configuration${where}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, issue.path.join('.'));
   }
   return Object.freeze(r.data);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new ValidationError(`config file not found: ${path}`, 'SLUICE_CONFIG');
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (err) {
+    throw new ValidationError(`config file ${path}: ${(err as Error).message}`, 'SLUICE_CONFIG', err);
+  }
 }

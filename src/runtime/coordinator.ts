@@ -287,6 +287,8 @@ export class Coordinator {
     const { run, step } = hit;
     step.lastSeq = ev.seq;
     this.#health.seen(ev.attemptId, true);
+    const lag = (Date.now() - Date.parse(ev.ts)) / 1000;
+    if (Number.isFinite(lag)) this.#services.metrics.observe('sluice_events_lag_seconds', 'Time from an event being emitted to the control plane applying it', { type: ev.type }, Math.max(0, lag));
     await this.#apply(run, step, ev);
   }
 

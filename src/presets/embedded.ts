@@ -4,7 +4,11 @@ import { createChdbWarehouse } from '../adapters/chdb/chdb-warehouse.ts';
 import { createClickHouseServerWarehouse } from '../adapters/clickhouse/clickhouse-server-warehouse.ts';
 import { InProcessLauncher } from '../adapters/inprocess/inprocess-launcher.ts';
 import { createLocalObjectStore } from '../adapters/local-fs/local-object-store.ts';
+import { createKafkaBus } from '../adapters/kafka/kafka-bus.ts';
 import { createMemoryBus } from '../adapters/memory-bus/memory-bus.ts';
+import { WorkerPool } from '../adapters/subprocess/worker-pool.ts';
+import { TOPICS, type EventBus } from '../ports/event-bus.ts';
+import { BusLauncher } from '../runtime/bus-launcher.ts';
 import { createPgliteMetadataStore } from '../adapters/pglite/pglite-metadata-store.ts';
 import { createPostgresMetadataStore } from '../adapters/postgres/postgres-metadata-store.ts';
 import { createPromMetrics } from '../adapters/prometheus/prom-metrics.ts';
@@ -37,12 +41,19 @@ function openWarehouse(config: SluiceConfig): Warehouse {
   return createChdbWarehouse({ path: join(config.home, 'warehouse') });
 }
 
-/**
- * Opens the stores a config names, discovers pipelines and wires a coordinator that runs
- * attempts in this process. With no URLs configured everything is embedded under
- * `config.home`: PGlite, chDB, a local object directory, the in-process bus.
- */
-export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
+async function openBus(config: SluiceConfig, local: boolean): Promise<EventBus> {
+  if (local || config.bus.kind === 'memory') return createMemoryBus();
+  const { brokers, clientId, topicPrefix, topics } = config.bus;
+  return createKafkaBus({
+    bootstrap: brokers,
+    clientId,
+    topicPrefix,
+    topics: [TOPICS.control, TOPICS.events].map((name) => ({ name, partitions: topics.partitions, retentionMs: topics.retentionMs })),
+  });
+}
+
+/** Stores, metrics and pipelines; `local` keeps the bus in this process whatever the config says. */
+async function openServices(config: SluiceConfig, local: boolean): Promise<{ services: Services; registry: PipelineRegistry }> {
   const logger = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
   const registry = await loadPipelines(config.pipelines);
   const metadata = await openMetadata(config);
@@ -53,28 +64,63 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
     metadata,
     warehouse: openWarehouse(config),
     objects: createLocalObjectStore({ root: join(config.home, 'objects') }),
-    bus: createMemoryBus(),
+    bus: await openBus(config, local),
     metrics,
     pusher: config.pushgatewayUrl ? createPushgatewayPusher({ url: config.pushgatewayUrl }) : null,
     logger,
   };
+  return { services, registry };
+}
+
+function closer(services: Services, ...first: { close(): Promise<unknown> }[]): () => Promise<void> {
+  return async () => {
+    for (const c of first) await c.close();
+    await services.bus.close();
+    await services.objects.close();
+    await services.warehouse.close();
+    await services.metadata.close();
+  };
+}
+
+/**
+ * Opens the stores a config names, discovers pipelines and wires a coordinator that runs
+ * attempts in this process (`sluice run`, tests). With no URLs configured everything is
+ * embedded under `config.home`: PGlite, chDB, a local object directory, the in-process bus.
+ */
+export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
+  const { services, registry } = await openServices(config, true);
   const launcher = new InProcessLauncher((req, signal) =>
     executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs }, signal),
   );
-  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs });
+  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   await coordinator.start();
-  return {
-    config,
-    services,
-    registry,
-    coordinator,
-    async close() {
-      await launcher.close();
-      await coordinator.close();
-      await services.bus.close();
-      await services.objects.close();
-      await services.warehouse.close();
-      await metadata.close();
-    },
-  };
+  return { config, services, registry, coordinator, close: closer(services, launcher, coordinator) };
+}
+
+export interface ControlPlane extends Runtime {
+  readonly pool: WorkerPool;
+}
+
+/**
+ * The control plane of `sluice dev` / `sluice server`: the configured bus (in-process or
+ * Kafka), attempts launched as `start` commands and run by a pool of warm worker processes.
+ * Workers reach what lives only in this process (the in-process bus, chDB) over IPC.
+ */
+export async function openControlPlane(config: SluiceConfig): Promise<ControlPlane> {
+  const { services, registry } = await openServices(config, false);
+  const pool = new WorkerPool({
+    size: config.workers,
+    bus: services.bus,
+    bridgeBus: config.bus.kind === 'memory',
+    warehouse: config.warehouse.kind === 'chdb' ? services.warehouse : undefined,
+    worker: { home: config.home, pipelines: config.pipelines, heartbeatMs: config.heartbeatMs, logLevel: config.logLevel },
+    logger: services.logger,
+  });
+  const launcher = Object.assign(new BusLauncher(services.bus), {
+    kill: async (attemptId: string) => void (await pool.kill(attemptId)),
+  });
+  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
+  await coordinator.start();
+  await pool.start();
+  return { config, services, registry, coordinator, pool, close: closer(services, pool, coordinator) };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SluiceError } from '../../core/errors.ts';
 import { loadConfig } from '../../presets/config.ts';
-import { openRuntime } from '../../presets/embedded.ts';
+import { openControlPlane } from '../../presets/embedded.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
@@ -25,7 +25,7 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
   if (owner) throw new SluiceError('conflict', `a server (pid ${owner.pid}) already owns ${config.home} at ${owner.url}`);
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('validation', `--port must be 0-65535, got ${o.port}`);
-  const rt = await openRuntime(config);
+  const rt = await openControlPlane(config);
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
   const auth = async (header: string | undefined): Promise<Principal> => {

@@ -21,6 +21,7 @@ export interface ApiOptions {
   readonly coordinator: Coordinator;
   readonly version: string;
   authenticate(header: string | undefined): Promise<Principal>;
+  readonly workers?: ServerContext['workers'];
 }
 
 /** The control plane's HTTP API over a running coordinator. */
@@ -32,6 +33,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     backfills: new BackfillManager(options.services, options.registry, options.coordinator),
     startedAt: new Date().toISOString(),
     version: options.version,
+    workers: options.workers,
   };
   const routes = [
     ...healthRoutes(ctx),

@@ -11,4 +11,6 @@ export interface ServerContext {
   readonly backfills: BackfillManager;
   readonly startedAt: string;
   readonly version: string;
+  /** The warm worker processes, when this control plane has a pool. */
+  readonly workers?: () => readonly { id: string; pid: number | null; alive: boolean; ready: boolean; running: readonly string[]; restarts: number }[];
 }

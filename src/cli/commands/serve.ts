@@ -33,7 +33,7 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
     const t = await authenticate(header, rt.services.metadata.tokens);
     return { role: t.role, name: t.name };
   };
-  const app = createApi({ services: rt.services, registry: rt.registry, coordinator: rt.coordinator, version: VERSION, authenticate: auth });
+  const app = createApi({ services: rt.services, registry: rt.registry, coordinator: rt.coordinator, version: VERSION, authenticate: auth, workers: () => rt.pool.workers() });
   await app.listen({ host: o.host, port });
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

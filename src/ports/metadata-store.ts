@@ -1,4 +1,5 @@
 import type { AttemptStatus, RunStatus, Severity, StepStatus } from '../core/states.ts';
+import type { ScheduleStore } from './schedule-store.ts';
 import type { TokenStore } from './token-store.ts';
 
 /** Timestamps are ISO-8601 strings in UTC throughout the port. */
@@ -145,6 +146,8 @@ export interface GaugeValue {
 export interface MetadataStore {
   /** API tokens, in the same database. */
   readonly tokens: TokenStore;
+  /** Schedule ticks and states, and run-history pruning, in the same database. */
+  readonly schedules: ScheduleStore;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
   createRun(run: NewRun): Promise<RunRecord>;

@@ -13,7 +13,7 @@ import { service } from '../helpers/services.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
 const TABLES = ['api_tokens', 'attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
-  'schema_migrations', 'steps'];
+  'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps'];
 
 metadataStoreContract('PGlite in memory', () => createPgliteMetadataStore());
 

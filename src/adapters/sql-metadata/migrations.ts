@@ -123,6 +123,41 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 2,
+    name: 'schedule states and ticks; run pruning index',
+    sql: `
+      CREATE TABLE IF NOT EXISTS schedule_states (
+        pipeline          text NOT NULL,
+        schedule          text NOT NULL,
+        enabled           boolean NOT NULL DEFAULT true,
+        -- Every tick at or before this instant has been evaluated (claimed or dropped).
+        evaluated_through timestamptz,
+        updated_at        timestamptz NOT NULL,
+        PRIMARY KEY (pipeline, schedule)
+      );
+
+      -- The primary key is the claim: whoever inserts a tick first submits it.
+      CREATE TABLE IF NOT EXISTS schedule_ticks (
+        pipeline    text NOT NULL,
+        schedule    text NOT NULL,
+        tick_at     timestamptz NOT NULL,
+        run_id      text NOT NULL,
+        partition   text,
+        status      text NOT NULL,
+        reason      text,
+        claimed_at  timestamptz NOT NULL,
+        finished_at timestamptz,
+        PRIMARY KEY (pipeline, schedule, tick_at)
+      );
+      CREATE INDEX IF NOT EXISTS schedule_ticks_claimed_idx ON schedule_ticks (claimed_at) WHERE status = 'claimed';
+      CREATE INDEX IF NOT EXISTS schedule_ticks_tick_idx ON schedule_ticks (tick_at);
+
+      -- Retention deletes finished runs oldest first.
+      CREATE INDEX IF NOT EXISTS runs_prune_idx ON runs ((COALESCE(finished_at, created_at)), id)
+        WHERE status IN ('succeeded', 'failed', 'cancelled');
+    `,
+  },
+  {
     version: 3,
     name: 'api tokens',
     sql: `

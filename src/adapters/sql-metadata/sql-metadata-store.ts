@@ -20,6 +20,7 @@ import type {
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { applyMigrations } from './migrations.ts';
 import type { SqlClient } from './sql-client.ts';
+import { SqlScheduleStore } from './sql-schedule-store.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
 import {
   toAttempt, toCheckResult, toEvent, toGauge, toMaterialization, toPartition, toRun, toStep,
@@ -61,10 +62,12 @@ const CREATED_AT = (p: string) => `date_trunc('milliseconds', COALESCE(${p}::tim
 export class SqlMetadataStore implements MetadataStore {
   readonly #db: SqlClient;
   readonly tokens: SqlTokenStore;
+  readonly schedules: SqlScheduleStore;
 
   constructor(db: SqlClient) {
     this.#db = db;
     this.tokens = new SqlTokenStore(db);
+    this.schedules = new SqlScheduleStore(db);
   }
 
   async migrate(): Promise<void> {

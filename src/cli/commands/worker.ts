@@ -1,0 +1,183 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import pino from 'pino';
+import { IpcBus } from '../../adapters/ipc/ipc-bus.ts';
+import { IpcClient } from '../../adapters/ipc/ipc-client.ts';
+import { IpcWarehouse } from '../../adapters/ipc/ipc-warehouse.ts';
+import type { IpcEndpoint } from '../../adapters/ipc/protocol.ts';
+import { createLocalObjectStore } from '../../adapters/local-fs/local-object-store.ts';
+import { POOL_CHANNEL, parseWorkerArgs, type PoolMessage } from '../../adapters/subprocess/worker-protocol.ts';
+import { NotSupportedError, ValidationError, describeError } from '../../core/errors.ts';
+import type { SluiceConfig } from '../../presets/config.ts';
+import { loadConfig } from '../../presets/config.ts';
+import type { EventBus } from '../../ports/event-bus.ts';
+import type { Warehouse } from '../../ports/warehouse.ts';
+import { loadPipelines } from '../../runtime/pipeline-registry.ts';
+import type { Logger } from '../../runtime/services.ts';
+import { Worker } from '../../runtime/worker.ts';
+// Types only from ../context.ts: its runtime imports open every embedded store, which a
+// worker process must not pay for at start.
+import type { GlobalOptions } from '../context.ts';
+
+const print = (s: string): void => void process.stdout.write(`${s}\n`);
+
+const EMBEDDED_REFUSAL =
+  'sluice worker runs beside a cluster control plane and needs Kafka and a ClickHouse server: ' +
+  'chDB and the in-process bus live inside one process and cannot be shared. ' +
+  'For local work use `sluice dev`, which runs its own worker processes.';
+
+/** The bus a worker outside the control plane connects to itself: Kafka. */
+export async function openClusterBus(config: SluiceConfig, clientId: string): Promise<EventBus> {
+  if (config.bus.kind !== 'kafka') {
+    throw new NotSupportedError(
+      'this worker has no bus of its own: no Kafka bus is configured (SLUICE_KAFKA_BROKERS), and the in-process bus lives in the control plane ' +
+        '(a WorkerPool bridges it with bridgeBus: true)',
+    );
+  }
+  // Loaded on demand: bridged workers never pay for the Kafka client.
+  const { createKafkaBus } = await import('../../adapters/kafka/kafka-bus.ts');
+  return createKafkaBus({ bootstrap: config.bus.brokers, clientId, topicPrefix: config.bus.topicPrefix });
+}
+
+/** The warehouse a worker outside the control plane connects to itself: a ClickHouse server. */
+export async function openClusterWarehouse(config: SluiceConfig): Promise<Warehouse> {
+  if (config.warehouse.kind !== 'clickhouse') {
+    throw new NotSupportedError(
+      'this worker has no warehouse of its own: chDB lives in the control plane (a WorkerPool bridges it when given the warehouse); ' +
+        'set SLUICE_WAREHOUSE_URL for a ClickHouse server',
+    );
+  }
+  // Loaded on demand: bridged workers never pay for the HTTP client.
+  const { createClickHouseServerWarehouse } = await import('../../adapters/clickhouse/clickhouse-server-warehouse.ts');
+  return createClickHouseServerWarehouse({ url: config.warehouse.url });
+}
+
+export interface StartWorkerOptions {
+  readonly id: string;
+  readonly slots: number;
+  readonly config: SluiceConfig;
+  /** Closed with the worker. */
+  readonly bus: EventBus;
+  /** Closed with the worker. */
+  readonly warehouse: Warehouse;
+  readonly logger: Logger;
+  readonly heartbeatMs?: number;
+  readonly graceMs?: number;
+}
+
+export interface RunningWorker {
+  readonly worker: Worker;
+  /** Stops taking work, cancels what runs (bounded by the grace period), closes the adapters. */
+  close(): Promise<void>;
+}
+
+/** Loads the pipelines and starts a Worker on the given bus and warehouse. */
+export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker> {
+  const objects = createLocalObjectStore({ root: join(o.config.home, 'objects') });
+  const registry = await loadPipelines(o.config.pipelines);
+  const worker = new Worker({
+    id: o.id,
+    slots: o.slots,
+    deps: { registry, warehouse: o.warehouse, objects, bus: o.bus, heartbeatMs: o.heartbeatMs ?? o.config.heartbeatMs },
+    logger: o.logger,
+    graceMs: o.graceMs,
+  });
+  await worker.start();
+  let closing: Promise<void> | null = null;
+  return {
+    worker,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await Promise.allSettled([o.bus.close(), o.warehouse.close(), objects.close()]);
+      })();
+      return closing;
+    },
+  };
+}
+
+const POOL_WORKER_GRACE_MS = 5_000;
+
+/**
+ * The body of a process a WorkerPool forks (src/cli/worker-main.ts): one Worker, one
+ * attempt at a time, on the bus and warehouse its command line names (see
+ * src/adapters/subprocess/worker-protocol.ts), bridged over IPC to the control plane when
+ * those live inside it (memory bus, chDB). Tells the pool when it is ready (or why it is
+ * not), stops on SIGTERM, and exits when the control plane goes away.
+ */
+export async function runPoolWorker(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  const args = parseWorkerArgs(argv);
+  const graceMs = args.graceMs ?? POOL_WORKER_GRACE_MS;
+  let running: RunningWorker | null = null;
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    // Bounded: a stuck close must not keep the process (and its pool slot) alive.
+    const limit = new Promise((r) => setTimeout(r, graceMs + 2_000).unref());
+    await Promise.race([running?.close(), limit]).catch(() => undefined);
+    process.exit(code);
+  };
+  // The pool stops workers with SIGTERM. A Ctrl-C in a terminal reaches the whole process
+  // group, but the control plane decides when its workers go.
+  process.on('SIGTERM', () => void shutdown(0));
+  if (process.send) process.on('SIGINT', () => undefined);
+  // The control plane died (or dropped us): nobody is left to report to.
+  process.on('disconnect', () => void shutdown(1));
+
+  try {
+    const config = loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
+    const logger = pino({ level: config.logLevel, base: { worker: args.workerId, pid: process.pid } }, pino.destination(2));
+    const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
+    const bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
+    const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openClusterWarehouse(config);
+    running = await startWorker({ id: args.workerId, slots: 1, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
+    await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'ready', workerId: args.workerId, pid: process.pid });
+  } catch (err) {
+    process.stderr.write(`sluice worker ${args.workerId}: ${describeError(err)}\n`);
+    await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'fatal', workerId: args.workerId, message: describeError(err) });
+    await shutdown(1);
+  }
+}
+
+/** Resolves once the message is on the channel (or there is none), so an exit right after does not drop it. */
+function tellPool(m: PoolMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    process.send(m, undefined, {}, () => resolve());
+  });
+}
+
+/** `sluice worker`: a standalone worker for cluster mode (Kafka + ClickHouse server). */
+async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?: string }): Promise<void> {
+  const slots = Number(o.slots);
+  if (!Number.isInteger(slots) || slots < 1) throw new ValidationError(`--slots must be a positive integer, got ${o.slots}`, 'slots');
+  const config = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home, pipelines: globals.pipelines, logLevel: globals.verbose ? 'debug' : 'info' });
+  if (config.warehouse.kind !== 'clickhouse' || config.bus.kind !== 'kafka') {
+    const missing = [config.warehouse.kind !== 'clickhouse' ? 'the warehouse is chDB (set SLUICE_WAREHOUSE_URL)' : null, config.bus.kind === 'kafka' ? null : 'no Kafka bus is configured (SLUICE_KAFKA_BROKERS)']
+      .filter(Boolean)
+      .join('; ');
+    throw new NotSupportedError(`${EMBEDDED_REFUSAL} (${missing})`);
+  }
+  const id = o.id ?? `w-${process.pid}-${Date.now().toString(36)}`;
+  const logger = pino({ level: config.logLevel, base: { worker: id } }, pino.destination(2));
+  const bus = await openClusterBus(config, id);
+  const warehouse = await openClusterWarehouse(config);
+  const running = await startWorker({ id, slots, config, bus, warehouse, logger });
+  print(`Sluice worker ${id} ready: ${slots} slot(s), bus ${bus.kind}, warehouse ${warehouse.kind}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  print('stopping: cancelling running attempts…');
+  await running.close();
+}
+
+export function registerWorker(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('worker')
+    .description('run step attempts for a cluster control plane (Kafka + ClickHouse server); not for embedded mode')
+    .option('--slots <n>', 'attempts run at once', '1')
+    .option('--id <id>', 'worker id (default: derived from the pid)')
+    .action((o: { slots: string; id?: string }) => runClusterWorker(globals(), o));
+}

@@ -1,0 +1,104 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
+import { ControlPlaneClient, RETAIL_TOTALS, RETAIL_TOTALS_SQL } from '../helpers/control-plane-client.ts';
+import { tempHome } from '../helpers/runtime.ts';
+import { service } from '../helpers/services.ts';
+
+// The same faults with run state in a real PostgreSQL and the bus on a real Kafka broker:
+// `sluice server` with tokens, forked workers talking to Kafka directly.
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const dir = tempHome();
+const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+let pgUrl: string | undefined;
+let kafka: string | undefined;
+let env: Record<string, string>;
+let server: DevServer | undefined;
+let api: ControlPlaneClient;
+
+async function start(): Promise<void> {
+  server = await startServerProcess(['--home', dir.home, 'server', '--host', '127.0.0.1', '--port', '0'], env);
+}
+
+before(async () => {
+  pgUrl = await service('postgres');
+  kafka = await service('kafka');
+  if (!pgUrl || !kafka) return;
+  env = {
+    SLUICE_METADATA_URL: pgUrl, SLUICE_METADATA_SCHEMA: schema, SLUICE_KAFKA_BROKERS: kafka,
+    SLUICE_KAFKA_TOPIC_PREFIX: `${schema}.`, SLUICE_HEARTBEAT_MS: '500', SLUICE_WORKERS: '2',
+  };
+  const { stdout } = await run(process.execPath, ['src/cli/main.ts', '--home', dir.home, 'token', 'create', '--role', 'edit', '--name', 'faults'], { cwd: root, env: { PATH: process.env.PATH, ...env } });
+  await start();
+  api = new ControlPlaneClient(server!.url, stdout.trim());
+});
+after(async () => {
+  await server?.stop();
+  if (pgUrl) {
+    const c = new pg.Client({ connectionString: pgUrl });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await c.end();
+  }
+  dir.cleanup();
+});
+
+const skip = (t: { skip: (m: string) => void }) => {
+  if (!pgUrl || !kafka) {
+    t.skip('PostgreSQL or Kafka not installed');
+    return true;
+  }
+  return false;
+};
+
+test('server mode refuses calls without a token', async (t) => {
+  if (skip(t)) return;
+  assert.equal((await fetch(`${server!.url}/api/v1/runs`)).status, 401);
+});
+
+test('PostgreSQL + Kafka: kill -9 of a worker mid retail step loses nothing and doubles nothing', async (t) => {
+  if (skip(t)) return;
+  const { id } = await api.startRun('retail');
+  const victim = await api.runningAttempt(id, (a) => a.step !== 'schema');
+  process.kill(victim.pid, 'SIGKILL');
+  const d = await api.waitRun(id);
+  assert.equal(d.run.status, 'succeeded', JSON.stringify(d.run));
+  assert.deepEqual(d.attempts.filter((a) => a.step === victim.step).map((a) => a.status), ['lost', 'succeeded']);
+  const [totals] = await api.query<Record<string, number>>(RETAIL_TOTALS_SQL);
+  assert.deepEqual(totals, RETAIL_TOTALS);
+});
+
+test('PostgreSQL + Kafka: kill -9 of the control plane mid run, restart, the run finishes', async (t) => {
+  if (skip(t)) return;
+  const { id } = await api.startRun('dummy', { records: 4000, rate: 1000 });
+  await api.runningAttempt(id, (a) => a.step === 'load');
+  server!.child.kill('SIGKILL');
+  await new Promise((r) => server!.child.once('exit', r));
+  await start();
+  api = new ControlPlaneClient(server!.url, api.token);
+  const d = await api.waitRun(id);
+  assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
+});
+
+test('PostgreSQL + Kafka: the broker stopped for 10 s during a run and restarted: no event is lost', async (t) => {
+  if (skip(t)) return;
+  const { id } = await api.startRun('dummy', { records: 6000, rate: 1000 });
+  await api.runningAttempt(id, (a) => a.step === 'load');
+  await run('bash', [`${root}scripts/kafka.sh`, 'stop'], { cwd: root });
+  await new Promise((r) => setTimeout(r, 10_000));
+  await run('bash', [`${root}scripts/kafka.sh`, 'start'], { cwd: root });
+  const d = await api.waitRun(id, 240_000);
+  assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
+  // Every event the attempt emitted reached the store: the run ends with the step's
+  // materialization and checks, and the events of the final attempt are gapless.
+  const events = await api.call<unknown>('GET', `/api/v1/assets/dummy.records/materializations`);
+  const items = (events as { items: { runId: string; rows: number }[] }).items.filter((m) => m.runId === id);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].rows, 6000);
+});

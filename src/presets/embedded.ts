@@ -9,6 +9,8 @@ import { createMemoryBus } from '../adapters/memory-bus/memory-bus.ts';
 import { WorkerPool } from '../adapters/subprocess/worker-pool.ts';
 import { TOPICS, type EventBus } from '../ports/event-bus.ts';
 import { BusLauncher } from '../runtime/bus-launcher.ts';
+import { RetentionPruner } from '../runtime/retention.ts';
+import { Scheduler } from '../runtime/scheduler.ts';
 import { createPgliteMetadataStore } from '../adapters/pglite/pglite-metadata-store.ts';
 import { createPostgresMetadataStore } from '../adapters/postgres/postgres-metadata-store.ts';
 import { createPromMetrics } from '../adapters/prometheus/prom-metrics.ts';
@@ -97,6 +99,10 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   return { config, services, registry, coordinator, close: closer(services, launcher, coordinator) };
 }
 
+/** Cron resolution is a minute; looking every 10 s fires a tick at most 10 s late. */
+const SCHEDULER_TICK_MS = 10_000;
+const RETENTION_EVERY_MS = 3_600_000;
+
 export interface ControlPlane extends Runtime {
   readonly pool: WorkerPool;
 }
@@ -122,5 +128,13 @@ export async function openControlPlane(config: SluiceConfig): Promise<ControlPla
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   await coordinator.start();
   await pool.start();
-  return { config, services, registry, coordinator, pool, close: closer(services, pool, coordinator) };
+  const clock = { now: () => new Date() };
+  const scheduler = new Scheduler({ registry, store: services.metadata.schedules, submit: (r) => coordinator.submit(r), clock, logger: services.logger });
+  scheduler.start(SCHEDULER_TICK_MS);
+  const retention = new RetentionPruner({
+    store: services.metadata.schedules, maxAgeMs: config.retentionDays * 86_400_000, batchSize: 500, clock, logger: services.logger,
+  });
+  retention.start(RETENTION_EVERY_MS);
+  const stop = { close: async () => Promise.all([scheduler.stop(), retention.stop()]) };
+  return { config, services, registry, coordinator, pool, close: closer(services, stop, pool, coordinator) };
 }

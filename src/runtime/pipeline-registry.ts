@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { NotFoundError, ValidationError } from '../core/errors.ts';
 import type { PipelineDef } from '../sdk/pipeline.ts';
+import { compileSchedules } from './schedule-ticks.ts';
 
 export type AnyPipeline = PipelineDef<Record<string, unknown>>;
 
@@ -78,5 +79,7 @@ export async function loadPipelines(dirs: readonly string[]): Promise<PipelineRe
       for (const def of defs) registry.add(def, file);
     }
   }
+  // Bad crons and time zones are load errors, not surprises at the first tick.
+  compileSchedules(registry.list());
   return registry;
 }

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health.ts';
 import { pipelineRoutes } from './routes/pipelines.ts';
 import { queryRoutes } from './routes/query.ts';
 import { runRoutes } from './routes/runs.ts';
+import { scheduleRoutes } from './routes/schedules.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { workerRoutes } from './routes/workers.ts';
 import type { ServerContext } from './server-context.ts';
@@ -44,6 +45,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...assetRoutes(ctx),
     ...queryRoutes(ctx),
     ...tokenRoutes(ctx),
+    ...scheduleRoutes(ctx),
     ...workerRoutes(ctx),
   ];
   return buildApp({ routes, authenticate: options.authenticate, version: options.version });

@@ -45,7 +45,7 @@ describe('pipelines', () => {
   test('list and get one with DAG, assets, schedules, partitions, params schema', async () => {
     const list = await call('GET', '/api/v1/pipelines');
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.items.map((p: { name: string }) => p.name).sort(), ['gate', 'retail']);
+    assert.deepEqual(list.body.items.map((p: { name: string }) => p.name).sort(), ['always-fails', 'dummy', 'gate', 'retail']);
     const one = await call('GET', '/api/v1/pipelines/retail');
     assert.equal(one.status, 200);
     assert.deepEqual(one.body.steps, ['schema', 'raw', 'staging', 'vault', 'marts', 'quality']);
@@ -218,5 +218,34 @@ describe('backfills, assets, health', () => {
     assert.equal(doc.paths['/api/v1/runs'].post.requestBody.content['application/json'].schema.additionalProperties, false);
     assert.deepEqual(Object.keys(doc.paths['/api/v1/runs/{id}']), ['get']);
     assert.equal(doc.paths['/api/v1/runs'].post['x-required-role'], 'edit');
+  });
+});
+
+describe('schedules and retention', () => {
+  test('list schedules, disable and enable one, list its ticks', async () => {
+    const list = await call('GET', '/api/v1/schedules');
+    const daily = list.body.items.find((s: { pipeline: string }) => s.pipeline === 'retail');
+    assert.deepEqual({ ...daily, evaluatedThrough: null, lastTick: null }, {
+      pipeline: 'retail', name: 'daily', cron: '0 1 * * *', timezone: 'UTC', partition: 'previous', enabled: true, evaluatedThrough: null, lastTick: null,
+    });
+    const off = await call('PUT', '/api/v1/schedules/retail/daily', { enabled: false });
+    assert.equal(off.status, 200);
+    assert.equal(off.body.enabled, false);
+    assert.equal((await call('GET', '/api/v1/schedules')).body.items.find((s: { pipeline: string }) => s.pipeline === 'retail').enabled, false);
+    assert.equal((await call('PUT', '/api/v1/schedules/retail/daily', { enabled: true })).body.enabled, true);
+    assert.equal((await call('PUT', '/api/v1/schedules/retail/nope', { enabled: true })).status, 404);
+    assert.equal((await call('PUT', '/api/v1/schedules/retail/daily', { enabled: 'yes' })).body.field, 'body.enabled');
+    assert.deepEqual((await call('GET', '/api/v1/schedules/retail/daily/ticks')).body, { items: [] });
+  });
+
+  test('prune deletes finished runs older than the cutoff, in batches, and keeps newer ones', async () => {
+    const before = (await call('GET', '/api/v1/runs?limit=200')).body.items.length;
+    assert.ok(before > 3);
+    const none = await call('POST', '/api/v1/retention/prune', { olderThanDays: 1 });
+    assert.deepEqual(none.body, { deletedRuns: 0 });
+    const all = await call('POST', '/api/v1/retention/prune', { olderThanDays: 0, batchSize: 2 });
+    assert.ok(all.body.deletedRuns >= before - 1, JSON.stringify(all.body));
+    const left = (await call('GET', '/api/v1/runs?limit=200')).body.items;
+    assert.ok(left.every((r: { finishedAt: string | null }) => r.finishedAt === null));
   });
 });

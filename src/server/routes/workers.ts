@@ -15,7 +15,8 @@ export function workerRoutes(ctx: ServerContext): AnyRoute[] {
     }),
     route({
       method: 'POST', path: '/api/v1/workers/ping', operationId: 'pingWorkers', summary: 'Send ping on the control topic and collect the pongs',
-      tag: 'workers', access: 'view',
+      // It writes to the control topic, so it is an edit right like every other POST.
+      tag: 'workers', access: 'edit',
       body: z.object({ workerId: z.string().max(100).optional(), waitMs: z.number().int().min(10).max(10_000).default(1000) }).strict(),
       response: z.object({ pongs: z.array(z.object({ workerId: z.string(), rttMs: z.number(), running: z.array(z.string()) })) }),
       handler: async ({ body }) => {

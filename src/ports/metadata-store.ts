@@ -59,6 +59,10 @@ export interface RunFilter {
   readonly status?: RunStatus;
   readonly partition?: string;
   readonly backfillId?: string;
+  /** Only runs created at or after this instant. */
+  readonly createdFrom?: string;
+  /** Only runs created strictly before this instant. */
+  readonly createdTo?: string;
   /** Newest first; at most this many (default 50). */
   readonly limit?: number;
   /** Keyset pagination: only runs created strictly before this (createdAt, id) pair. */

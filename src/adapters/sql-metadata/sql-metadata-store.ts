@@ -122,6 +122,8 @@ export class SqlMetadataStore implements MetadataStore {
     if (filter.status !== undefined) clauses.push(`status = ${p.bind(filter.status)}`);
     if (filter.partition !== undefined) clauses.push(`partition = ${p.bind(filter.partition)}`);
     if (filter.backfillId !== undefined) clauses.push(`backfill_id = ${p.bind(filter.backfillId)}`);
+    if (filter.createdFrom !== undefined) clauses.push(`created_at >= ${p.bind(filter.createdFrom)}::timestamptz`);
+    if (filter.createdTo !== undefined) clauses.push(`created_at < ${p.bind(filter.createdTo)}::timestamptz`);
     if (filter.before !== undefined) {
       clauses.push(`(created_at, id) < (${p.bind(filter.before.createdAt)}::timestamptz, ${p.bind(filter.before.id)})`);
     }

@@ -1,10 +1,60 @@
 // `npm run bench`: every benchmark prints its figures and a ratio against a baseline
 // measured in the same process. Not a test: nothing here passes or fails on time.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/presets/config.ts';
+import { openControlPlane, openRuntime, type Runtime } from '../src/presets/embedded.ts';
+import { BENCH_PIPELINES, benchDispatch } from './dispatch.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
 
-const fmt = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3));
+const fmt = (v: number | string) => (typeof v === 'string' ? v : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3));
+const show = (r: Record<string, number | string>) => {
+  for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(24)} ${fmt(v)}`);
+};
 
-console.log('retail raw load, 20 days (ours vs chDB INSERT … SELECT FROM file())');
-const r = await benchRetailLoad();
-for (const [k, v] of Object.entries(r)) console.log(`  ${k.padEnd(20)} ${fmt(v)}`);
-console.log(`  => ratio ${r.ratio.toFixed(2)} (aim ≥ 0.5); heap peak ${r.x1_heap_mb.toFixed(1)} MB at 1× vs ${r.x5_heap_mb.toFixed(1)} MB at 5× input`);
+const only = process.argv[2];
+
+if (!only || only === 'retail') {
+  console.log('retail raw load, 20 days (ours vs chDB INSERT … SELECT FROM file())');
+  const r = await benchRetailLoad();
+  show(r);
+  console.log(`  => ratio ${r.ratio.toFixed(2)} (aim ≥ 0.5); heap peak ${r.x1_heap_mb.toFixed(1)} MB at 1× vs ${r.x5_heap_mb.toFixed(1)} MB at 5× input`);
+}
+
+/** A service URL from scripts/<name>.sh, or undefined when it is not installed here. */
+function service(name: string): string | undefined {
+  try {
+    return execFileSync('bash', [`scripts/${name}.sh`, 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
+  } catch {
+    return undefined;
+  }
+}
+
+async function dispatch(label: string, env: Record<string, string>, open: (c: ReturnType<typeof loadConfig>) => Promise<Runtime>): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  const rt = await open(loadConfig({ env, cwd: process.cwd(), home, pipelines: [BENCH_PIPELINES], logLevel: 'warn' }));
+  try {
+    console.log(`dispatch overhead and no-op throughput: ${label}`);
+    show(await benchDispatch(rt, label));
+  } finally {
+    await rt.close();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+if (!only || only === 'dispatch') {
+  await dispatch('in-process (sluice run)', {}, openRuntime);
+  await dispatch('embedded control plane (PGlite, in-process bus, 2 worker processes)', {}, openControlPlane);
+  const pg = service('postgres');
+  const kafka = service('kafka');
+  if (pg && kafka) {
+    const schema = `bench_${Date.now()}`;
+    await dispatch('PostgreSQL + Kafka control plane (2 worker processes)', {
+      SLUICE_METADATA_URL: pg, SLUICE_METADATA_SCHEMA: schema, SLUICE_KAFKA_BROKERS: kafka, SLUICE_KAFKA_TOPIC_PREFIX: `${schema}.`,
+    }, openControlPlane);
+  } else {
+    console.log('PostgreSQL + Kafka: skipped (run scripts/postgres.sh install and scripts/kafka.sh install)');
+  }
+}

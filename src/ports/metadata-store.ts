@@ -83,6 +83,12 @@ export interface EventRecord extends NewEvent {
   readonly id: number;
 }
 
+export interface WriteBatch {
+  readonly attempts?: readonly AttemptRecord[];
+  readonly steps?: readonly StepRecord[];
+  readonly events?: readonly NewEvent[];
+}
+
 export interface EventFilter {
   readonly runId?: string;
   /** Only events with id greater than this. */
@@ -163,6 +169,8 @@ export interface MetadataStore {
   /** Insert or replace the attempt row keyed by id. */
   upsertAttempt(attempt: AttemptRecord): Promise<void>;
   appendEvent(event: NewEvent): Promise<EventRecord>;
+  /** Attempts, steps and events written atomically, in that order; returns the events as stored. */
+  writeBatch(batch: WriteBatch): Promise<EventRecord[]>;
   listEvents(filter?: EventFilter): Promise<EventRecord[]>;
   recordMaterialization(m: MaterializationRecord): Promise<void>;
   recordCheckResult(c: CheckResultRecord): Promise<void>;

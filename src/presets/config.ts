@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 
+/** Where a control plane puts its validated config (JSON) for the workers it forks. */
+export const WORKER_CONFIG_ENV = 'SLUICE_WORKER_CONFIG';
+
 /** The pipelines shipped with Sluice. */
 export const BUNDLED_PIPELINES = fileURLToPath(new URL('../../pipelines/', import.meta.url));
 
@@ -46,6 +49,11 @@ export const configSchema = z
     ]).default({ kind: 'memory' }),
     /** Warm worker processes the control plane keeps (sluice dev / sluice server). */
     workers: z.number().int().min(1).max(64).default(2),
+    /**
+     * Attempts each worker process runs at once. Steps mostly wait on the warehouse or the
+     * network, so a few per process keep the pool busy; CPU-bound pipelines want 1.
+     */
+    workerSlots: z.number().int().min(1).max(64).default(4),
     maxConcurrentRuns: z.number().int().min(1).max(1000).default(16),
     /** Run history older than this is pruned by the control plane. */
     retentionDays: z.number().min(1).max(3650).default(30),
@@ -94,6 +102,7 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
         }
       : undefined,
     workers: env.SLUICE_WORKERS ? Number(env.SLUICE_WORKERS) : undefined,
+    workerSlots: env.SLUICE_WORKER_SLOTS ? Number(env.SLUICE_WORKER_SLOTS) : undefined,
     maxConcurrentRuns: env.SLUICE_MAX_CONCURRENT_RUNS ? Number(env.SLUICE_MAX_CONCURRENT_RUNS) : undefined,
     retentionDays: env.SLUICE_RETENTION_DAYS ? Number(env.SLUICE_RETENTION_DAYS) : undefined,
     heartbeatMs: env.SLUICE_HEARTBEAT_MS ? Number(env.SLUICE_HEARTBEAT_MS) : undefined,

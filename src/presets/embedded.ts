@@ -21,7 +21,7 @@ import { executeAttempt } from '../runtime/attempt-executor.ts';
 import { Coordinator } from '../runtime/coordinator.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import type { Services } from '../runtime/services.ts';
-import type { SluiceConfig } from './config.ts';
+import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
 
 export interface Runtime {
   readonly config: SluiceConfig;
@@ -120,6 +120,7 @@ export async function openControlPlane(config: SluiceConfig): Promise<ControlPla
     bridgeBus: config.bus.kind === 'memory',
     warehouse: config.warehouse.kind === 'chdb' ? services.warehouse : undefined,
     worker: { home: config.home, pipelines: config.pipelines, heartbeatMs: config.heartbeatMs, logLevel: config.logLevel },
+    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
     logger: services.logger,
   });
   const launcher = Object.assign(new BusLauncher(services.bus), {

@@ -16,7 +16,9 @@ export class BusLauncher implements Launcher {
   }
 
   launch(request: LaunchRequest): Promise<void> {
-    return this.#send(request.runId, { v: 1, type: 'start', request });
+    // Keyed by attempt, not run: the parallel steps of one run then spread over the
+    // workers (a key stays on one partition / one group member). Starts need no order.
+    return this.#send(request.attemptId, { v: 1, type: 'start', request });
   }
 
   terminate(attemptId: string, reason: string): Promise<void> {

@@ -27,6 +27,8 @@ export interface SubscriptionSettings {
 const MAX_RETRY_DELAY_MS = 5_000;
 /** Messages taken from the stream but not handled yet; the stream pauses above this. */
 const QUEUE_HIGH = 256;
+/** Handled messages between offset commits within one burst. */
+const COMMIT_EVERY = 64;
 const RECONNECT_DELAY_MS = 1_000;
 
 // Tuned so that a group forms and rebalances in well under a second on an idle broker:
@@ -93,12 +95,27 @@ export async function openSubscription(settings: SubscriptionSettings): Promise<
   }
 
   async function drain(): Promise<void> {
-    while (!closing && queue.length > 0) {
-      const m = queue[0] as KafkaMessage;
-      if (!(await deliver(m))) return;
-      if (queue[0] === m) queue.shift();
-      await commit(m);
-      if (stream?.isPaused() && queue.length < QUEUE_HIGH / 2) stream.resume();
+    // Offsets are committed per burst rather than per message: committing a message's
+    // offset covers every earlier one in its partition, and a crash before the commit only
+    // means redelivery (at least once), never loss.
+    const uncommitted = new Map<number, KafkaMessage>();
+    let handled = 0;
+    const commitAll = async () => {
+      for (const m of uncommitted.values()) await commit(m);
+      uncommitted.clear();
+      handled = 0;
+    };
+    try {
+      while (!closing && queue.length > 0) {
+        const m = queue[0] as KafkaMessage;
+        if (!(await deliver(m))) return;
+        if (queue[0] === m) queue.shift();
+        uncommitted.set(m.partition, m);
+        if (queue.length === 0 || ++handled >= COMMIT_EVERY) await commitAll();
+        if (stream?.isPaused() && queue.length < QUEUE_HIGH / 2) stream.resume();
+      }
+    } finally {
+      await commitAll();
     }
   }
 

@@ -16,10 +16,11 @@ import type {
   RunPatch,
   RunRecord,
   StepRecord,
+  WriteBatch,
 } from '../../ports/metadata-store.ts';
 import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { applyMigrations } from './migrations.ts';
-import type { SqlClient } from './sql-client.ts';
+import type { SqlClient, SqlExecutor } from './sql-client.ts';
 import { SqlScheduleStore } from './sql-schedule-store.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
 import {
@@ -136,7 +137,11 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async upsertStep(s: StepRecord): Promise<void> {
-    await this.#db.query(
+    await this.#upsertStep(this.#db, s);
+  }
+
+  async #upsertStep(db: SqlExecutor, s: StepRecord): Promise<void> {
+    await db.query(
       `INSERT INTO steps (run_id, step, status, attempts, started_at, finished_at, rows_written, reason)
        VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8)
        ON CONFLICT (run_id, step) DO UPDATE SET
@@ -147,7 +152,11 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async upsertAttempt(a: AttemptRecord): Promise<void> {
-    await this.#db.query(
+    await this.#upsertAttempt(this.#db, a);
+  }
+
+  async #upsertAttempt(db: SqlExecutor, a: AttemptRecord): Promise<void> {
+    await db.query(
       `INSERT INTO attempts (id, run_id, step, attempt, status, started_at, finished_at, error, rows_written)
        VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8, $9)
        ON CONFLICT (id) DO UPDATE SET
@@ -159,7 +168,23 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async appendEvent(e: NewEvent): Promise<EventRecord> {
-    const { rows } = await this.#db.query<EventRow>(
+    return this.#appendEvent(this.#db, e);
+  }
+
+  /** Several writes in one transaction: one commit instead of one per statement. */
+  async writeBatch(batch: WriteBatch): Promise<EventRecord[]> {
+    if ((batch.attempts?.length ?? 0) + (batch.steps?.length ?? 0) + (batch.events?.length ?? 0) === 0) return [];
+    return this.#db.transaction(async (tx) => {
+      for (const a of batch.attempts ?? []) await this.#upsertAttempt(tx, a);
+      for (const s of batch.steps ?? []) await this.#upsertStep(tx, s);
+      const out: EventRecord[] = [];
+      for (const e of batch.events ?? []) out.push(await this.#appendEvent(tx, e));
+      return out;
+    });
+  }
+
+  async #appendEvent(db: SqlExecutor, e: NewEvent): Promise<EventRecord> {
+    const { rows } = await db.query<EventRow>(
       `INSERT INTO events (run_id, type, step, attempt_id, ts, payload)
        VALUES ($1, $2, $3, $4, $5::timestamptz, $6::text::jsonb)
        RETURNING *`,

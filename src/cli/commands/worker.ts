@@ -9,7 +9,7 @@ import { createLocalObjectStore } from '../../adapters/local-fs/local-object-sto
 import { POOL_CHANNEL, parseWorkerArgs, type PoolMessage } from '../../adapters/subprocess/worker-protocol.ts';
 import { NotSupportedError, ValidationError, describeError } from '../../core/errors.ts';
 import type { SluiceConfig } from '../../presets/config.ts';
-import { loadConfig } from '../../presets/config.ts';
+import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { loadPipelines } from '../../runtime/pipeline-registry.ts';
@@ -126,12 +126,17 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
   process.on('disconnect', () => void shutdown(1));
 
   try {
-    const config = loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
+    // The control plane hands its own validated config down, so a worker runs on exactly
+    // the stores its parent does, whatever the parent's config came from.
+    const handed = env[WORKER_CONFIG_ENV];
+    const config = handed
+      ? Object.freeze(configSchema.parse(JSON.parse(handed)))
+      : loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
     const logger = pino({ level: config.logLevel, base: { worker: args.workerId, pid: process.pid } }, pino.destination(2));
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
     const bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
     const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openClusterWarehouse(config);
-    running = await startWorker({ id: args.workerId, slots: 1, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
+    running = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
     await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'ready', workerId: args.workerId, pid: process.pid });
   } catch (err) {
     process.stderr.write(`sluice worker ${args.workerId}: ${describeError(err)}\n`);

@@ -1,6 +1,5 @@
-import { after, describe, it, test } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import pg from 'pg';
 import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
 import { createPostgresMetadataStore } from '../../src/adapters/postgres/postgres-metadata-store.ts';
 import { MIGRATIONS } from '../../src/adapters/sql-metadata/migrations.ts';
-import { service } from '../helpers/services.ts';
+import { postgresSuite } from '../helpers/postgres-suite.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
 const TABLES = ['api_tokens', 'attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
@@ -48,30 +47,8 @@ describe('PGlite metadata store', () => {
   });
 });
 
-let url: string | undefined;
-let startError: unknown;
-try {
-  url = await service('postgres');
-} catch (err) {
-  startError = err;
-}
-
-if (startError !== undefined) {
-  // Reported as a failing test so the PGlite results above still show.
-  test('MetadataStore contract: PostgreSQL', () => {
-    throw startError;
-  });
-} else if (url === undefined) {
-  test('MetadataStore contract: PostgreSQL', (t) => t.skip('PostgreSQL is not installed here (run scripts/postgres.sh install)'));
-} else {
-  const connectionString = url;
-  const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const injectedSchema = `${schema}_inj`;
-  const admin = new pg.Pool({ connectionString, max: 2 });
-  after(async () => {
-    for (const s of [schema, injectedSchema]) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`);
-    await admin.end();
-  });
+await postgresSuite('MetadataStore contract: PostgreSQL', ({ connectionString, schema, admin, extraSchema }) => {
+  const injectedSchema = extraSchema('inj');
 
   const openPg = () => createPostgresMetadataStore({ connectionString, schema });
   metadataStoreContract('PostgreSQL', openPg, openPg);
@@ -113,4 +90,4 @@ if (startError !== undefined) {
       await assert.rejects(createPostgresMetadataStore({ connectionString, schema: 'Bad-Name' }), { code: 'validation' });
     });
   });
-}
+});

@@ -1,37 +1,14 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
 import { createPostgresMetadataStore } from '../../src/adapters/postgres/postgres-metadata-store.ts';
-import { service } from '../helpers/services.ts';
+import { postgresSuite } from '../helpers/postgres-suite.ts';
 import { tokenStoreContract } from './token-store.contract.ts';
 
 tokenStoreContract('PGlite in memory', () => createPgliteMetadataStore());
 
-let url: string | undefined;
-let startError: unknown;
-try {
-  url = await service('postgres');
-} catch (err) {
-  startError = err;
-}
-
-if (startError !== undefined) {
-  // Reported as a failing test so the PGlite results above still show.
-  test('TokenStore contract: PostgreSQL', () => {
-    throw startError;
-  });
-} else if (url === undefined) {
-  test('TokenStore contract: PostgreSQL', (t) => t.skip('PostgreSQL is not installed here (run scripts/postgres.sh install)'));
-} else {
-  const connectionString = url;
-  const schema = `t_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  const admin = new pg.Pool({ connectionString, max: 1 });
-  after(async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await admin.end();
-  });
+await postgresSuite('TokenStore contract: PostgreSQL', ({ connectionString, schema, admin }) => {
 
   tokenStoreContract('PostgreSQL', () => createPostgresMetadataStore({ connectionString, schema }));
 
@@ -47,4 +24,4 @@ if (startError !== undefined) {
       await store.close();
     }
   });
-}
+});

@@ -8,13 +8,14 @@ import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
-import type { AttemptRecord, NewEvent, RunDetail, RunRecord, StepRecord } from '../ports/metadata-store.ts';
+import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import { parseParams } from '../sdk/pipeline.ts';
 import { newActiveRun, restoreActiveRun, type ActiveRun, type StepState } from './active-run.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
 import type { RunListener, RunUpdate } from './run-updates.ts';
 import type { Services } from './services.ts';
+import { WriteBuffer } from './write-buffer.ts';
 
 export interface RunRequest {
   readonly pipeline: string;
@@ -61,10 +62,7 @@ export class Coordinator {
   readonly #listeners = new Set<RunListener>();
   readonly #pongListeners = new Set<(p: Pong) => void>();
   readonly #queue: ActiveRun[] = [];
-  #writes: { attempts: Map<string, AttemptRecord>; steps: Map<string, StepRecord>; events: NewEvent[] } = { attempts: new Map(), steps: new Map(), events: [] };
-  readonly #held: RunUpdate[] = [];
-  #flushing: Promise<void> = Promise.resolve();
-  #flushScheduled = false;
+  readonly #writes: WriteBuffer;
   readonly #opts: Required<CoordinatorOptions>;
   readonly #health: HealthMonitor;
   #subscription: Subscription | null = null;
@@ -73,6 +71,7 @@ export class Coordinator {
     this.#services = services;
     this.#registry = registry;
     this.#launcher = launcher;
+    this.#writes = new WriteBuffer(services.metadata, services.logger, (u) => this.#emit(u));
     this.#opts = { missedHeartbeats: 3, startTimeoutMs: 60_000, cancelGraceMs: 10_000, maxConcurrentRuns: 16, ...options };
     this.#health = new HealthMonitor(
       { heartbeatMs: this.#opts.heartbeatMs, missedHeartbeats: this.#opts.missedHeartbeats, startTimeoutMs: this.#opts.startTimeoutMs },
@@ -135,7 +134,7 @@ export class Coordinator {
       this.#queue.splice(i, 1);
       await this.#begin(run);
     }
-    await this.#flush();
+    await this.#writes.flush();
   }
 
   async #begin(run: ActiveRun): Promise<void> {
@@ -164,7 +163,7 @@ export class Coordinator {
       for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} failed`)) await this.#stepChanged(run, s);
     }
     await this.#advance(run);
-    await this.#flush();
+    await this.#writes.flush();
   }
 
   /** Workers' answers to `ping`; returns the unsubscribe function. */
@@ -208,7 +207,7 @@ export class Coordinator {
     await this.#record(run, 'run.started', null, null, { partition, params, retryOf: req.retryOf ?? null, reused: [...reused.keys()] });
     this.#queue.push(run);
     await this.#pump();
-    await this.#flush();
+    await this.#writes.flush();
     return { run: record, done: run.done.promise };
   }
 
@@ -259,14 +258,14 @@ export class Coordinator {
             await this.#endAttempt(run, s, 'cancelled', `${reason}; killed after ${this.#opts.cancelGraceMs} ms`);
             await this.#setStep(run, s, 'cancelled', reason);
             await this.#maybeFinish(run);
-            await this.#flush();
+            await this.#writes.flush();
           })().catch((err) => this.#services.logger.error({ err: describeError(err) }, 'cancel grace handling failed'));
         }, this.#opts.cancelGraceMs);
         run.timers.add(t);
       }
     }
     await this.#maybeFinish(run);
-    await this.#flush();
+    await this.#writes.flush();
     return true;
   }
 
@@ -302,17 +301,9 @@ export class Coordinator {
     // Not awaited: events that arrive together share one transaction. Losing the tail of
     // it in a crash is safe: the attempt then looks running, the health monitor finds it
     // silent, and it runs again (at-least-once, with idempotent sinks).
-    this.#flushSoon();
+    this.#writes.flushSoon();
   }
 
-  #flushSoon(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush().catch(() => undefined);
-    });
-  }
 
   async #apply(run: ActiveRun, step: StepState, ev: AttemptEvent): Promise<void> {
     const { metadata, metrics } = this.#services;
@@ -393,7 +384,7 @@ export class Coordinator {
     this.#services.metrics.incCounter('sluice_attempt_retries_total', 'Step attempts retried', { pipeline: run.def.name, step: step.name });
     const timer = setTimeout(() => {
       run.timers.delete(timer);
-      void this.#dispatch(run, step).then(() => this.#flush()).catch((err) => this.#services.logger.error({ err: describeError(err) }, 'dispatch failed'));
+      void this.#dispatch(run, step).then(() => this.#writes.flush()).catch((err) => this.#services.logger.error({ err: describeError(err) }, 'dispatch failed'));
     }, delay);
     run.timers.add(timer);
   }
@@ -413,7 +404,7 @@ export class Coordinator {
     step.startedAt ??= step.attemptStartedAt;
     this.#attempts.set(step.attemptId, { run, step });
     this.#health.track(step.attemptId);
-    this.#writes.attempts.set(step.attemptId, {
+    this.#writes.attempt({
       id: step.attemptId, runId: run.record.id, step: step.name, attempt: step.attempt, status: 'running',
       startedAt: step.attemptStartedAt, finishedAt: null, error: null, rowsWritten: 0,
     });
@@ -434,7 +425,7 @@ export class Coordinator {
     this.#attempts.delete(id);
     this.#health.untrack(id);
     const finishedAt = nowIso();
-    this.#writes.attempts.set(id, {
+    this.#writes.attempt({
       id, runId: run.record.id, step: step.name, attempt: step.attempt, status, startedAt: step.attemptStartedAt!,
       finishedAt, error, rowsWritten: step.rowsWritten,
     });
@@ -457,30 +448,12 @@ export class Coordinator {
   }
 
   #saveStep(run: ActiveRun, s: StepState): void {
-    this.#writes.steps.set(`${run.record.id}\u0000${s.name}`, {
+    this.#writes.step({
       runId: run.record.id, step: s.name, status: s.status, attempts: s.attempt, startedAt: s.startedAt,
       finishedAt: s.finishedAt, rowsWritten: s.rowsWritten, reason: s.reason,
     });
   }
 
-  /**
-   * Writes what the last operation buffered in one transaction (one commit per handled
-   * event instead of one per row), then releases the live updates it held back, so a
-   * watcher woken by an update always finds it in the store. Flushes run one at a time.
-   */
-  #flush(): Promise<void> {
-    const next = this.#flushing.then(async () => {
-      const w = this.#writes;
-      const held = this.#held.splice(0);
-      if (w.attempts.size + w.steps.size + w.events.length > 0) {
-        this.#writes = { attempts: new Map(), steps: new Map(), events: [] };
-        await this.#services.metadata.writeBatch({ attempts: [...w.attempts.values()], steps: [...w.steps.values()], events: w.events });
-      }
-      for (const u of held) this.#emit(u);
-    });
-    this.#flushing = next.catch((err) => this.#services.logger.error({ err: describeError(err) }, 'metadata write failed'));
-    return next;
-  }
 
   async #maybeFinish(run: ActiveRun): Promise<void> {
     const status = finalRunStatus(run.steps, run.cancelled);
@@ -488,7 +461,7 @@ export class Coordinator {
     this.#runs.delete(run.record.id);
     const error = status === 'succeeded' ? null : (run.steps.find((s) => s.reason !== null && s.status !== 'skipped')?.reason ?? status);
     const { metadata, metrics, pusher, logger } = this.#services;
-    await this.#flush();
+    await this.#writes.flush();
     await metadata.updateRun(run.record.id, { status, finishedAt: nowIso(), error });
     await this.#record(run, `run.${status}`, null, null, { error });
     metrics.incCounter('sluice_runs_total', 'Runs by final status', { pipeline: run.def.name, status });
@@ -501,19 +474,19 @@ export class Coordinator {
       }
     }
     this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status, error });
-    await this.#flush();
+    await this.#writes.flush();
     const detail = await metadata.getRun(run.record.id);
     run.done.resolve(detail!);
     await this.#pump();
   }
 
   #record(run: ActiveRun, type: string, step: string | null, attemptId: string | null, payload: Record<string, unknown>): void {
-    this.#writes.events.push({ runId: run.record.id, type, step, attemptId, ts: nowIso(), payload });
+    this.#writes.event({ runId: run.record.id, type, step, attemptId, ts: nowIso(), payload });
   }
 
   /** Held until the next flush has written what the update is about. */
   #notify(u: RunUpdate): void {
-    this.#held.push(u);
+    this.#writes.notify(u);
   }
 
   #emit(u: RunUpdate): void {

@@ -1,0 +1,74 @@
+import { describeError } from '../core/errors.ts';
+import type { AttemptRecord, MetadataStore, NewEvent, StepRecord } from '../ports/metadata-store.ts';
+import type { RunUpdate } from './run-updates.ts';
+import type { Logger } from './services.ts';
+
+/**
+ * The coordinator's writes to the metadata store, batched: attempts, steps and events
+ * buffered by one operation go out in one transaction (one commit per handled event, not
+ * one per row). Live updates are held until the write they describe is done, so a watcher
+ * woken by an update always finds it in the store. Flushes run one at a time, in order.
+ */
+export class WriteBuffer {
+  #attempts = new Map<string, AttemptRecord>();
+  #steps = new Map<string, StepRecord>();
+  #events: NewEvent[] = [];
+  readonly #held: RunUpdate[] = [];
+  #flushing: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  readonly #store: MetadataStore;
+  readonly #logger: Logger;
+  readonly #emit: (u: RunUpdate) => void;
+
+  constructor(store: MetadataStore, logger: Logger, emit: (u: RunUpdate) => void) {
+    this.#store = store;
+    this.#logger = logger;
+    this.#emit = emit;
+  }
+
+  attempt(a: AttemptRecord): void {
+    this.#attempts.set(a.id, a);
+  }
+
+  step(s: StepRecord): void {
+    this.#steps.set(`${s.runId}\u0000${s.step}`, s);
+  }
+
+  event(e: NewEvent): void {
+    this.#events.push(e);
+  }
+
+  /** Released to listeners after the next flush. */
+  notify(u: RunUpdate): void {
+    this.#held.push(u);
+  }
+
+  flush(): Promise<void> {
+    const next = this.#flushing.then(async () => {
+      const attempts = [...this.#attempts.values()];
+      const steps = [...this.#steps.values()];
+      const events = this.#events;
+      const held = this.#held.splice(0);
+      this.#attempts = new Map();
+      this.#steps = new Map();
+      this.#events = [];
+      if (attempts.length + steps.length + events.length > 0) await this.#store.writeBatch({ attempts, steps, events });
+      for (const u of held) this.#emit(u);
+    });
+    this.#flushing = next.catch((err) => this.#logger.error({ err: describeError(err) }, 'metadata write failed'));
+    return next;
+  }
+
+  /**
+   * A flush on the next turn of the event loop: work that arrives together shares one
+   * transaction. Used where losing the tail in a crash is safe (see the coordinator).
+   */
+  flushSoon(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      void this.flush().catch(() => undefined);
+    });
+  }
+}

@@ -182,6 +182,22 @@ describe('WorkerPool: warm worker processes on the bridged memory bus and chDB',
     notePids();
   });
 
+  it('crashAfter kills the worker process from inside the step; the pool respawns it', async () => {
+    const req = await launch({ records: 1_000, rate: 10_000, crashAfter: 20 });
+    await waitFor('the attempt started', () => started(req.attemptId) !== undefined);
+    const start = started(req.attemptId);
+    assert.ok(start?.type === 'attempt.started' && start.pid !== undefined);
+    const slot = pool.workers().find((w) => w.id === start.workerId)!.slot;
+    await waitFor('the crashed slot respawned', () => {
+      const w = pool.workers()[slot]!;
+      return w.pid !== start.pid && w.alive && w.ready;
+    });
+    notePids();
+    assert.equal(alive(start.pid), false);
+    assert.equal(finished(req.attemptId), undefined, 'a crashed attempt reports nothing more');
+    assert.ok(of(req.attemptId).some((e) => e.type === 'log' && e.message.includes('crashAfter')), 'it said why before dying');
+  });
+
   it('hangAfter blocks a worker outright: its heartbeats stop', async () => {
     const req = await launch({ records: 1_000, rate: 1_000, hangAfter: 100, hangMs: 30_000 });
     await waitFor('the worker says it is about to block', () => of(req.attemptId).some((e) => e.type === 'log' && e.message.includes('blocking')));
@@ -194,7 +210,7 @@ describe('WorkerPool: warm worker processes on the bridged memory bus and chDB',
 
   it('close() SIGKILLs a worker that ignores SIGTERM past the grace period and leaves no process behind', async () => {
     notePids();
-    assert.ok(pids.size >= 4, `saw the original and respawned workers (${pids.size})`);
+    assert.ok(pids.size >= 5, `saw the original and respawned workers (${pids.size})`);
     const started = Date.now();
     await pool.close();
     // The blocked worker cannot run its SIGTERM handler: it goes after the 1 s grace.

@@ -109,6 +109,7 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
   const args = parseWorkerArgs(argv);
   const graceMs = args.graceMs ?? POOL_WORKER_GRACE_MS;
   let running: RunningWorker | null = null;
+  let bus: EventBus | null = null;
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;
@@ -122,8 +123,20 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
   // group, but the control plane decides when its workers go.
   process.on('SIGTERM', () => void shutdown(0));
   if (process.send) process.on('SIGINT', () => undefined);
-  // The control plane died (or dropped us): nobody is left to report to.
-  process.on('disconnect', () => void shutdown(1));
+  // The control plane died (or dropped us). Cancelling now would report "cancelled" on a
+  // Kafka bus and end runs a restarted control plane can still finish: leave the bus (so
+  // Kafka rebalances at once) and go without a word; the attempt's heartbeats stop and the
+  // control plane retries it as lost.
+  process.on('disconnect', () => {
+    if (stopping) return;
+    stopping = true;
+    // What the abandoned attempt still tries to publish fails; it no longer matters.
+    process.on('unhandledRejection', () => undefined);
+    const limit = new Promise((r) => setTimeout(r, 2_000).unref());
+    void Promise.race([bus?.close(), limit])
+      .catch(() => undefined)
+      .finally(() => process.exit(1));
+  });
 
   try {
     // The control plane hands its own validated config down, so a worker runs on exactly
@@ -134,7 +147,7 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
       : loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
     const logger = pino({ level: config.logLevel, base: { worker: args.workerId, pid: process.pid } }, pino.destination(2));
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
-    const bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
+    bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
     const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openClusterWarehouse(config);
     running = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
     await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'ready', workerId: args.workerId, pid: process.pid });

@@ -9,6 +9,7 @@ import { registerQuery } from './commands/query.ts';
 import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerToken } from './commands/token.ts';
+import { registerWorker } from './commands/worker.ts';
 
 const program = new Command('sluice')
   .description('Sluice: data pipelines as TypeScript code')
@@ -27,6 +28,7 @@ registerDemo(program, globals);
 registerDebug(program, globals);
 registerServe(program, globals);
 registerToken(program, globals);
+registerWorker(program, globals);
 
 try {
   await program.parseAsync(process.argv);

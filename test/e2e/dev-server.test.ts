@@ -60,6 +60,30 @@ test('CLI commands act through the server while it owns the state directory', as
   assert.match(bad.stderr, /pipeline not found: nope/);
 });
 
+test('sluice ping gets a pong from every warm worker; sluice stop ends a running run', async () => {
+  const ping = await sluice(['ping', '--json']);
+  assert.equal(ping.code, 0, ping.stderr);
+  const pongs = JSON.parse(ping.stdout) as { workerId: string; rttMs: number }[];
+  assert.equal(pongs.length, 2);
+  assert.ok(pongs.every((p) => p.rttMs >= 0));
+  const one = await sluice(['ping', '--worker', pongs[0].workerId, '--json']);
+  assert.deepEqual(JSON.parse(one.stdout).map((p: { workerId: string }) => p.workerId), [pongs[0].workerId]);
+  const nobody = await sluice(['ping', '--worker', 'nope', '--wait', '200']);
+  assert.equal(nobody.code, 2);
+  assert.match(nobody.stderr, /worker nope did not answer/);
+  const started = (await (await fetch(`${server.url}/api/v1/runs`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'dummy', params: { records: 100000, rate: 1000 } }),
+  })).json()) as { id: string };
+  for (let i = 0; i < 200; i++) {
+    const d = (await (await fetch(`${server.url}/api/v1/runs/${started.id}`)).json()) as { steps: { status: string }[] };
+    if (d.steps.some((s) => s.status === 'running')) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = await sluice(['stop', started.id]);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stdout, new RegExp(`run ${started.id} cancelled`));
+});
+
 test('a second server on the same state directory is refused', async () => {
   const second = await sluice(['dev', '--port', '0']);
   assert.equal(second.code, 2);

@@ -84,10 +84,13 @@ export class Worker {
     }
   }
 
-  /** Stops taking work, cancels what runs, and waits (bounded) for it to report. */
+  /**
+   * Stops taking work and gives what runs a grace period to finish. What does not finish is
+   * not reported cancelled: its heartbeats stop and the control plane retries it as lost,
+   * so restarting workers (or the control plane) never ends a run.
+   */
   async close(): Promise<void> {
     for (const s of this.#subs.splice(0)) await s.close();
-    for (const r of this.#running.values()) r.controller.abort(new Error('worker shutting down'));
     const grace = new Promise((r) => setTimeout(r, this.#opts.graceMs ?? 10_000).unref());
     await Promise.race([Promise.all([...this.#running.values()].map((r) => r.done)), grace]);
   }

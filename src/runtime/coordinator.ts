@@ -103,8 +103,16 @@ export class Coordinator {
       }
       const run = restoreActiveRun(detail!, def);
       this.#runs.set(r.id, run);
+      // Events of a still-running attempt may be delivered again (Kafka redelivers what was
+      // not committed): the stored sequence numbers say which were applied already.
+      const applied = new Map<string, number>();
+      for (const e of await metadata.listEvents({ runId: r.id, limit: 100_000 })) {
+        const seq = Number(e.payload.seq);
+        if (e.attemptId && Number.isInteger(seq)) applied.set(e.attemptId, Math.max(applied.get(e.attemptId) ?? -1, seq));
+      }
       for (const s of run.steps) {
         if (s.status === 'running' && s.attemptId) {
+          s.lastSeq = applied.get(s.attemptId) ?? -1;
           this.#attempts.set(s.attemptId, { run, step: s });
           this.#health.track(s.attemptId, true);
         }
@@ -313,11 +321,11 @@ export class Coordinator {
       case 'heartbeat':
         return;
       case 'progress':
-        await this.#record(run, 'progress', step.name, ev.attemptId, { rows: ev.rows, total: ev.total ?? null, message: ev.message ?? null });
+        await this.#record(run, 'progress', step.name, ev.attemptId, { rows: ev.rows, total: ev.total ?? null, message: ev.message ?? null, seq: ev.seq });
         this.#notify({ kind: 'progress', runId, step: step.name, rows: ev.rows, total: ev.total, message: ev.message });
         return;
       case 'log':
-        await this.#record(run, 'log', step.name, ev.attemptId, { level: ev.level, message: ev.message });
+        await this.#record(run, 'log', step.name, ev.attemptId, { level: ev.level, message: ev.message, seq: ev.seq });
         this.#notify({ kind: 'log', runId, step: step.name, level: ev.level, message: ev.message });
         return;
       case 'metric': {
@@ -330,7 +338,7 @@ export class Coordinator {
         await metadata.recordMaterialization({
           runId, step: step.name, asset: ev.asset, partition: ev.partition, rows: ev.rows, metadata: ev.metadata, ts: ev.ts,
         });
-        await this.#record(run, 'asset.materialized', step.name, ev.attemptId, { asset: ev.asset, rows: ev.rows, metadata: ev.metadata });
+        await this.#record(run, 'asset.materialized', step.name, ev.attemptId, { asset: ev.asset, rows: ev.rows, metadata: ev.metadata, seq: ev.seq });
         const quarantined = Number(ev.metadata.quarantined ?? 0);
         if (quarantined > 0) {
           metrics.incCounter('sluice_quarantined_rows_total', 'Rows sent to quarantine', { pipeline: run.def.name, asset: ev.asset }, quarantined);
@@ -341,7 +349,7 @@ export class Coordinator {
       case 'check.evaluated': {
         const r = ev.result;
         await metadata.recordCheckResult({ runId, step: step.name, partition: ev.partition, ts: ev.ts, ...r, value: r.value ?? null });
-        await this.#record(run, 'check.evaluated', step.name, ev.attemptId, { ...r });
+        await this.#record(run, 'check.evaluated', step.name, ev.attemptId, { ...r, seq: ev.seq });
         metrics.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
           { pipeline: run.def.name, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
         if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = `${r.asset}:${r.check}`;

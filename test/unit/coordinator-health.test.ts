@@ -147,3 +147,39 @@ test('runs beyond the global limit wait queued and start as others finish', asyn
   assert.deepEqual(all.map((d) => d.run.status), ['succeeded', 'succeeded', 'succeeded']);
   assert.equal(maxRunning, 1);
 });
+
+test('events delivered again after a restart are not applied twice', async () => {
+  const { TOPICS } = await import('../../src/ports/event-bus.ts');
+  const hold = new FlakyLauncher(runner());
+  hold.dropNext = 1;
+  const c1 = new Coordinator(services, registry, hold, { heartbeatMs: 5_000 });
+  await c1.start();
+  const { run } = await c1.submit({ pipeline: 'gate' });
+  const req = hold.launched[0];
+  const base = { v: 1, runId: req.runId, attemptId: req.attemptId, step: req.step, ts: new Date().toISOString() };
+  const events = [
+    { ...base, seq: 0, type: 'attempt.started', attempt: 1 },
+    { ...base, seq: 1, type: 'asset.materialized', asset: 'gate.extract', partition: null, rows: 3, metadata: {} },
+  ];
+  for (const e of events) await services.bus.publish(TOPICS.events, req.runId, e);
+  for (let i = 0; i < 100; i++) {
+    if ((await metadata.assetHistory({ runId: run.id })).materializations.length === 1) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await c1.close();
+  const c2 = new Coordinator(services, registry, new FlakyLauncher(runner()), { heartbeatMs: 5_000 });
+  let finished!: () => void;
+  const ended = new Promise<void>((r) => (finished = r));
+  c2.onUpdate((u) => u.kind === 'run' && u.runId === run.id && u.status !== 'running' && finished());
+  await c2.start();
+  // The broker hands the same events over again, then the attempt goes on.
+  for (const e of events) await services.bus.publish(TOPICS.events, req.runId, e);
+  await services.bus.publish(TOPICS.events, req.runId, { ...base, seq: 2, type: 'check.evaluated', partition: null, result: { asset: 'gate.extract', check: 'must_pass', severity: 'error', passed: true, message: 'ok', value: 1 } });
+  await services.bus.publish(TOPICS.events, req.runId, { ...base, seq: 3, type: 'attempt.succeeded', rowsWritten: 3 });
+  await ended;
+  await c2.close();
+  const h = await metadata.assetHistory({ runId: run.id, asset: 'gate.extract' });
+  assert.equal(h.materializations.length, 1);
+  assert.equal(h.checks.filter((c) => c.check === 'must_pass').length, 1);
+  assert.equal((await metadata.getRun(run.id))?.run.status, 'succeeded');
+});

@@ -1,7 +1,7 @@
 import type { PlannedStep } from '../core/run-plan.ts';
-import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
+import type { MetadataStore, RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import type { StepDef } from '../sdk/step.ts';
-import type { AnyPipeline } from './pipeline-registry.ts';
+import type { AnyPipeline, PipelineRegistry } from './pipeline-registry.ts';
 
 export interface StepState extends PlannedStep {
   readonly def: StepDef<Record<string, unknown>>;
@@ -67,4 +67,33 @@ export function restoreActiveRun(detail: RunDetail, def: AnyPipeline): ActiveRun
     if (s.status === 'succeeded' && s.reason !== null) s.blockedBy = s.reason;
   }
   return run;
+}
+
+/**
+ * The runs a previous control plane left queued or running, oldest first, rebuilt from the
+ * store. A run whose pipeline no longer exists is failed instead. Events of a still-running
+ * attempt may be delivered again (Kafka redelivers what was not committed): the sequence
+ * numbers stored with its events say which were applied already.
+ */
+export async function loadOpenRuns(metadata: MetadataStore, registry: PipelineRegistry): Promise<ActiveRun[]> {
+  const open = [...(await metadata.listRuns({ status: 'running', limit: 10_000 })), ...(await metadata.listRuns({ status: 'queued', limit: 10_000 }))];
+  const out: ActiveRun[] = [];
+  for (const r of open.reverse()) {
+    let def: AnyPipeline;
+    try {
+      def = registry.get(r.pipeline);
+    } catch {
+      await metadata.updateRun(r.id, { status: 'failed', finishedAt: nowIso(), error: `pipeline ${r.pipeline} no longer exists` });
+      continue;
+    }
+    const run = restoreActiveRun((await metadata.getRun(r.id))!, def);
+    const applied = new Map<string, number>();
+    for (const e of await metadata.listEvents({ runId: r.id, limit: 100_000 })) {
+      const seq = Number(e.payload.seq);
+      if (e.attemptId && Number.isInteger(seq)) applied.set(e.attemptId, Math.max(applied.get(e.attemptId) ?? -1, seq));
+    }
+    for (const s of run.steps) if (s.attemptId) s.lastSeq = applied.get(s.attemptId) ?? -1;
+    out.push(run);
+  }
+  return out;
 }

@@ -10,7 +10,7 @@ import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
 import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import { parseParams } from '../sdk/pipeline.ts';
-import { newActiveRun, restoreActiveRun, type ActiveRun, type StepState } from './active-run.ts';
+import { loadOpenRuns, newActiveRun, type ActiveRun, type StepState } from './active-run.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
 import type { RunListener, RunUpdate } from './run-updates.ts';
@@ -90,36 +90,18 @@ export class Coordinator {
 
   async #recover(): Promise<void> {
     const { metadata, logger } = this.#services;
-    const open = [...(await metadata.listRuns({ status: 'running', limit: 10_000 })), ...(await metadata.listRuns({ status: 'queued', limit: 10_000 }))];
-    for (const r of open.reverse()) {
-      if (this.#runs.has(r.id)) continue;
-      const detail = await metadata.getRun(r.id);
-      let def;
-      try {
-        def = this.#registry.get(r.pipeline);
-      } catch {
-        await metadata.updateRun(r.id, { status: 'failed', finishedAt: nowIso(), error: `pipeline ${r.pipeline} no longer exists` });
-        continue;
-      }
-      const run = restoreActiveRun(detail!, def);
-      this.#runs.set(r.id, run);
-      // Events of a still-running attempt may be delivered again (Kafka redelivers what was
-      // not committed): the stored sequence numbers say which were applied already.
-      const applied = new Map<string, number>();
-      for (const e of await metadata.listEvents({ runId: r.id, limit: 100_000 })) {
-        const seq = Number(e.payload.seq);
-        if (e.attemptId && Number.isInteger(seq)) applied.set(e.attemptId, Math.max(applied.get(e.attemptId) ?? -1, seq));
-      }
+    for (const run of await loadOpenRuns(metadata, this.#registry)) {
+      if (this.#runs.has(run.record.id)) continue;
+      this.#runs.set(run.record.id, run);
       for (const s of run.steps) {
         if (s.status === 'running' && s.attemptId) {
-          s.lastSeq = applied.get(s.attemptId) ?? -1;
           this.#attempts.set(s.attemptId, { run, step: s });
           this.#health.track(s.attemptId, true);
         }
       }
-      logger.info({ run: r.id, pipeline: r.pipeline }, 'resuming run after restart');
-      await this.#record(run, 'run.resumed', null, null, {});
-      if (r.status === 'queued') this.#queue.push(run);
+      logger.info({ run: run.record.id, pipeline: run.def.name }, 'resuming run after restart');
+      this.#record(run, 'run.resumed', null, null, {});
+      if (run.record.status === 'queued') this.#queue.push(run);
       else {
         for (const s of run.steps) if (s.status === 'retrying') await this.#dispatch(run, s);
         await this.#advance(run);

@@ -47,6 +47,30 @@ export const configSchema = z
         }).strict().default({ partitions: 3, retentionMs: 7 * 24 * 3600_000 }),
       }).strict(),
     ]).default({ kind: 'memory' }),
+    /** Files: a directory under `home` (embedded), or an S3 bucket (AWS, MinIO, ...). */
+    objects: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('local') }).strict(),
+      z.object({
+        kind: z.literal('s3'),
+        bucket: z.string().min(1),
+        /** Every key is stored under it, e.g. `sluice/`. */
+        prefix: z.string().min(1).optional(),
+        /** An S3-compatible server such as MinIO; omitted for AWS. */
+        endpoint: url(['http:', 'https:']).optional(),
+        region: z.string().min(1).default('us-east-1'),
+        /** Default: true when an endpoint is set (MinIO and most S3-compatible servers need it). */
+        forcePathStyle: z.boolean().optional(),
+        /**
+         * From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN). Omitted: the
+         * AWS SDK's default chain (web identity, instance roles). Secret: never log a config.
+         */
+        credentials: z.object({
+          accessKeyId: z.string().min(1),
+          secretAccessKey: z.string().min(1),
+          sessionToken: z.string().min(1).optional(),
+        }).strict().optional(),
+      }).strict().transform((o) => ({ ...o, forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined })),
+    ]).default({ kind: 'local' }),
     /** Warm worker processes the control plane keeps (sluice dev / sluice server). */
     workers: z.number().int().min(1).max(64).default(2),
     /**
@@ -101,6 +125,15 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
           ...(env.SLUICE_KAFKA_PARTITIONS ? { topics: { partitions: Number(env.SLUICE_KAFKA_PARTITIONS), retentionMs: Number(env.SLUICE_KAFKA_RETENTION_MS ?? 7 * 24 * 3600_000) } } : {}),
         }
       : undefined,
+    objects: env.SLUICE_S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: env.SLUICE_S3_BUCKET,
+          ...(env.SLUICE_S3_PREFIX ? { prefix: env.SLUICE_S3_PREFIX } : {}),
+          ...(env.SLUICE_S3_ENDPOINT ? { endpoint: env.SLUICE_S3_ENDPOINT } : {}),
+          ...(env.SLUICE_S3_REGION ? { region: env.SLUICE_S3_REGION } : {}),
+        }
+      : undefined,
     workers: env.SLUICE_WORKERS ? Number(env.SLUICE_WORKERS) : undefined,
     workerSlots: env.SLUICE_WORKER_SLOTS ? Number(env.SLUICE_WORKER_SLOTS) : undefined,
     maxConcurrentRuns: env.SLUICE_MAX_CONCURRENT_RUNS ? Number(env.SLUICE_MAX_CONCURRENT_RUNS) : undefined,
@@ -119,6 +152,22 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   merged.home = resolve(cwd, typeof merged.home === 'string' ? merged.home : '.sluice');
   merged.metadata ??= { kind: 'pglite' };
   merged.warehouse ??= { kind: 'chdb' };
+  const s3Settings = ['SLUICE_S3_PREFIX', 'SLUICE_S3_ENDPOINT', 'SLUICE_S3_REGION'].filter((k) => env[k]);
+  if (!env.SLUICE_S3_BUCKET && s3Settings.length > 0) {
+    throw new ValidationError(`configuration: ${s3Settings.join(', ')} set without SLUICE_S3_BUCKET`, 'SLUICE_S3_BUCKET');
+  }
+  // Credentials come from the AWS variables (or a config file), whichever section named the bucket.
+  const objects = merged.objects as { kind?: unknown } | undefined;
+  if (objects?.kind === 's3' && (env.AWS_ACCESS_KEY_ID || env.AWS_SECRET_ACCESS_KEY)) {
+    merged.objects = {
+      ...objects,
+      credentials: {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      },
+    };
+  }
   const r = configSchema.safeParse(merged);
   if (!r.success) {
     const issue = r.error.issues[0];

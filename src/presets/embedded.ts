@@ -3,7 +3,6 @@ import pino from 'pino';
 import { createChdbWarehouse } from '../adapters/chdb/chdb-warehouse.ts';
 import { createClickHouseServerWarehouse } from '../adapters/clickhouse/clickhouse-server-warehouse.ts';
 import { InProcessLauncher } from '../adapters/inprocess/inprocess-launcher.ts';
-import { createLocalObjectStore } from '../adapters/local-fs/local-object-store.ts';
 import { createKafkaBus } from '../adapters/kafka/kafka-bus.ts';
 import { createMemoryBus } from '../adapters/memory-bus/memory-bus.ts';
 import { WorkerPool } from '../adapters/subprocess/worker-pool.ts';
@@ -22,6 +21,7 @@ import { Coordinator } from '../runtime/coordinator.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import type { Services } from '../runtime/services.ts';
 import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
+import { openObjects } from './objects.ts';
 
 export interface Runtime {
   readonly config: SluiceConfig;
@@ -65,7 +65,7 @@ async function openServices(config: SluiceConfig, local: boolean): Promise<{ ser
   const services: Services = {
     metadata,
     warehouse: openWarehouse(config),
-    objects: createLocalObjectStore({ root: join(config.home, 'objects') }),
+    objects: await openObjects(config),
     bus: await openBus(config, local),
     metrics,
     pusher: config.pushgatewayUrl ? createPushgatewayPusher({ url: config.pushgatewayUrl }) : null,

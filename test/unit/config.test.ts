@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/presets/config.ts';
+import { configSchema, loadConfig } from '../../src/presets/config.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'sluice-config-'));
 
@@ -45,4 +45,43 @@ test('a JSON config file is the base; the environment overrides it; errors name 
   assert.throws(() => loadConfig({ env: { SLUICE_METADATA_URL: 'mysql://x' }, cwd }), /metadata\.url/);
   assert.throws(() => loadConfig({ env: { SLUICE_KAFKA_BROKERS: 'no-port' }, cwd }), /bus\.brokers\.0: host:port/);
   assert.throws(() => loadConfig({ env: { SLUICE_CONFIG: join(cwd, 'missing.json') }, cwd }), /config file not found/);
+});
+
+test('objects: a local directory by default, or an S3 bucket from the environment or a file', () => {
+  assert.deepEqual(loadConfig({ env: { AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret' }, cwd }).objects, { kind: 'local' });
+  const minio = loadConfig({
+    env: {
+      SLUICE_S3_BUCKET: 'lake', SLUICE_S3_ENDPOINT: 'http://127.0.0.1:59000', SLUICE_S3_PREFIX: 'sluice/',
+      AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret',
+    },
+    cwd,
+  });
+  assert.deepEqual(minio.objects, {
+    kind: 's3', bucket: 'lake', prefix: 'sluice/', endpoint: 'http://127.0.0.1:59000', region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+  });
+  // Workers re-parse the parent's config from JSON and must get the same stores.
+  assert.deepEqual(configSchema.parse(JSON.parse(JSON.stringify(minio))), minio);
+  // AWS itself: virtual-hosted style, and no credentials leaves them to the SDK's default chain.
+  const aws = loadConfig({ env: { SLUICE_S3_BUCKET: 'lake', SLUICE_S3_REGION: 'eu-west-1' }, cwd });
+  assert.deepEqual(aws.objects, { kind: 's3', bucket: 'lake', region: 'eu-west-1', forcePathStyle: false });
+
+  const file = join(cwd, 'objects.json');
+  writeFileSync(file, JSON.stringify({ objects: { kind: 's3', bucket: 'from-file', endpoint: 'http://m:9000', forcePathStyle: false } }));
+  const fromFile = loadConfig({ env: { SLUICE_CONFIG: file, AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' }, cwd });
+  assert.deepEqual(fromFile.objects, {
+    kind: 's3', bucket: 'from-file', endpoint: 'http://m:9000', region: 'us-east-1', forcePathStyle: false,
+    credentials: { accessKeyId: 'id', secretAccessKey: 'secret', sessionToken: 'token' },
+  });
+
+  assert.throws(() => loadConfig({ env: { SLUICE_S3_ENDPOINT: 'http://m:9000' }, cwd }), /SLUICE_S3_ENDPOINT set without SLUICE_S3_BUCKET/);
+  assert.throws(() => loadConfig({ env: { SLUICE_S3_BUCKET: 'lake', SLUICE_S3_ENDPOINT: 'ftp://m' }, cwd }), /objects\.endpoint: must be a http: or https: URL/);
+  assert.throws(
+    () => loadConfig({ env: { SLUICE_S3_BUCKET: 'lake', AWS_SECRET_ACCESS_KEY: 'very-secret-value' }, cwd }),
+    (err: Error) => {
+      assert.match(err.message, /objects\.credentials\.accessKeyId/);
+      assert.ok(!err.message.includes('very-secret-value'), 'the secret stays out of the message');
+      return true;
+    },
+  );
 });

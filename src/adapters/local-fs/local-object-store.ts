@@ -5,8 +5,9 @@ import type { Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import type { ObjectInfo, ObjectStore } from '../../ports/object-store.ts';
+import { badKey, checkKey as checkObjectKey, checkPrefix } from '../object-keys.ts';
 
 export interface LocalObjectStoreOptions {
   /** Directory holding the objects; created on first write. */
@@ -125,30 +126,8 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): Object
 }
 
 function checkKey(key: string): void {
-  if (typeof key !== 'string' || key === '') throw new ValidationError('object key must not be empty', 'key');
-  if (key.startsWith('/')) throw badKey(key, 'must be relative, not start with /');
-  checkSegments(key, key.split('/'));
+  checkObjectKey(key);
   if (key.split('/')[0] === TMP_DIR) throw badKey(key, `${TMP_DIR}/ is reserved`);
-}
-
-function checkPrefix(prefix: string): void {
-  if (prefix === '') return;
-  if (prefix.startsWith('/')) throw badKey(prefix, 'must be relative, not start with /');
-  // A trailing `/` is how a prefix names a folder; everything before it must be a valid key.
-  const segments = prefix.split('/');
-  checkSegments(prefix, prefix.endsWith('/') ? segments.slice(0, -1) : segments);
-}
-
-function checkSegments(key: string, segments: readonly string[]): void {
-  for (const segment of segments) {
-    if (segment === '') throw badKey(key, 'has an empty path segment');
-    if (segment === '.' || segment === '..') throw badKey(key, `has a "${segment}" segment`);
-    if (segment.includes('\\') || segment.includes('\0')) throw badKey(key, 'contains \\ or NUL');
-  }
-}
-
-function badKey(key: string, why: string): ValidationError {
-  return new ValidationError(`invalid object key "${key}": ${why}`, 'key');
 }
 
 function isMissing(err: unknown): boolean {

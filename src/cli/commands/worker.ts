@@ -1,15 +1,14 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import pino from 'pino';
 import { IpcBus } from '../../adapters/ipc/ipc-bus.ts';
 import { IpcClient } from '../../adapters/ipc/ipc-client.ts';
 import { IpcWarehouse } from '../../adapters/ipc/ipc-warehouse.ts';
 import type { IpcEndpoint } from '../../adapters/ipc/protocol.ts';
-import { createLocalObjectStore } from '../../adapters/local-fs/local-object-store.ts';
 import { POOL_CHANNEL, parseWorkerArgs, type PoolMessage } from '../../adapters/subprocess/worker-protocol.ts';
 import { NotSupportedError, ValidationError, describeError } from '../../core/errors.ts';
 import type { SluiceConfig } from '../../presets/config.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
+import { openObjects } from '../../presets/objects.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { loadPipelines } from '../../runtime/pipeline-registry.ts';
@@ -73,7 +72,7 @@ export interface RunningWorker {
 
 /** Loads the pipelines and starts a Worker on the given bus and warehouse. */
 export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker> {
-  const objects = createLocalObjectStore({ root: join(o.config.home, 'objects') });
+  const objects = await openObjects(o.config);
   const registry = await loadPipelines(o.config.pipelines);
   const worker = new Worker({
     id: o.id,

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { ValidationError, describeError } from '../core/errors.ts';
+import { ValidationError } from '../core/errors.ts';
 import type { ScheduleStore } from '../ports/schedule-store.ts';
+import { Periodic } from './periodic.ts';
 import type { Logger } from './services.ts';
 
 export interface RetentionOptions {
@@ -19,7 +20,7 @@ export interface RetentionOptions {
  */
 export class RetentionPruner {
   readonly #options: RetentionOptions;
-  #loop: { stopped: boolean; timer: NodeJS.Timeout | undefined } | null = null;
+  readonly #loop: Periodic;
   #current: Promise<number> | null = null;
   #halting = false;
 
@@ -29,31 +30,17 @@ export class RetentionPruner {
       throw new ValidationError(`batchSize must be a positive integer, got ${options.batchSize}`, 'batchSize');
     }
     this.#options = options;
+    this.#loop = new Periodic(() => this.pruneOnce(), options.logger, 'run history pruning');
   }
 
   /** Prunes now, then every `intervalMs`; passes never overlap. */
   start(intervalMs: number): void {
-    if (!(intervalMs > 0)) throw new ValidationError(`intervalMs must be positive, got ${intervalMs}`, 'intervalMs');
-    if (this.#loop !== null) return;
-    const loop: { stopped: boolean; timer: NodeJS.Timeout | undefined } = { stopped: false, timer: undefined };
-    const run = (): void => {
-      void this.pruneOnce()
-        .catch((err: unknown) => this.#options.logger.error({ err: describeError(err) }, 'run history pruning failed'))
-        .finally(() => {
-          if (!loop.stopped) loop.timer = setTimeout(run, intervalMs);
-        });
-    };
-    this.#loop = loop;
-    run();
+    this.#loop.start(intervalMs);
   }
 
   /** Stops the loop; a pass in progress finishes its current batch and stops. */
   async stop(): Promise<void> {
-    if (this.#loop !== null) {
-      this.#loop.stopped = true;
-      clearTimeout(this.#loop.timer);
-      this.#loop = null;
-    }
+    this.#loop.stop();
     this.#halting = true;
     try {
       await this.#current?.catch(() => undefined);

@@ -3,6 +3,7 @@ import { partitionWindow } from '../core/partitions.ts';
 import type { NewTick, ScheduleState, ScheduleStore, TickOutcome, TickRecord } from '../ports/schedule-store.ts';
 import type { AnyPipeline } from './pipeline-registry.ts';
 import { compileSchedules, dueTicks, tickPartition, tickRunId, type CompiledSchedule } from './schedule-ticks.ts';
+import { Periodic } from './periodic.ts';
 import type { Logger } from './services.ts';
 
 /** What the scheduler asks for; `Coordinator.submit` accepts it as is. */
@@ -59,7 +60,7 @@ export class Scheduler {
   readonly #maxTicks: number;
   readonly #retryAfterMs: number;
   #queue: Promise<unknown> = Promise.resolve();
-  #loop: { stopped: boolean; timer: NodeJS.Timeout | undefined } | null = null;
+  readonly #loop: Periodic;
 
   constructor(options: SchedulerOptions) {
     const maxTicks = options.catchUp?.maxTicks ?? DEFAULT_MAX_TICKS;
@@ -75,31 +76,17 @@ export class Scheduler {
     this.#logger = options.logger;
     this.#maxTicks = maxTicks;
     this.#retryAfterMs = retryAfterMs;
+    this.#loop = new Periodic(() => this.tick(), options.logger, 'scheduler evaluation');
   }
 
   /** Evaluates now, then every `intervalMs`; evaluations never overlap. */
   start(intervalMs: number): void {
-    if (!(intervalMs > 0)) throw new ValidationError(`intervalMs must be positive, got ${intervalMs}`, 'intervalMs');
-    if (this.#loop !== null) return;
-    const loop: { stopped: boolean; timer: NodeJS.Timeout | undefined } = { stopped: false, timer: undefined };
-    const run = (): void => {
-      void this.tick()
-        .catch((err: unknown) => this.#logger.error({ err: describeError(err) }, 'scheduler evaluation failed'))
-        .finally(() => {
-          if (!loop.stopped) loop.timer = setTimeout(run, intervalMs);
-        });
-    };
-    this.#loop = loop;
-    run();
+    this.#loop.start(intervalMs);
   }
 
   /** Stops the loop and waits for an evaluation in progress. */
   async stop(): Promise<void> {
-    if (this.#loop !== null) {
-      this.#loop.stopped = true;
-      clearTimeout(this.#loop.timer);
-      this.#loop = null;
-    }
+    this.#loop.stop();
     await this.#queue.catch(() => undefined);
   }
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
+import { firstIssue } from '../core/zod-issue.ts';
 
 /** Where a control plane puts its validated config (JSON) for the workers it forks. */
 export const WORKER_CONFIG_ENV = 'SLUICE_WORKER_CONFIG';
@@ -170,9 +171,9 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   }
   const r = configSchema.safeParse(merged);
   if (!r.success) {
-    const issue = r.error.issues[0];
+    const { field, message } = firstIssue(r.error);
     const where = env.SLUICE_CONFIG ? ` (${env.SLUICE_CONFIG} and environment)` : '';
-    throw new ValidationError(`configuration${where}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, issue.path.join('.'));
+    throw new ValidationError(`configuration${where}: ${field || '(root)'}: ${message}`, field);
   }
   return Object.freeze(r.data);
 }

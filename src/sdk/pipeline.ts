@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { topoSort } from '../core/dag.ts';
 import { ValidationError } from '../core/errors.ts';
+import { firstIssue } from '../core/zod-issue.ts';
 import type { PartitionsDef } from '../core/partitions.ts';
 import type { StepDef } from './step.ts';
 
@@ -88,7 +89,7 @@ export function pipeline<S extends z.ZodType = z.ZodObject<Record<string, never>
 export function parseParams<P>(def: PipelineDef<P>, raw: Record<string, unknown>): P {
   const r = def.params.safeParse(raw);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(params)');
-  throw new ValidationError(`pipeline ${def.name}: bad param ${field}: ${issue.message}`, field);
+  const { field: path, message } = firstIssue(r.error);
+  const field = path || '(params)';
+  throw new ValidationError(`pipeline ${def.name}: bad param ${field}: ${message}`, field);
 }

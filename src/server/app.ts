@@ -1,9 +1,9 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { SluiceError } from '../core/errors.ts';
+import { ForbiddenError, SluiceError } from '../core/errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { fromZod, toProblem } from './problem.ts';
-import type { Role } from './roles.ts';
+import { roleAllows, type Role } from './auth/roles.ts';
 import type { AnyRoute } from './route.ts';
 
 export interface Principal {
@@ -20,8 +20,6 @@ export interface AppOptions {
   readonly bodyLimit?: number;
   readonly logger?: boolean;
 }
-
-const RANK: Record<Role, number> = { view: 1, edit: 2, admin: 3 };
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
@@ -70,8 +68,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
         let principal: Principal = { role: 'admin', name: 'public' };
         if (r.access !== 'public') {
           principal = await options.authenticate(request.headers.authorization);
-          if (RANK[principal.role] < RANK[r.access]) {
-            throw new SluiceError('forbidden', `${r.operationId} needs role ${r.access}; this token has ${principal.role}`);
+          if (!roleAllows(principal.role, r.access)) {
+            throw new ForbiddenError(`${r.operationId} needs role ${r.access}; this token has ${principal.role}`);
           }
         }
         const params = parse(r.params, request.params, 'path');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SluiceError, ValidationError } from '../core/errors.ts';
+import { firstIssue } from '../core/zod-issue.ts';
 
 /** RFC 9457 problem details with our stable `code`. */
 export const problemSchema = z.object({
@@ -38,11 +39,7 @@ export function toProblem(err: unknown, instance?: string): Problem {
 
 /** The first zod issue as a ValidationError naming its field. */
 export function fromZod(err: z.ZodError, where = ''): ValidationError {
-  const issue = err.issues[0];
-  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const unknown = keys.length > 0 ? keys.join(', ') : undefined;
-  const path = [where, ...issue.path.map(String)].filter(Boolean).join('.');
-  const field = unknown ? [where, unknown].filter(Boolean).join('.') : path || where || '(request)';
-  const message = unknown ? `unknown field${keys.length > 1 ? 's' : ''}: ${unknown}` : issue.message;
-  return new ValidationError(`${field}: ${message}`, field);
+  const { field, message } = firstIssue(err, where);
+  const name = field || '(request)';
+  return new ValidationError(`${name}: ${message}`, name);
 }

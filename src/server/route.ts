@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import type { Role } from './roles.ts';
+import type { Role } from './auth/roles.ts';
 
 export type Access = 'public' | Role;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../core/errors.ts';
+import { SluiceError, ValidationError } from '../core/errors.ts';
 import { partitionKeys } from '../core/partitions.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { Coordinator } from './coordinator.ts';
@@ -11,6 +11,8 @@ export interface BackfillRequest {
   readonly to: string;
   readonly concurrency?: number;
   readonly params?: Record<string, unknown>;
+  /** At most this many partitions (default MAX_BACKFILL_PARTITIONS). */
+  readonly maxPartitions?: number;
   /** Chosen by the caller when it must know the id before the runs start. */
   readonly backfillId?: string;
 }
@@ -36,8 +38,9 @@ export async function runBackfill(
   const def = registry.get(req.pipeline);
   if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; use sluice run`, 'pipeline');
   const keys = partitionKeys(def.partitions, req.from, req.to);
-  if (keys.length > MAX_BACKFILL_PARTITIONS) {
-    throw new ValidationError(`backfill of ${keys.length} partitions is over the limit of ${MAX_BACKFILL_PARTITIONS}`, 'to');
+  const max = req.maxPartitions ?? MAX_BACKFILL_PARTITIONS;
+  if (keys.length > max) {
+    throw new SluiceError('too_large', `backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
   }
   const concurrency = req.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {

@@ -1,6 +1,4 @@
 import { z } from 'zod';
-import { SluiceError } from '../../core/errors.ts';
-import { partitionKeys } from '../../core/partitions.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { paramsRecord } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -28,14 +26,7 @@ export function backfillRoutes(ctx: ServerContext): AnyRoute[] {
       }).strict(),
       response: backfillSchema,
       handler: async ({ body }) => {
-        const def = ctx.registry.get(body.pipeline);
-        if (def.partitions) {
-          const n = partitionKeys(def.partitions, body.from, body.to).length;
-          if (n > MAX_BACKFILL_PARTITIONS_API) {
-            throw new SluiceError('too_large', `backfill of ${n} partitions; at most ${MAX_BACKFILL_PARTITIONS_API} per request`);
-          }
-        }
-        return ctx.backfills.start(body);
+        return ctx.backfills.start({ ...body, maxPartitions: MAX_BACKFILL_PARTITIONS_API });
       },
     }),
     route({

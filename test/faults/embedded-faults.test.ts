@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
-import { ControlPlaneClient, RETAIL_TOTALS, RETAIL_TOTALS_SQL } from '../helpers/control-plane-client.ts';
+import { ControlPlaneClient } from '../helpers/control-plane-client.ts';
 import { tempHome } from '../helpers/runtime.ts';
 
 // Process-level faults on the embedded preset: `sluice dev` with its warm worker pool.
@@ -54,14 +54,7 @@ test('kill -9 of a worker in the middle of a dummy step: attempt lost, retried, 
 });
 
 test('kill -9 of a worker in the middle of a retail step: nothing lost, nothing doubled', async () => {
-  const { id } = await api.startRun('retail');
-  const victim = await api.runningAttempt(id, (a) => a.step !== 'schema');
-  process.kill(victim.pid, 'SIGKILL');
-  const d = await api.waitRun(id);
-  assert.equal(d.run.status, 'succeeded', JSON.stringify(d.run));
-  assert.deepEqual(d.attempts.filter((a) => a.step === victim.step).map((a) => a.status), ['lost', 'succeeded']);
-  const [totals] = await api.query<Record<string, number>>(RETAIL_TOTALS_SQL);
-  assert.deepEqual(totals, RETAIL_TOTALS);
+  await api.killWorkerMidRetail();
 });
 
 test('kill -9 of the control plane during a run, then restart: the run finishes', async () => {
@@ -73,6 +66,5 @@ test('kill -9 of the control plane during a run, then restart: the run finishes'
   const d = await api.waitRun(id);
   assert.equal(d.run.status, 'succeeded', JSON.stringify(d.run));
   assert.ok(d.attempts.some((a) => a.status === 'lost'), 'the attempt that died with the control plane is marked lost');
-  const [totals] = await api.query<Record<string, number>>(RETAIL_TOTALS_SQL);
-  assert.deepEqual(totals, RETAIL_TOTALS);
+  await api.assertRetailTotals();
 });

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { assertRetailTotals, numbers, RETAIL_COUNTS_SQL } from './retail-totals.ts';
+
 /** Small typed helpers over a running control plane's API, for fault tests. */
 export class ControlPlaneClient {
   readonly url: string;
@@ -55,6 +58,26 @@ export class ControlPlaneClient {
   async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     return (await this.call<{ rows: T[] }>('POST', '/api/v1/query', { sql })).rows;
   }
+
+  /** The retail tables hold exactly the reference totals. */
+  async assertRetailTotals(): Promise<void> {
+    const [row] = await this.query(RETAIL_COUNTS_SQL);
+    assertRetailTotals(numbers(row));
+  }
+
+  /**
+   * Starts a full retail run, `kill -9`s the worker running one of its steps, and checks
+   * the attempt was lost and retried, the run succeeded, and nothing was lost or doubled.
+   */
+  async killWorkerMidRetail(): Promise<void> {
+    const { id } = await this.startRun('retail');
+    const victim = await this.runningAttempt(id, (a) => a.step !== 'schema');
+    process.kill(victim.pid, 'SIGKILL');
+    const d = await this.waitRun(id);
+    assert.equal(d.run.status, 'succeeded', JSON.stringify(d.run));
+    assert.deepEqual(d.attempts.filter((a) => a.step === victim.step).map((a) => a.status), ['lost', 'succeeded']);
+    await this.assertRetailTotals();
+  }
 }
 
 export interface RunView {
@@ -62,15 +85,3 @@ export interface RunView {
   steps: { step: string; status: string; attempts: number }[];
   attempts: { id: string; step: string; attempt: number; status: string; error: string | null; startedAt: string; finishedAt: string | null }[];
 }
-
-export const RETAIL_TOTALS_SQL = `
-  SELECT (SELECT count() FROM raw.online_retail) AS raw, (SELECT count() FROM staging.online_retail) AS staged,
-         (SELECT count() FROM marts.fact_sales) AS fact_sales, (SELECT count() FROM marts.fact_sale_returns) AS fact_sale_returns,
-         (SELECT countIf(customer_id IS NULL) FROM staging.online_retail) AS without_customer,
-         (SELECT count() FROM marts.dim_product FINAL) AS products, (SELECT count() FROM marts.dim_customer FINAL) AS customers,
-         (SELECT count() FROM vault.sat_invoice_line FINAL) AS sat_lines, (SELECT count() FROM quality.data_quality) AS dq_days`;
-
-export const RETAIL_TOTALS = {
-  raw: 42_481, staged: 42_481, fact_sales: 26_160, fact_sale_returns: 690, without_customer: 15_631,
-  products: 2_822, customers: 948, sat_lines: 42_481, dq_days: 20,
-};

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/presets/config.ts';
 import { openRuntime, type Runtime } from '../../src/presets/embedded.ts';
+import { numbers, RETAIL_COUNTS_SQL } from './retail-totals.ts';
 
 /** A fresh state directory that is removed with `cleanup()`. */
 export function tempHome(prefix = 'sluice-test-'): { home: string; cleanup: () => void } {
@@ -18,20 +19,6 @@ export function openTestRuntime(home: string, options: { pipelines?: string[]; e
 
 /** Counts that must not change when a partition is rerun. */
 export async function retailCounts(rt: Runtime): Promise<Record<string, number>> {
-  const [r] = await rt.services.warehouse.query<Record<string, number>>(`
-    SELECT
-      (SELECT count() FROM raw.online_retail) AS raw,
-      (SELECT count() FROM staging.online_retail) AS staged,
-      (SELECT count() FROM marts.fact_sales) AS fact_sales,
-      (SELECT count() FROM marts.fact_sale_returns) AS fact_sale_returns,
-      (SELECT countIf(customer_id IS NULL) FROM staging.online_retail) AS without_customer,
-      (SELECT count() FROM marts.dim_product FINAL) AS products,
-      (SELECT count() FROM marts.dim_customer FINAL) AS customers,
-      (SELECT count() FROM vault.hub_invoice FINAL) AS hub_invoice,
-      (SELECT count() FROM vault.sat_invoice_line FINAL) AS sat_invoice_line,
-      (SELECT count() FROM vault.link_invoice_product FINAL) AS link_invoice_product,
-      (SELECT count() FROM quality.data_quality) AS data_quality_days,
-      (SELECT count() FROM quality.sales_summary) AS sales_summary_days,
-      (SELECT count() FROM quality.line_issues) AS line_issues`);
-  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Number(v)]));
+  const [r] = await rt.services.warehouse.query<Record<string, unknown>>(RETAIL_COUNTS_SQL);
+  return numbers(r);
 }

@@ -35,16 +35,9 @@ LOG="$CACHE/kafka.log"
 START_TIMEOUT=90
 
 log() { echo "kafka.sh: $*" >&2; }
+# shellcheck source=lib/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 die() { log "$*"; exit 1; }
-
-fail_with_log() {
-  log "$*"
-  if [[ -f "$LOG" ]]; then
-    echo "--- last lines of $LOG ---" >&2
-    tail -n 40 "$LOG" >&2
-  fi
-  exit 1
-}
 
 installed() { [[ -f "$LIBS/.complete" && "$(cat "$LIBS/.complete")" == "$KAFKA_VERSION" ]]; }
 
@@ -100,18 +93,8 @@ POM
   log "installed $(ls "$LIBS" | wc -l) jars in $LIBS"
 }
 
-# The pid in our file, but only while that process is still our broker: pids get reused.
-our_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid=$(cat "$PID_FILE")
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  local cmdline
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmdline" == *java* && "$cmdline" == *kafka.Kafka* && "$cmdline" == *"$CONFIG"* ]] || return 1
-  echo "$pid"
-}
+# Our broker's pid, while the process under it is still our broker.
+our_pid() { pid_matching java kafka.Kafka "$CONFIG"; }
 
 # A Metadata request (v4, all topics) over bash's /dev/tcp; ready once a broker is listed.
 # Prints nothing and fails while the broker is starting or the port is someone else's.
@@ -127,17 +110,7 @@ metadata_ok() {
   (( 16#${hex:24:8} >= 1 ))
 }
 
-port_taken() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-  while (( SECONDS < deadline )); do
-    metadata_ok && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
+is_ready() { metadata_ok; }
 
 # Rewritten on every start so a moved cache directory is picked up. Sized for tests: one
 # partition for the internal topics (a group's first FindCoordinator creates
@@ -270,18 +243,7 @@ cmd_stop() {
       return 0
     fi
   fi
-  kill "$pid"
-  local i
-  for i in $(seq 1 300); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop within 30s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  echo "stopped"
+  terminate "$pid" 30
 }
 
 # `start` installs while holding the same lock, so two installs never race on $LIBS.

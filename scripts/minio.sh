@@ -38,16 +38,9 @@ LOG="$CACHE/minio.log"
 START_TIMEOUT=60
 
 log() { echo "minio.sh: $*" >&2; }
+# shellcheck source=lib/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
 die() { log "$*"; exit 1; }
-
-fail_with_log() {
-  log "$*"
-  if [[ -f "$LOG" ]]; then
-    echo "--- last lines of $LOG ---" >&2
-    tail -n 40 "$LOG" >&2
-  fi
-  exit 1
-}
 
 installed() { [[ -x "$BIN" && -f "$BIN_DIR/.version" && "$(cat "$BIN_DIR/.version")" == "$MINIO_VERSION" ]]; }
 
@@ -84,18 +77,8 @@ cmd_install() {
   log "installed $BIN in $((SECONDS - started))s"
 }
 
-# The pid in our file, but only while that process is still our server: pids get reused.
-our_pid() {
-  [[ -f "$PID_FILE" ]] || return 1
-  local pid
-  pid=$(cat "$PID_FILE")
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  local cmdline
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ "$cmdline" == "$BIN server "* && "$cmdline" == *" $DATA "* ]] || return 1
-  echo "$pid"
-}
+# Our server's pid, while the process under it is still our server.
+our_pid() { pid_matching "$BIN server " " $DATA "; }
 
 # GET /minio/health/ready over bash's /dev/tcp (no curl needed); 200 once the server
 # accepts S3 requests.
@@ -107,18 +90,6 @@ is_ready() {
     head -n 1 <&3
   ' "$HOST" "$PORT" 2>/dev/null) || return 1
   [[ "$status" == "HTTP/1."?" 200"* ]]
-}
-
-port_taken() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-wait_ready() {
-  local pid=$1 deadline=$((SECONDS + START_TIMEOUT))
-  while (( SECONDS < deadline )); do
-    is_ready && return 0
-    kill -0 "$pid" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
 }
 
 cmd_start() {
@@ -173,18 +144,7 @@ cmd_stop() {
     log "not running"
     return 0
   fi
-  kill "$pid"
-  local i
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "pid $pid did not stop within 10s; killing it"
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PID_FILE"
-  echo "stopped"
+  terminate "$pid" 10
 }
 
 # `start` installs while holding the same lock, so two builds never race on $BIN_DIR.

@@ -30,14 +30,7 @@ export async function viaServerOr<T>(opts: GlobalOptions, remote: (api: ApiClien
 
 /** Opens the runtime for one CLI command and always closes it, so the next process can. */
 export async function withRuntime<T>(opts: GlobalOptions, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const config = loadConfig({
-    env: process.env,
-    cwd: process.cwd(),
-    home: opts.home,
-    pipelines: opts.pipelines,
-    logLevel: opts.verbose ? 'debug' : undefined,
-  });
-  const rt = await openRuntime(config);
+  const rt = await openRuntime(configOf(opts));
   try {
     return await fn(rt);
   } finally {

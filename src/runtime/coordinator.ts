@@ -181,7 +181,7 @@ export class Coordinator {
     if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
       throw new SluiceError('conflict', `run ${req.runId} already exists`);
     }
-    const reused = req.retryOf ? await this.#reusableSteps(req.retryOf, def.name) : new Map<string, string>();
+    const reused = req.retryOf ? await this.#reusableSteps(req.retryOf, def.name) : new Set<string>();
     const created = await metadata.createRun({
       id: req.runId ?? randomUUID(),
       pipeline: def.name,
@@ -190,11 +190,11 @@ export class Coordinator {
       backfillId: req.backfillId ?? null,
       status: 'queued',
     });
-    const run = newActiveRun(created, def, new Set(reused.keys()));
+    const run = newActiveRun(created, def, reused);
     const record = created;
     this.#runs.set(record.id, run);
     for (const s of run.steps) await this.#saveStep(run, s);
-    await this.#record(run, 'run.started', null, null, { partition, params, retryOf: req.retryOf ?? null, reused: [...reused.keys()] });
+    await this.#record(run, 'run.started', null, null, { partition, params, retryOf: req.retryOf ?? null, reused: [...reused] });
     this.#queue.push(run);
     await this.#pump();
     await this.#writes.flush();
@@ -218,11 +218,12 @@ export class Coordinator {
     return this.#runs.has(runId);
   }
 
-  async #reusableSteps(runId: string, pipeline: string): Promise<Map<string, string>> {
+  async #reusableSteps(runId: string, pipeline: string): Promise<Set<string>> {
     const prev = await this.#services.metadata.getRun(runId);
     if (!prev || prev.run.pipeline !== pipeline) throw new NotFoundError('run', runId);
-    return new Map(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => [s.step, runId]));
+    return new Set(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => s.step));
   }
+
 
   /** Stops a run: pending steps end cancelled, running attempts are told to stop. */
   async cancel(runId: string, reason = 'cancelled by user'): Promise<boolean> {

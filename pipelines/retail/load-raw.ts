@@ -83,7 +83,7 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
     table: 'raw.online_retail',
     column: 'day',
     days: only === null ? [] : [only],
-    writer: ctx.runId,
+    writer: ctx,
     fill: async (tmp) => {
       await wh.insertTsv(tmp, RAW_TSV_COLUMNS, tsv());
     },

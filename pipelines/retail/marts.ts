@@ -47,7 +47,7 @@ export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
   let facts = 0;
   for (const [table, isReturn] of [['fact_sales', 0], ['fact_sale_returns', 1]] as const) {
     const counts = await replacePartitions(wh, {
-      table: `marts.${table}`, column: 'day', days, writer: ctx.runId,
+      table: `marts.${table}`, column: 'day', days, writer: ctx,
       fill: (tmp) => wh.command(`
         INSERT INTO ${tmp}
         SELECT l.v.6 AS day, l.line_hk, i.invoice_no, t.invoice_date, l.v.2, p.stock_code,

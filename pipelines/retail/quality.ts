@@ -21,7 +21,7 @@ export async function buildQuality(ctx: StepContext<unknown>): Promise<void> {
   const params = { days };
   const replace = (table: string, select: string) =>
     replacePartitions(wh, {
-      table, column: 'day', days, writer: ctx.runId,
+      table, column: 'day', days, writer: ctx,
       fill: (tmp) => wh.command(`INSERT INTO ${tmp} ${select} SETTINGS max_partitions_per_insert_block = 0`, params),
     });
   await replace('quality.data_quality', `

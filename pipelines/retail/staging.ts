@@ -10,7 +10,7 @@ export async function buildStaging(ctx: StepContext<unknown>): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const counts = await replacePartitions(wh, {
-    table: 'staging.online_retail', column: 'day', days, writer: ctx.runId,
+    table: 'staging.online_retail', column: 'day', days, writer: ctx,
     fill: (tmp) => wh.command(`
       INSERT INTO ${tmp}
       SELECT day, invoice_no, invoice_no_raw, stock_code, description, quantity, invoice_date, unit_price,

@@ -10,8 +10,12 @@ export interface ReplacePartitionsOptions {
   readonly column: string;
   /** Dates (YYYY-MM-DD) whose content the new data replaces; days absent from it end empty. */
   readonly days: readonly string[];
-  /** Distinguishes concurrent writers, e.g. the run id; reused by a retry of the same work. */
-  readonly writer: string;
+  /**
+   * Who writes: each attempt gets a staging table of its own, and tables left by earlier
+   * attempts of the same run (fenced off: lost, timed out) are dropped first, so a zombie
+   * write of an earlier attempt can never land in this attempt's rows.
+   */
+  readonly writer: { readonly runId: string; readonly attemptId: string };
   /** Writes the new rows into the given staging table (same structure as `table`). */
   fill(stagingTable: string): Promise<void>;
 }
@@ -24,7 +28,7 @@ export interface ReplacePartitionsOptions {
  *
  * @example
  * await replacePartitions(ctx.warehouse, {
- *   table: 'marts.fact_sales', column: 'day', days: ['2010-12-01'], writer: ctx.runId,
+ *   table: 'marts.fact_sales', column: 'day', days: ['2010-12-01'], writer: ctx,
  *   fill: (tmp) => ctx.warehouse.command(`INSERT INTO ${tmp} SELECT … WHERE day = '2010-12-01'`),
  * });
  */
@@ -32,8 +36,15 @@ export async function replacePartitions(wh: Warehouse, options: ReplacePartition
   const { table, column, days } = options;
   if (!IDENT.test(table)) throw new TypeError(`replacePartitions: bad table name ${table}`);
   for (const d of days) if (!DAY.test(d)) throw new TypeError(`replacePartitions: bad day ${d}`);
-  const tmp = `${table}__w_${options.writer.replace(/[^A-Za-z0-9]/g, '').slice(0, 24)}`;
-  await wh.command(`DROP TABLE IF EXISTS ${tmp}`);
+  const id = (s: string) => s.replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
+  const prefix = `${table}__w_${id(options.writer.runId)}_`;
+  const tmp = `${prefix}${id(options.writer.attemptId)}`;
+  const [db, name] = prefix.split('.');
+  const leftovers = await wh.query<{ name: string }>(
+    'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {name:String})',
+    { db, name },
+  );
+  for (const t of leftovers) await wh.command(`DROP TABLE IF EXISTS ${db}.${t.name}`);
   await wh.command(`CREATE TABLE ${tmp} AS ${table}`);
   try {
     await options.fill(tmp);

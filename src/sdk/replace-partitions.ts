@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Warehouse } from '../ports/warehouse.ts';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -11,11 +12,12 @@ export interface ReplacePartitionsOptions {
   /** Dates (YYYY-MM-DD) whose content the new data replaces; days absent from it end empty. */
   readonly days: readonly string[];
   /**
-   * Who writes: each attempt gets a staging table of its own, and tables left by earlier
-   * attempts of the same run (fenced off: lost, timed out) are dropped first, so a zombie
-   * write of an earlier attempt can never land in this attempt's rows.
+   * Who writes (a step context fits): every call fills a staging table of its own, so a
+   * late write of a lost attempt, or a second delivery of the same attempt, never lands in
+   * another's rows; each swaps in complete data. Tables left by earlier attempts of the run
+   * (their writers are fenced off) are dropped first; later attempts' are never touched.
    */
-  readonly writer: { readonly runId: string; readonly attemptId: string };
+  readonly writer: { readonly runId: string; readonly attempt: number };
   /** Writes the new rows into the given staging table (same structure as `table`). */
   fill(stagingTable: string): Promise<void>;
 }
@@ -36,15 +38,17 @@ export async function replacePartitions(wh: Warehouse, options: ReplacePartition
   const { table, column, days } = options;
   if (!IDENT.test(table)) throw new TypeError(`replacePartitions: bad table name ${table}`);
   for (const d of days) if (!DAY.test(d)) throw new TypeError(`replacePartitions: bad day ${d}`);
-  const id = (s: string) => s.replace(/[^A-Za-z0-9]/g, '').slice(0, 16);
-  const prefix = `${table}__w_${id(options.writer.runId)}_`;
-  const tmp = `${prefix}${id(options.writer.attemptId)}`;
+  const prefix = `${table}__w_${options.writer.runId.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}_`;
+  const tmp = `${prefix}${options.writer.attempt}_${randomUUID().replace(/-/g, '').slice(0, 8)}`;
   const [db, name] = prefix.split('.');
   const leftovers = await wh.query<{ name: string }>(
     'SELECT name FROM system.tables WHERE database = {db:String} AND startsWith(name, {name:String})',
     { db, name },
   );
-  for (const t of leftovers) await wh.command(`DROP TABLE IF EXISTS ${db}.${t.name}`);
+  for (const t of leftovers) {
+    const attempt = Number(t.name.slice(name.length).split('_')[0]);
+    if (attempt < options.writer.attempt) await wh.command(`DROP TABLE IF EXISTS ${db}.${t.name}`);
+  }
   await wh.command(`CREATE TABLE ${tmp} AS ${table}`);
   try {
     await options.fill(tmp);

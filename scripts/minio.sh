@@ -23,8 +23,10 @@ MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
 HOST=127.0.0.1
-PORT=59000
-CONSOLE_PORT=59001
+# Below the kernel's ephemeral range (32768-60999): an outgoing connection of a test can hold a
+# port up there, and MinIO then fails to bind.
+PORT=29000
+CONSOLE_PORT=29001
 URL="http://$HOST:$PORT"
 ACCESS_KEY=sluice
 SECRET_KEY=sluice-secret

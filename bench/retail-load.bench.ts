@@ -12,14 +12,18 @@ import { loadRaw } from '../pipelines/retail/load-raw.ts';
 import { retailParams, SAMPLE_SOURCE, type RetailParams } from '../pipelines/retail/params.ts';
 import { RETAIL_DDL } from '../pipelines/retail/schema.ts';
 import type { Warehouse } from '../src/ports/warehouse.ts';
+import { loadConfig } from '../src/presets/config.ts';
+import { sourcePolicyOf } from '../src/presets/source-policy.ts';
 
 const ROUNDS = 5;
+// The bench reads files it generates under a temp directory, as `sluice run` would.
+const SOURCES = sourcePolicyOf(loadConfig({ env: {}, cwd: process.cwd(), home: tmpdir() }), 'trusted');
 
 function ctxFor(wh: Warehouse, objects: ReturnType<typeof createLocalObjectStore>, source: string, runId: string): StepContext<RetailParams> {
   const noop = () => undefined;
   return {
     pipeline: 'retail', step: 'raw', runId, attemptId: runId, attempt: 1,
-    params: retailParams.parse({ source }), partition: null, warehouse: wh, objects,
+    params: retailParams.parse({ source }), partition: null, warehouse: wh, objects, sources: SOURCES,
     log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     progress: noop, materialize: noop, gauge: noop,
   };

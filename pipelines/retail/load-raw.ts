@@ -22,7 +22,7 @@ type BadRow = {
 export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
   const wh = ctx.warehouse;
   const files = await resolveSources(ctx.params.source, {
-    extension: '.csv', objects: ctx.objects, cachePrefix: 'raw_data/retail', signal: ctx.signal,
+    extension: '.csv', objects: ctx.objects, policy: ctx.sources, cachePrefix: 'raw_data/retail', signal: ctx.signal,
   });
   const only = ctx.partition?.key ?? null;
   let good = 0;
@@ -93,6 +93,6 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
   if (quarantined > 0) ctx.log.warn(`${quarantined} malformed rows went to quality.quarantine`);
   ctx.materialize('raw.online_retail', {
     rows: good,
-    metadata: { files: files.length, days: days.size, quarantined, source: ctx.params.source },
+    metadata: { files: files.length, days: days.size, quarantined, source: ctx.params.source, inputs: files.map((f) => f.describe()) },
   });
 }

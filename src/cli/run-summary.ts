@@ -1,3 +1,4 @@
+import { boundMessage } from '../core/errors.ts';
 import type { CheckResultRecord, MaterializationRecord, RunDetail } from '../ports/metadata-store.ts';
 
 export interface RunSummary {
@@ -32,7 +33,8 @@ export function summarizeRun(detail: RunDetail, mats: readonly MaterializationRe
     attempts: s.attempts,
     durationMs: span(s.startedAt, s.finishedAt),
     rowsWritten: s.rowsWritten,
-    reason: s.reason,
+    // Bounded again here: runs stored before messages were bounded still print as one line.
+    reason: s.reason === null ? null : boundMessage(s.reason),
     materializations: mats
       .filter((m) => m.step === s.step)
       .reverse()
@@ -48,7 +50,7 @@ export function summarizeRun(detail: RunDetail, mats: readonly MaterializationRe
     pipeline: run.pipeline,
     partition: run.partition,
     status: run.status,
-    error: run.error,
+    error: run.error === null ? null : boundMessage(run.error),
     durationMs: span(run.startedAt, run.finishedAt),
     rowsWritten: steps.reduce((n, s) => n + s.rowsWritten, 0),
     quarantined,

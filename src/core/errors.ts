@@ -1,6 +1,21 @@
+/** How long a message may get before it is cut: a line of a terminal or a log, not a file. */
+export const MAX_MESSAGE_CHARS = 500;
+
+/**
+ * Cuts text longer than `max` characters and says how long it was, so a 5 MB header line
+ * quoted in an error stays a readable error in every place it travels (events, store, API, CLI).
+ */
+export function boundMessage(text: string, max = MAX_MESSAGE_CHARS): string {
+  if (text.length <= max) return text;
+  // Never split a surrogate pair: half an emoji is not valid UTF-16 for JSON consumers.
+  const cut = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
+  return `${text.slice(0, cut)}… (${text.length} chars)`;
+}
+
 /**
  * The error hierarchy every layer speaks. `code` is stable and machine-readable,
- * `retryable` tells the coordinator whether another attempt can help.
+ * `retryable` tells the coordinator whether another attempt can help. Messages are bounded
+ * (`boundMessage`) here, once, so no layer has to remember to.
  */
 export class SluiceError extends Error {
   override name = 'SluiceError';
@@ -8,7 +23,7 @@ export class SluiceError extends Error {
   readonly retryable: boolean;
 
   constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(boundMessage(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
   }
@@ -69,10 +84,9 @@ export class StepError extends SluiceError {
   }
 }
 
-/** Turns anything thrown into a one-line, user-facing message. */
+/** Turns anything thrown into a one-line, user-facing message of bounded length. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return boundMessage(err instanceof Error ? err.message : String(err));
 }
 
 /**

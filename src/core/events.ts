@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundMessage } from './errors.ts';
 
 /**
  * Events that step attempts report (DESIGN.md §4, topic `sluice.events`). Every event
@@ -14,12 +15,21 @@ const base = {
   ts: z.string(),
 };
 
+/**
+ * Text a producer controls is cut on the way in, so neither the store, the API nor a live
+ * view ever holds a multi-megabyte message, whatever an older or foreign worker sent.
+ */
+const message = z.string().transform((m) => boundMessage(m));
+/** Log lines may carry more context than an error message, but still not a whole file. */
+export const MAX_LOG_CHARS = 4000;
+const logLine = z.string().transform((m) => boundMessage(m, MAX_LOG_CHARS));
+
 const checkResult = z.object({
   asset: z.string(),
   check: z.string(),
   severity: z.enum(['warn', 'error']),
   passed: z.boolean(),
-  message: z.string(),
+  message,
   value: z.number().nullable().optional(),
 });
 export type CheckResult = z.infer<typeof checkResult>;
@@ -32,13 +42,13 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
     type: z.literal('progress'),
     rows: z.number().nonnegative(),
     total: z.number().nonnegative().optional(),
-    message: z.string().optional(),
+    message: message.optional(),
   }),
   z.object({
     ...base,
     type: z.literal('log'),
     level: z.enum(['debug', 'info', 'warn', 'error']),
-    message: z.string(),
+    message: logLine,
   }),
   z.object({
     ...base,
@@ -61,7 +71,7 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('attempt.failed'),
-    error: z.object({ code: z.string(), message: z.string(), retryable: z.boolean() }),
+    error: z.object({ code: z.string(), message, retryable: z.boolean() }),
   }),
 ]);
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 import { firstIssue } from '../core/zod-issue.ts';
+import { mergeSources, sourcesFromEnv, sourcesSchema } from './source-config.ts';
 
 /** Where a control plane puts its validated config (JSON) for the workers it forks. */
 export const WORKER_CONFIG_ENV = 'SLUICE_WORKER_CONFIG';
@@ -72,6 +73,8 @@ export const configSchema = z
         }).strict().optional(),
       }).strict().transform((o) => ({ ...o, forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined })),
     ]).default({ kind: 'local' }),
+    /** What runs may read: local roots, URL prefixes, private networks, download limits. */
+    sources: sourcesSchema,
     /** Warm worker processes the control plane keeps (sluice dev / sluice server). */
     workers: z.number().int().min(1).max(64).default(2),
     /**
@@ -153,6 +156,7 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   merged.home = resolve(cwd, typeof merged.home === 'string' ? merged.home : '.sluice');
   merged.metadata ??= { kind: 'pglite' };
   merged.warehouse ??= { kind: 'chdb' };
+  merged.sources = mergeSources(file.sources, sourcesFromEnv(env, cwd), cwd);
   const s3Settings = ['SLUICE_S3_PREFIX', 'SLUICE_S3_ENDPOINT', 'SLUICE_S3_REGION'].filter((k) => env[k]);
   if (!env.SLUICE_S3_BUCKET && s3Settings.length > 0) {
     throw new ValidationError(`configuration: ${s3Settings.join(', ')} set without SLUICE_S3_BUCKET`, 'SLUICE_S3_BUCKET');

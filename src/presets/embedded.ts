@@ -22,6 +22,7 @@ import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-regist
 import type { Services } from '../runtime/services.ts';
 import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
 import { openObjects } from './objects.ts';
+import { sourcePolicyOf, withSourceTrust, type SourceTrust } from './source-policy.ts';
 
 export interface Runtime {
   readonly config: SluiceConfig;
@@ -88,11 +89,13 @@ function closer(services: Services, ...first: { close(): Promise<unknown> }[]): 
  * Opens the stores a config names, discovers pipelines and wires a coordinator that runs
  * attempts in this process (`sluice run`, tests). With no URLs configured everything is
  * embedded under `config.home`: PGlite, chDB, a local object directory, the in-process bus.
+ * Whoever runs this process is the one asking, so sources are trusted unless configured.
  */
 export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   const { services, registry } = await openServices(config, true);
+  const sources = sourcePolicyOf(config, 'trusted');
   const launcher = new InProcessLauncher((req, signal) =>
-    executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs }, signal),
+    executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs, sources }, signal),
   );
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   await coordinator.start();
@@ -111,8 +114,10 @@ export interface ControlPlane extends Runtime {
  * The control plane of `sluice dev` / `sluice server`: the configured bus (in-process or
  * Kafka), attempts launched as `start` commands and run by a pool of warm worker processes.
  * Workers reach what lives only in this process (the in-process bus, chDB) over IPC.
+ * `sourceTrust` is what the starting command grants runs when the config does not say:
+ * restricted unless told otherwise, since anyone with a token can name a source.
  */
-export async function openControlPlane(config: SluiceConfig): Promise<ControlPlane> {
+export async function openControlPlane(config: SluiceConfig, options: { sourceTrust?: SourceTrust } = {}): Promise<ControlPlane> {
   const { services, registry } = await openServices(config, false);
   const pool = new WorkerPool({
     size: config.workers,
@@ -120,7 +125,7 @@ export async function openControlPlane(config: SluiceConfig): Promise<ControlPla
     bridgeBus: config.bus.kind === 'memory',
     warehouse: config.warehouse.kind === 'chdb' ? services.warehouse : undefined,
     worker: { home: config.home, pipelines: config.pipelines, heartbeatMs: config.heartbeatMs, logLevel: config.logLevel },
-    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(config) },
+    env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(withSourceTrust(config, options.sourceTrust ?? 'restricted')) },
     logger: services.logger,
   });
   const launcher = Object.assign(new BusLauncher(services.bus), {

@@ -1,10 +1,12 @@
-import { CancelledError, SluiceError, StepError, TimeoutError, describeError } from '../core/errors.ts';
+import { CancelledError, SluiceError, StepError, TimeoutError, boundMessage, describeError } from '../core/errors.ts';
+import { MAX_LOG_CHARS } from '../core/events.ts';
 import { partitionWindow } from '../core/partitions.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import type { StepContext } from '../sdk/context.ts';
+import type { SourcePolicy } from '../sdk/source-policy.ts';
 import { AttemptEmitter } from './event-emitter.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
 
@@ -17,7 +19,14 @@ export interface ExecutorDeps {
   readonly heartbeatMs: number;
   /** Who runs the attempt, reported in `attempt.started` so it can be found (and killed). */
   readonly workerId?: string;
+  /** What steps may read; without one they may read nothing (a forgotten policy must not mean "anything"). */
+  readonly sources?: SourcePolicy;
 }
+
+const NO_SOURCES: SourcePolicy = Object.freeze({
+  trust: 'restricted', roots: [], urlPrefixes: [], allowPrivateNetworks: false,
+  connectTimeoutMs: 10_000, idleTimeoutMs: 30_000, maxBytes: 0,
+});
 
 const PROGRESS_EVERY_MS = 250;
 
@@ -45,7 +54,8 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     let rowsWritten = 0;
     const materialized = new Set<string>();
     let lastProgress = 0;
-    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) => void out.emit({ type: 'log', level, message });
+    const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
+      void out.emit({ type: 'log', level, message: boundMessage(String(message), MAX_LOG_CHARS) });
     const ctx: StepContext<Record<string, unknown>> = {
       pipeline: req.pipeline,
       step: req.step,
@@ -56,13 +66,15 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       partition,
       warehouse: deps.warehouse,
       objects: deps.objects,
+      sources: deps.sources ?? NO_SOURCES,
       signal: stepSignal,
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       progress(rows, options) {
         const now = Date.now();
         if (now - lastProgress < PROGRESS_EVERY_MS && rows !== options?.total) return;
         lastProgress = now;
-        void out.emit({ type: 'progress', rows, total: options?.total, message: options?.message });
+        const message = options?.message === undefined ? undefined : boundMessage(options.message);
+        void out.emit({ type: 'progress', rows, total: options?.total, message });
       },
       materialize(asset, info) {
         materialized.add(asset);
@@ -94,7 +106,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
           const r = await runBounded(req.step, () => c.evaluate(ctx), stepSignal, signal);
           passed = r.passed;
           value = r.value ?? null;
-          message = r.message ?? (passed ? 'passed' : 'failed');
+          message = boundMessage(r.message ?? (passed ? 'passed' : 'failed'));
         } catch (err) {
           if (signal.aborted) throw err;
           message = `check raised: ${describeError(err instanceof StepError ? err.cause : err)}`;

@@ -1,6 +1,7 @@
 import type { PartitionWindow } from '../core/partitions.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { SourcePolicy } from './source-policy.ts';
 
 export interface StepLogger {
   debug(message: string): void;
@@ -23,6 +24,8 @@ export interface StepContext<P = Record<string, unknown>> {
   readonly partition: PartitionWindow | null;
   readonly warehouse: Warehouse;
   readonly objects: ObjectStore;
+  /** What this run may read from files and URLs; pass it to `resolveSources`. */
+  readonly sources: SourcePolicy;
   readonly log: StepLogger;
   /** Fires on cancellation or timeout; long work should pass it on or check it. */
   readonly signal: AbortSignal;

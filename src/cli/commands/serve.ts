@@ -25,9 +25,9 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
   if (owner) throw new SluiceError('conflict', `a server (pid ${owner.pid}) already owns ${config.home} at ${owner.url}`);
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('validation', `--port must be 0-65535, got ${o.port}`);
-  const rt = await openControlPlane(config);
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
+  const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
   const auth = async (header: string | undefined): Promise<Principal> => {
     if (open && header === undefined) return { role: 'admin', name: 'local-dev' };
     const t = await authenticate(header, rt.services.metadata.tokens);

@@ -9,6 +9,7 @@ import { NotSupportedError, ValidationError, describeError } from '../../core/er
 import type { SluiceConfig } from '../../presets/config.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
 import { openObjects } from '../../presets/objects.ts';
+import { sourcePolicyOf } from '../../presets/source-policy.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { loadPipelines } from '../../runtime/pipeline-registry.ts';
@@ -77,7 +78,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   const worker = new Worker({
     id: o.id,
     slots: o.slots,
-    deps: { registry, warehouse: o.warehouse, objects, bus: o.bus, heartbeatMs: o.heartbeatMs ?? o.config.heartbeatMs },
+    // A worker serves whoever can start runs; its control plane decided the trust (the handed config) or it is restricted.
+    deps: { registry, warehouse: o.warehouse, objects, bus: o.bus, heartbeatMs: o.heartbeatMs ?? o.config.heartbeatMs, sources: sourcePolicyOf(o.config, 'restricted') },
     logger: o.logger,
     graceMs: o.graceMs,
   });

@@ -1,9 +1,13 @@
-import { SluiceError, csvRecords, replacePartitions, resolveSources, type StepContext } from 'sluice';
+import { SluiceError, csvRecords, replacePartitions, resolveSources, type CsvWarning, type StepContext } from 'sluice';
+import { countingLines } from './line-count.ts';
 import { COLUMNS, RAW_TSV_COLUMNS, parseRetailRow, tsvSuffix } from './parse-row.ts';
 import type { RetailParams } from './params.ts';
+import { addReconciliation, checkReconciliation, emptyReconciliation } from './reconcile.ts';
 
 const QUARANTINE_BATCH = 1000;
 const CHUNK_BYTES = 1 << 20;
+/** quality.quarantine keeps enough of a line to recognise it, not all of a runaway record. */
+const RAW_TEXT_MAX = 4096;
 
 type BadRow = {
   pipeline: string;
@@ -16,8 +20,9 @@ type BadRow = {
 
 /**
  * Streams every source file through the row parser into a staging copy of
- * raw.online_retail, quarantines what cannot be parsed (file, line, text, reason), then
- * swaps the loaded days in. A partitioned run keeps only its day's rows.
+ * raw.online_retail, quarantines what cannot be read or parsed (file, line, text, reason),
+ * checks that every line of every file is accounted for, then swaps the loaded days in.
+ * A partitioned run keeps only its day's rows; the others count as other partitions.
  */
 export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
   const wh = ctx.warehouse;
@@ -25,9 +30,16 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
     extension: '.csv', objects: ctx.objects, policy: ctx.sources, cachePrefix: 'raw_data/retail', signal: ctx.signal,
   });
   const only = ctx.partition?.key ?? null;
+  const csv = { maxRecordBytes: ctx.params.maxRecordBytes, maxRecordLines: ctx.params.maxRecordLines, invalidUtf8: ctx.params.invalidUtf8 };
+  const total = emptyReconciliation();
+  const warnings = { invalidUtf8: 0, noFinalNewline: 0 };
+  let firstReplaced: string | null = null;
   let good = 0;
   let seen = 0;
   let quarantined = 0;
+  // A failure raised inside the TSV stream reaches us through the warehouse adapter, which may wrap it.
+  let failure: Error | null = null;
+  const fail = (err: Error) => (failure = err);
   const bad: BadRow[] = [];
   const flushBad = async () => {
     if (bad.length === 0) return;
@@ -37,36 +49,66 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
     quarantined += 1;
     const max = ctx.params.maxBadRows;
     if (max !== undefined && quarantined > max) {
-      throw new SluiceError(
+      throw fail(new SluiceError(
         'too_many_bad_rows',
         `more than ${max} malformed rows (maxBadRows); last: ${row.source_file} line ${row.line_no}: ${row.reason}`,
-      );
+      ));
     }
-    bad.push({ pipeline: ctx.pipeline, run_id: ctx.runId, ...row });
+    const cut = row.raw_text.length > RAW_TEXT_MAX;
+    bad.push({
+      pipeline: ctx.pipeline, run_id: ctx.runId, ...row,
+      raw_text: cut ? row.raw_text.slice(0, RAW_TEXT_MAX) : row.raw_text,
+      reason: cut ? `${row.reason} (raw text cut to ${RAW_TEXT_MAX} of ${row.raw_text.length} characters)` : row.reason,
+    });
     if (bad.length >= QUARANTINE_BATCH) await flushBad();
+  };
+  const warn = (file: string, ws: readonly CsvWarning[]) => {
+    for (const w of ws) {
+      if (w.kind === 'no_final_newline') {
+        warnings.noFinalNewline += 1;
+        ctx.log.warn(`${file}: ${w.message}`);
+      } else {
+        warnings.invalidUtf8 += 1;
+        firstReplaced ??= `${file}: ${w.message}`;
+      }
+    }
   };
 
   async function* tsv(): AsyncGenerator<string> {
     let chunk = '';
     for (const file of files) {
-      let headerSeen = false;
-      for await (const rec of csvRecords(await file.open())) {
+      const r = emptyReconciliation();
+      const stats = { blankLines: 0 };
+      const counted = countingLines(await file.open());
+      for await (const rec of csvRecords(counted.stream, { ...csv, stats })) {
         if (ctx.signal.aborted) throw new Error('load aborted');
-        if (!headerSeen) {
-          headerSeen = true;
+        r.continuationLines += rec.lines - 1;
+        if (rec.warnings) warn(file.name, rec.warnings);
+        if (r.headerLines === 0) {
+          r.headerLines = 1;
           const header = rec.fields.map((f) => f.trim());
           if (header.join(',') !== COLUMNS.join(',')) {
-            throw new SluiceError('bad_header', `${file.name} line ${rec.line}: header is "${rec.raw}", expected "${COLUMNS.join(',')}"`);
+            throw fail(new SluiceError('bad_header', `${file.name} line ${rec.line}: header is "${rec.raw}"${rec.error ? ` (${rec.error})` : ''}, expected "${COLUMNS.join(',')}"`));
           }
           continue;
         }
         seen += 1;
+        if (rec.error !== undefined) {
+          r.quarantined += 1;
+          await quarantine({ source_file: file.name, line_no: rec.line, raw_text: rec.raw, reason: rec.error });
+          continue;
+        }
         const row = parseRetailRow(rec.fields, tsvSuffix(file.name, rec.line, ctx.runId));
-        if (only !== null && row.day !== null && row.day !== only) continue;
+        if (only !== null && row.day !== null && row.day !== only) {
+          r.otherPartitions += 1;
+          continue;
+        }
         if (!row.ok) {
+          r.quarantined += 1;
           await quarantine({ source_file: file.name, line_no: rec.line, raw_text: rec.raw, reason: row.reason });
           continue;
         }
+        r.loaded += 1;
         good += 1;
         chunk += row.tsv;
         if (chunk.length >= CHUNK_BYTES) {
@@ -75,6 +117,14 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
           ctx.progress(seen, { message: `${good} rows loaded, ${quarantined} quarantined` });
         }
       }
+      r.linesRead = counted.lines();
+      r.blankLines = stats.blankLines;
+      if (r.headerLines === 0) throw fail(new SluiceError('empty_source', `${file.name} is empty: no header line and no data lines`));
+      if (r.loaded + r.quarantined + r.otherPartitions === 0) {
+        throw fail(new SluiceError('empty_source', `${file.name} has only a header line and no data lines`));
+      }
+      checkReconciliation(file.name, r);
+      addReconciliation(total, r);
     }
     if (chunk.length > 0) yield chunk;
   }
@@ -85,14 +135,27 @@ export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
     days: only === null ? [] : [only],
     writer: ctx,
     fill: async (tmp) => {
-      await wh.insertTsv(tmp, RAW_TSV_COLUMNS, tsv());
+      try {
+        await wh.insertTsv(tmp, RAW_TSV_COLUMNS, tsv());
+      } catch (err) {
+        throw failure ?? err;
+      }
+      // Loaded means in the table: count what arrived before anything is swapped in.
+      const [{ n }] = await wh.query<{ n: number | string }>(`SELECT count() AS n FROM ${tmp}`);
+      if (Number(n) !== good) {
+        throw new SluiceError('reconciliation_failed', `${good} rows were sent to the warehouse but ${n} arrived in ${tmp}`);
+      }
     },
   });
   await flushBad();
   ctx.progress(seen, { total: seen, message: `${good} rows loaded, ${quarantined} quarantined` });
   if (quarantined > 0) ctx.log.warn(`${quarantined} malformed rows went to quality.quarantine`);
+  if (warnings.invalidUtf8 > 0) {
+    ctx.log.warn(`${warnings.invalidUtf8} lines had invalid UTF-8 replaced with U+FFFD (invalidUtf8=replace); first: ${firstReplaced}`);
+  }
   ctx.materialize('raw.online_retail', {
     rows: good,
-    metadata: { files: files.length, days: days.size, quarantined, source: ctx.params.source, inputs: files.map((f) => f.describe()) },
+    metadata: { files: files.length, days: days.size, quarantined, source: ctx.params.source, inputs: files.map((f) => f.describe()), reconciliation: total, warnings },
   });
+  ctx.materialize('quality.quarantine', { rows: quarantined });
 }

@@ -10,6 +10,12 @@ export const retailParams = z
     source: z.string().min(1).default(SAMPLE_SOURCE),
     /** Stop the load when more rows than this are malformed; unlimited when absent. */
     maxBadRows: z.coerce.number().int().nonnegative().optional(),
+    /** A CSV record longer than this (bytes) is quarantined; the bound keeps a runaway quote from swallowing the file. */
+    maxRecordBytes: z.coerce.number().int().min(1024).max(64 * 2 ** 20).default(64 * 1024),
+    /** A CSV record spanning more lines than this (quoted line breaks) is quarantined as an unterminated quote. */
+    maxRecordLines: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /** Lines with bytes that are not UTF-8: quarantine them, or replace the bytes with U+FFFD and warn with a count. */
+    invalidUtf8: z.enum(['quarantine', 'replace']).default('quarantine'),
     /** warn when a day's share of lines without a customer is above this. */
     maxMissingCustomerRatio: z.coerce.number().min(0).max(1).default(0.5),
     /** warn when a day has more non-return lines with UnitPrice ≤ 0 than this. */

@@ -1,4 +1,5 @@
 import type { RunUpdate } from '../runtime/run-updates.ts';
+import { reconciliationText } from './run-summary.ts';
 
 const MARK: Record<string, string> = {
   running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '■', retrying: '↻',
@@ -32,9 +33,12 @@ export class ProgressView {
           this.#live = true;
         }
         return;
-      case 'materialized':
+      case 'materialized': {
         this.#line(`  ${u.asset}: ${u.rows.toLocaleString('en-US')} rows${Number(u.metadata.quarantined ?? 0) > 0 ? `, ${u.metadata.quarantined} quarantined` : ''}`);
+        const reconciled = reconciliationText(u.metadata);
+        if (reconciled) this.#line(`  reconciled: ${reconciled}`);
         return;
+      }
       case 'check':
         this.#line(`  check ${u.result.asset}:${u.result.check} [${u.result.severity}] ${u.result.passed ? 'passed' : u.result.severity === 'warn' ? 'WARNING' : 'FAILED'} — ${u.result.message}`);
         return;

@@ -17,12 +17,28 @@ export interface RunSummary {
     durationMs: number | null;
     rowsWritten: number;
     reason: string | null;
+    /** How the lines a load read add up, e.g. `3,109 lines read = 1 header + 3,107 loaded + 1 quarantined`. */
+    reconciliation: string | null;
     materializations: { asset: string; rows: number; metadata: Record<string, unknown> }[];
     checks: { asset: string; check: string; severity: string; passed: boolean; value: number | null; message: string }[];
   }[];
 }
 
 const span = (a: string | null, b: string | null) => (a && b ? Date.parse(b) - Date.parse(a) : null);
+
+const PARTS: [key: string, label: string, always: boolean][] = [
+  ['headerLines', 'header', true], ['loaded', 'loaded', true], ['quarantined', 'quarantined', true],
+  ['otherPartitions', 'other partitions', false], ['blankLines', 'blank', false], ['continuationLines', 'continuation lines', false],
+];
+
+/** A load's `metadata.reconciliation` as one line, or null when the metadata has none. */
+export function reconciliationText(metadata: Record<string, unknown>): string | null {
+  const r = metadata.reconciliation as Record<string, unknown> | undefined;
+  if (typeof r?.linesRead !== 'number') return null;
+  const n = (k: string) => Number(r[k] ?? 0);
+  const parts = PARTS.filter(([k, , always]) => always || n(k) !== 0).map(([k, label]) => `${n(k).toLocaleString('en-US')} ${label}`);
+  return `${r.linesRead.toLocaleString('en-US')} lines read = ${parts.join(' + ')}`;
+}
 
 /** The `--json` shape of a run: stable, documented in the README. */
 export function summarizeRun(detail: RunDetail, mats: readonly MaterializationRecord[], checks: readonly CheckResultRecord[]): RunSummary {
@@ -33,6 +49,7 @@ export function summarizeRun(detail: RunDetail, mats: readonly MaterializationRe
     attempts: s.attempts,
     durationMs: span(s.startedAt, s.finishedAt),
     rowsWritten: s.rowsWritten,
+    reconciliation: mats.filter((m) => m.step === s.step).map((m) => reconciliationText(m.metadata)).find((t) => t !== null) ?? null,
     // Bounded again here: runs stored before messages were bounded still print as one line.
     reason: s.reason === null ? null : boundMessage(s.reason),
     materializations: mats

@@ -18,7 +18,7 @@ export type { PartitionWindow, PartitionsDef } from '../core/partitions.ts';
 export type { Warehouse } from '../ports/warehouse.ts';
 export type { ObjectStore } from '../ports/object-store.ts';
 export { csvRecords } from './csv-records.ts';
-export type { CsvRecord } from './csv-records.ts';
+export type { CsvOptions, CsvRecord, CsvStats, CsvWarning } from './csv-records.ts';
 export { resolveSources } from './sources.ts';
 export type { ResolveSourcesOptions, SourceDescription, SourceFile } from './sources.ts';
 export type { SourcePolicy } from './source-policy.ts';

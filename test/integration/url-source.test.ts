@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createLocalObjectStore } from '../../src/adapters/local-fs/local-object-store.ts';
 import type { SourcePolicy } from '../../src/sdk/source-policy.ts';
@@ -173,4 +174,26 @@ test('the connection goes to the address that was checked: one lookup per hop, n
   assert.equal(lookups, 1);
   assert.match(String(seen.at(-1)!.headers.host), /^data\.rebind\.test:\d+$/);
   await assert.rejects(urlSource(url, { objects, policy, cachePrefix: 'pinned', resolver: rebinding }), { code: 'source_forbidden' });
+});
+
+test('a server that never completes the connection ends with the connect timeout', async (t) => {
+  // A stopped process with a full accept queue: the kernel drops further SYNs, so connecting hangs.
+  const listener = spawn(process.execPath, ['-e', "const s = require('net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const held: Socket[] = [];
+  t.after(() => {
+    for (const s of held) s.destroy();
+    listener.kill('SIGKILL');
+  });
+  const port = await new Promise<number>((r) => listener.stdout!.once('data', (d) => r(Number(String(d)))));
+  process.kill(listener.pid!, 'SIGSTOP');
+  for (let i = 0; i < 2; i++) {
+    const s = connect(port, '127.0.0.1');
+    held.push(s);
+    await new Promise((r) => s.once('connect', r));
+  }
+  const started = Date.now();
+  await assert.rejects(fetchOne(`http://127.0.0.1:${port}/a.csv`, 'unreachable'), {
+    code: 'source_timeout', retryable: true, message: /cannot connect to source .* within 2000 ms \(sources\.connectTimeoutMs\)/,
+  });
+  assert.ok(Date.now() - started < 4_000);
 });

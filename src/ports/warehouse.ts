@@ -1,6 +1,11 @@
 /** Values for `{name:Type}` placeholders; the engine binds them, never string concatenation. */
 export type QueryParams = Record<string, unknown>;
 
+export interface QueryOptions {
+  /** Abandons the request (and, where the engine can, the query) when it fires. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * The analytical store (ClickHouse SQL). The embedded adapter runs chDB in-process; the
  * server adapter talks HTTP to ClickHouse. Both speak the same SQL.
@@ -11,7 +16,13 @@ export interface Warehouse {
   /** DDL or DML without a result. */
   command(sql: string, params?: QueryParams): Promise<void>;
   /** A SELECT; rows come back as plain objects (64-bit integers may arrive as strings). */
-  query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: QueryOptions): Promise<T[]>;
+  /**
+   * Runs one `EXPLAIN …` statement and returns its output lines as the engine prints them
+   * (`EXPLAIN AST` / `EXPLAIN QUERY TREE`: one node per line, indented by depth). The
+   * query endpoint decides what an untrusted statement is from this, never from its text.
+   */
+  explain(statement: string, params?: QueryParams, options?: QueryOptions): Promise<string[]>;
   /** Small inserts of row objects. */
   insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   /**

@@ -33,7 +33,15 @@ export const configSchema = z
     ]),
     warehouse: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('chdb') }).strict(),
-      z.object({ kind: z.literal('clickhouse'), url: url(['http:', 'https:']) }).strict(),
+      z.object({
+        kind: z.literal('clickhouse'),
+        url: url(['http:', 'https:']),
+        /**
+         * The read-only user the query endpoint connects as (`sluice migrate` creates it);
+         * without it the endpoint uses `url`, guarded by the parser checks alone.
+         */
+        queryUrl: url(['http:', 'https:']).optional(),
+      }).strict(),
     ]),
     bus: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('memory') }).strict(),
@@ -89,6 +97,25 @@ export const configSchema = z
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
     /** How often running attempts send a heartbeat. */
     heartbeatMs: z.number().int().positive().default(3000),
+    /**
+     * Event streams (SSE): bytes one client may have waiting in memory, how long a client
+     * may keep a write waiting before its stream is closed, and how many streams one token
+     * and the whole server hold open.
+     */
+    sse: z.object({
+      maxBufferedBytes: z.number().int().min(4096).max(64 << 20).default(1 << 20),
+      stallMs: z.number().int().min(100).max(600_000).default(30_000),
+      maxStreamsPerToken: z.number().int().min(1).max(10_000).default(8),
+      maxStreams: z.number().int().min(1).max(100_000).default(256),
+    }).strict().default({ maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamsPerToken: 8, maxStreams: 256 }),
+    /** Limits of `POST /query` and `sluice query`: each statement's time, result size and memory, and statements at once. */
+    query: z.object({
+      timeoutMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+      maxRows: z.number().int().min(1).max(1_000_000).default(10_000),
+      maxBytes: z.number().int().min(1024).max(256 << 20).default(16 << 20),
+      maxMemoryBytes: z.number().int().min(16 << 20).default(2 ** 30),
+      maxConcurrent: z.number().int().min(1).max(64).default(4),
+    }).strict().default({ timeoutMs: 30_000, maxRows: 10_000, maxBytes: 16 << 20, maxMemoryBytes: 2 ** 30, maxConcurrent: 4 }),
   })
   .strict();
 
@@ -120,7 +147,10 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
     metadata: env.SLUICE_METADATA_URL
       ? { kind: 'postgres', url: env.SLUICE_METADATA_URL, ...(env.SLUICE_METADATA_SCHEMA ? { schema: env.SLUICE_METADATA_SCHEMA } : {}) }
       : undefined,
-    warehouse: env.SLUICE_WAREHOUSE_URL ? { kind: 'clickhouse', url: env.SLUICE_WAREHOUSE_URL } : undefined,
+    warehouse: env.SLUICE_WAREHOUSE_URL
+      ? { kind: 'clickhouse', url: env.SLUICE_WAREHOUSE_URL, ...(env.SLUICE_WAREHOUSE_QUERY_URL ? { queryUrl: env.SLUICE_WAREHOUSE_QUERY_URL } : {}) }
+      : undefined,
+    query: env.SLUICE_QUERY_TIMEOUT_MS ? { timeoutMs: Number(env.SLUICE_QUERY_TIMEOUT_MS) } : undefined,
     bus: env.SLUICE_KAFKA_BROKERS
       ? {
           kind: 'kafka',
@@ -154,6 +184,7 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   }
   if (Array.isArray(file.pipelines)) merged.pipelines = [...new Set([...unique, ...(file.pipelines as string[]).map((d) => resolve(cwd, d))])];
   merged.home = resolve(cwd, typeof merged.home === 'string' ? merged.home : '.sluice');
+  if (raw.query && typeof file.query === 'object') merged.query = { ...(file.query as object), ...raw.query };
   merged.metadata ??= { kind: 'pglite' };
   merged.warehouse ??= { kind: 'chdb' };
   merged.sources = mergeSources(file.sources, sourcesFromEnv(env, cwd), cwd);

@@ -19,6 +19,7 @@ import type { Warehouse } from '../ports/warehouse.ts';
 import { executeAttempt } from '../runtime/attempt-executor.ts';
 import { Coordinator } from '../runtime/coordinator.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
+import { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
 import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
 import { openObjects } from './objects.ts';
@@ -29,6 +30,8 @@ export interface Runtime {
   readonly services: Services;
   readonly registry: PipelineRegistry;
   readonly coordinator: Coordinator;
+  /** Untrusted SQL (`POST /query`, `sluice query`): parser-checked, limited, on connections of its own. */
+  readonly query: SafeQuery;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,15 @@ async function openMetadata(config: SluiceConfig): Promise<MetadataStore> {
 function openWarehouse(config: SluiceConfig): Warehouse {
   if (config.warehouse.kind === 'clickhouse') return createClickHouseServerWarehouse({ url: config.warehouse.url });
   return createChdbWarehouse({ path: join(config.home, 'warehouse') });
+}
+
+/** On a server the endpoint connects as its read-only user when one is configured. */
+function openSafeQuery(config: SluiceConfig, registry: PipelineRegistry): SafeQuery {
+  const wh = config.warehouse;
+  const connect = wh.kind === 'clickhouse'
+    ? () => createClickHouseServerWarehouse({ url: wh.queryUrl ?? wh.url, requestTimeoutMs: config.query.timeoutMs + 5_000 })
+    : () => createChdbWarehouse({ path: join(config.home, 'warehouse') });
+  return new SafeQuery({ connect, limits: config.query, databases: () => registry.databases() });
 }
 
 async function openBus(config: SluiceConfig, local: boolean): Promise<EventBus> {
@@ -99,7 +111,8 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   );
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   await coordinator.start();
-  return { config, services, registry, coordinator, close: closer(services, launcher, coordinator) };
+  const query = openSafeQuery(config, registry);
+  return { config, services, registry, coordinator, query, close: closer(services, launcher, coordinator, query) };
 }
 
 /** Cron resolution is a minute; looking every 10 s fires a tick at most 10 s late. */
@@ -142,5 +155,6 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   });
   retention.start(RETENTION_EVERY_MS);
   const stop = { close: async () => Promise.all([scheduler.stop(), retention.stop()]) };
-  return { config, services, registry, coordinator, pool, close: closer(services, stop, pool, coordinator) };
+  const query = openSafeQuery(config, registry);
+  return { config, services, registry, coordinator, pool, query, close: closer(services, stop, query, pool, coordinator) };
 }

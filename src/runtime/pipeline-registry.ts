@@ -34,6 +34,15 @@ export class PipelineRegistry {
     return [...this.#byName.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Warehouse databases the pipelines' assets live in (`marts` of `marts.fact_sales`). */
+  databases(): Set<string> {
+    const dbs = new Set<string>();
+    for (const p of this.#byName.values()) {
+      for (const s of p.steps) for (const a of s.assets) if (a.name.includes('.')) dbs.add(a.name.slice(0, a.name.indexOf('.')));
+    }
+    return dbs;
+  }
+
   originOf(name: string): string | undefined {
     return this.#origin.get(name);
   }

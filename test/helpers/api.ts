@@ -6,7 +6,7 @@ import { createApi } from '../../src/server/create-api.ts';
 
 /** The API on a random loopback port over a runtime; `authenticate` decides who calls. */
 export async function startApi(rt: Runtime, authenticate: (h: string | undefined) => Promise<Principal>): Promise<{ app: FastifyInstance; url: string }> {
-  const app = createApi({ services: rt.services, registry: rt.registry, coordinator: rt.coordinator, version: 'test', authenticate });
+  const app = createApi({ services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: 'test', authenticate });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };

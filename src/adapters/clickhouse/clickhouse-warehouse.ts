@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { QueryParams, Warehouse } from '../../ports/warehouse.ts';
+import type { QueryOptions, QueryParams, Warehouse } from '../../ports/warehouse.ts';
 import { readAhead } from './read-ahead.ts';
 import { warehouseError } from './warehouse-error.ts';
 
@@ -36,12 +36,30 @@ export class ClickHouseWarehouse implements Warehouse {
     }
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
+  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: QueryOptions): Promise<T[]> {
     try {
-      const rs = await this.#client.query({ query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS });
+      const rs = await this.#client.query({
+        query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS, abort_signal: options?.signal,
+      });
       return await rs.json<T>();
     } catch (err) {
       throw warehouseError(err, sql);
+    }
+  }
+
+  async explain(statement: string, params?: QueryParams, options?: QueryOptions): Promise<string[]> {
+    try {
+      // `query()` would append FORMAT, which the explained statement absorbs as its own;
+      // `default_format` sets the output of the EXPLAIN itself on chDB and on a server.
+      const r = await this.#client.exec({
+        query: statement, query_params: params, abort_signal: options?.signal,
+        clickhouse_settings: { default_format: 'JSONEachRow' } as Record<string, string>,
+      });
+      let text = '';
+      for await (const chunk of r.stream) text += String(chunk);
+      return text.split('\n').filter((l) => l.length > 0).map((l) => String((JSON.parse(l) as { explain: unknown }).explain));
+    } catch (err) {
+      throw warehouseError(err, statement);
     }
   }
 

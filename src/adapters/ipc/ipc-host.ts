@@ -168,6 +168,8 @@ export class IpcHost {
         return this.#warehouse().command(req.sql, req.params);
       case 'wh.query':
         return this.#warehouse().query(req.sql, req.params);
+      case 'wh.explain':
+        return this.#warehouse().explain(req.sql, req.params);
       case 'wh.insertRows':
         return this.#warehouse().insertRows(req.table, req.rows);
       case 'wh.insertTsv': {

@@ -1,5 +1,5 @@
 import { SluiceError } from '../../core/errors.ts';
-import type { QueryParams, Warehouse } from '../../ports/warehouse.ts';
+import type { QueryOptions, QueryParams, Warehouse } from '../../ports/warehouse.ts';
 import type { IpcClient } from './ipc-client.ts';
 import { disconnected, toWireError } from './protocol.ts';
 
@@ -38,8 +38,13 @@ export class IpcWarehouse implements Warehouse {
     await this.#client.request({ op: 'wh.command', sql, params });
   }
 
-  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]> {
+  // The signal stays on this side: the parent's query runs to its own limits.
+  async query<T = Record<string, unknown>>(sql: string, params?: QueryParams, _options?: QueryOptions): Promise<T[]> {
     return (await this.#client.request({ op: 'wh.query', sql, params })) as T[];
+  }
+
+  async explain(statement: string, params?: QueryParams, _options?: QueryOptions): Promise<string[]> {
+    return (await this.#client.request({ op: 'wh.explain', sql: statement, params })) as string[];
   }
 
   async insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void> {

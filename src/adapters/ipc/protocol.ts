@@ -23,6 +23,7 @@ export const requestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('bus.unsubscribe'), sub: id }),
   z.object({ op: z.literal('wh.command'), sql: z.string(), params }),
   z.object({ op: z.literal('wh.query'), sql: z.string(), params }),
+  z.object({ op: z.literal('wh.explain'), sql: z.string(), params }),
   z.object({ op: z.literal('wh.insertRows'), table: z.string().min(1), rows: z.array(z.record(z.string(), z.unknown())) }),
   // The request id doubles as the stream id of the chunks that follow.
   z.object({ op: z.literal('wh.insertTsv'), table: z.string().min(1), columns: z.array(z.string()), window: z.number().int().positive() }),

@@ -15,7 +15,7 @@ export function registerQuery(program: Command, globals: () => GlobalOptions): v
       const rows = await viaServerOr(
         globals(),
         async (api) => (await api.call<{ rows: Record<string, unknown>[] }>('POST', '/api/v1/query', { sql })).rows,
-        (rt) => rt.services.warehouse.query(sql),
+        async (rt) => (await rt.query.run(sql)).rows,
       );
       if (o.format === 'json') print(JSON.stringify(rows));
       else if (o.format === 'csv') print(formatCsv(rows));

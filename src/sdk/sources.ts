@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { glob, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { ValidationError } from '../core/errors.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import { allowedPath, forbidden, globBase, type SourcePolicy } from './source-policy.ts';
@@ -103,9 +103,8 @@ function localFile(name: string, real: string): SourceFile {
           done();
         },
       });
-      const file = createReadStream(real);
-      file.on('error', (err) => meter.destroy(err));
-      return file.pipe(meter);
+      // pipeline, not pipe: a reader that stops early (a bad header) must close the file too.
+      return pipeline(createReadStream(real), meter, () => undefined);
     },
     describe: () => ({ name, ...digest }),
   };

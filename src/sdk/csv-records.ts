@@ -88,6 +88,9 @@ export async function* csvRecords(input: AsyncIterable<Buffer | string>, options
   const bad = new Map<number, number>();
   let carry: Buffer = EMPTY;
   let offset = 0;
+  // Text held back while an incomplete record waits: reading the record again for every
+  // small chunk would be quadratic, so it is read again once the new text is as long.
+  let pending = '';
 
   /** The bad-UTF-8 verdict on lines [from, to), forgetting them. */
   const badIn = (from: number, to: number): { line: number; offset: number } | null => {
@@ -216,7 +219,7 @@ export async function* csvRecords(input: AsyncIterable<Buffer | string>, options
     const at = offset;
     offset += body.length;
     if (!isUtf8(body)) {
-      let ln = skip !== null ? skip.line : line + countNewlines(buf);
+      let ln = line + countNewlines(buf) + countNewlines(pending);
       for (let p = 0; p <= body.length; ln++) {
         let e = body.indexOf(10, p);
         if (e === -1) e = body.length;
@@ -233,9 +236,12 @@ export async function* csvRecords(input: AsyncIterable<Buffer | string>, options
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = text.length === 0;
     }
-    yield* take(buf + text, false);
+    pending += text;
+    if (buf.length > 4096 && pending.length < buf.length) continue;
+    yield* take(buf + pending, false);
+    pending = '';
   }
-  yield* take(buf + (carry.length > 0 ? decode(EMPTY, true) : ''), true);
+  yield* take(buf + pending + (carry.length > 0 ? decode(EMPTY, true) : ''), true);
 }
 
 type Parsed =

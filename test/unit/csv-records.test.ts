@@ -206,3 +206,17 @@ test('a 5 MB line is one bounded error record and the next line is read', async 
   const euros = await all([`h\n${'\u20ac'.repeat(30_000)}\n"${'\u20ac'.repeat(30_000)}"\n1\n`]);
   assert.deepEqual(euros.map((r) => [r.line, r.error]), [[1, undefined], [2, 'line longer than 65536 bytes (90000 bytes)'], [3, 'line longer than 65536 bytes (90002 bytes)'], [4, undefined]]);
 });
+
+test('a long quoted record arriving a byte at a time is read once it is whole, without rereading it per byte', async () => {
+  const field = DAY_LINES.slice(1, 600).join('\n').replaceAll('"', '""'); // about 47 KB over 599 lines
+  const bytes = Buffer.from(`h\n1,"${field}",2\n3,4\n`);
+  const t = performance.now();
+  const rs: CsvRecord[] = [];
+  const bytewise = async function* () {
+    for (let i = 0; i < bytes.length; i++) yield bytes.subarray(i, i + 1);
+  };
+  for await (const r of csvRecords(bytewise(), { maxRecordLines: 1000 })) rs.push(r);
+  assert.deepEqual(rs.map((r) => [r.line, r.lines, r.error]), [[1, 1, undefined], [2, 599, undefined], [601, 1, undefined]]);
+  assert.equal(rs[1].fields[1], DAY_LINES.slice(1, 600).join('\n'));
+  assert.ok(performance.now() - t < 5_000, `took ${performance.now() - t} ms`);
+});

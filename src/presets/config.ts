@@ -108,6 +108,11 @@ export const configSchema = z
       maxStreamsPerToken: z.number().int().min(1).max(10_000).default(8),
       maxStreams: z.number().int().min(1).max(100_000).default(256),
     }).strict().default({ maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamsPerToken: 8, maxStreams: 256 }),
+    /**
+     * Memory one pipeline statement may use in the warehouse; sorts, group-bys and joins
+     * spill to disk at a quarter of it, so SQL steps stay bounded as their input grows.
+     */
+    statementMemoryBytes: z.number().int().min(64 << 20).default(2 ** 31),
     /** Limits of `POST /query` and `sluice query`: each statement's time, result size and memory, and statements at once. */
     query: z.object({
       timeoutMs: z.number().int().min(1000).max(3_600_000).default(30_000),
@@ -150,6 +155,7 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
     warehouse: env.SLUICE_WAREHOUSE_URL
       ? { kind: 'clickhouse', url: env.SLUICE_WAREHOUSE_URL, ...(env.SLUICE_WAREHOUSE_QUERY_URL ? { queryUrl: env.SLUICE_WAREHOUSE_QUERY_URL } : {}) }
       : undefined,
+    statementMemoryBytes: env.SLUICE_STATEMENT_MEMORY_BYTES ? Number(env.SLUICE_STATEMENT_MEMORY_BYTES) : undefined,
     query: env.SLUICE_QUERY_TIMEOUT_MS ? { timeoutMs: Number(env.SLUICE_QUERY_TIMEOUT_MS) } : undefined,
     bus: env.SLUICE_KAFKA_BROKERS
       ? {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { createChdbWarehouse } from '../adapters/chdb/chdb-warehouse.ts';
 import { createClickHouseServerWarehouse } from '../adapters/clickhouse/clickhouse-server-warehouse.ts';
+import { memorySettings } from '../adapters/clickhouse/clickhouse-warehouse.ts';
 import { InProcessLauncher } from '../adapters/inprocess/inprocess-launcher.ts';
 import { createKafkaBus } from '../adapters/kafka/kafka-bus.ts';
 import { createMemoryBus } from '../adapters/memory-bus/memory-bus.ts';
@@ -43,8 +44,9 @@ async function openMetadata(config: SluiceConfig): Promise<MetadataStore> {
 }
 
 function openWarehouse(config: SluiceConfig): Warehouse {
-  if (config.warehouse.kind === 'clickhouse') return createClickHouseServerWarehouse({ url: config.warehouse.url });
-  return createChdbWarehouse({ path: join(config.home, 'warehouse') });
+  const settings = memorySettings(config.statementMemoryBytes);
+  if (config.warehouse.kind === 'clickhouse') return createClickHouseServerWarehouse({ url: config.warehouse.url, settings });
+  return createChdbWarehouse({ path: join(config.home, 'warehouse'), settings });
 }
 
 /** On a server the endpoint connects as its read-only user when one is configured. */

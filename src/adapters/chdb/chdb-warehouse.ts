@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { ClickHouseWarehouse } from '../clickhouse/clickhouse-warehouse.ts';
+import { ClickHouseWarehouse, type EngineSettings } from '../clickhouse/clickhouse-warehouse.ts';
 import { readAhead } from '../clickhouse/read-ahead.ts';
 
 export interface ChdbWarehouseOptions {
   /** Directory of the embedded engine's data; ':memory:' for a throwaway one. */
   readonly path: string;
+  /** Sent with every statement; on chDB they hold for this session, which no other connection shares. */
+  readonly settings?: EngineSettings;
 }
 
 /**
@@ -23,6 +25,7 @@ export function createChdbWarehouse(options: ChdbWarehouseOptions): ClickHouseWa
     kind: 'chdb',
     client,
     ownsClient: true,
+    settings: options.settings,
     // The client's insert concatenates the whole body into one string; chDB's own
     // streaming insert hands bounded chunks to the engine, so memory stays flat.
     insertTsv: async (table, columns, body) => {

@@ -9,7 +9,25 @@ export type TsvInserter = (table: string, columns: readonly string[], body: Asyn
 
 // Numbers rather than quoted strings for 64-bit integers, so a count reads the same on
 // chDB and on a ClickHouse server.
-const SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
+const BASE_SETTINGS = { output_format_json_quote_64bit_integers: 0 } as const;
+
+/** Engine settings sent with every statement of this connection (memory bounds, spilling). */
+export type EngineSettings = Readonly<Record<string, string | number>>;
+
+/**
+ * Bounds one statement's memory and lets big sorts, group-bys and joins spill to disk
+ * before they reach it, so a pipeline's SQL steps stay flat as their input grows.
+ */
+export function memorySettings(maxMemoryBytes: number): EngineSettings {
+  const spill = Math.floor(maxMemoryBytes / 4);
+  return {
+    max_memory_usage: maxMemoryBytes,
+    max_bytes_before_external_group_by: spill,
+    max_bytes_before_external_sort: spill,
+    max_bytes_in_join: spill,
+    join_algorithm: 'auto',
+  };
+}
 
 /**
  * The Warehouse port over `@clickhouse/client`. The same class serves a ClickHouse server
@@ -20,9 +38,11 @@ export class ClickHouseWarehouse implements Warehouse {
   readonly #client: ClickHouseClient;
   readonly #ownsClient: boolean;
   readonly #insertTsv: TsvInserter;
+  readonly #settings: Record<string, string | number>;
 
-  constructor(options: { kind: string; client: ClickHouseClient; ownsClient: boolean; insertTsv?: TsvInserter }) {
+  constructor(options: { kind: string; client: ClickHouseClient; ownsClient: boolean; insertTsv?: TsvInserter; settings?: EngineSettings }) {
     this.kind = options.kind;
+    this.#settings = { ...BASE_SETTINGS, ...options.settings };
     this.#client = options.client;
     this.#ownsClient = options.ownsClient;
     this.#insertTsv = options.insertTsv ?? ((t, c, b) => this.#clientInsertTsv(t, c, b));
@@ -30,7 +50,7 @@ export class ClickHouseWarehouse implements Warehouse {
 
   async command(sql: string, params?: QueryParams): Promise<void> {
     try {
-      await this.#client.command({ query: sql, query_params: params, clickhouse_settings: SETTINGS });
+      await this.#client.command({ query: sql, query_params: params, clickhouse_settings: this.#settings });
     } catch (err) {
       throw warehouseError(err, sql);
     }
@@ -39,7 +59,7 @@ export class ClickHouseWarehouse implements Warehouse {
   async query<T = Record<string, unknown>>(sql: string, params?: QueryParams, options?: QueryOptions): Promise<T[]> {
     try {
       const rs = await this.#client.query({
-        query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: SETTINGS, abort_signal: options?.signal,
+        query: sql, query_params: params, format: 'JSONEachRow', clickhouse_settings: this.#settings, abort_signal: options?.signal,
       });
       return await rs.json<T>();
     } catch (err) {

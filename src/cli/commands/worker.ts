@@ -49,7 +49,8 @@ export async function openClusterWarehouse(config: SluiceConfig): Promise<Wareho
   }
   // Loaded on demand: bridged workers never pay for the HTTP client.
   const { createClickHouseServerWarehouse } = await import('../../adapters/clickhouse/clickhouse-server-warehouse.ts');
-  return createClickHouseServerWarehouse({ url: config.warehouse.url });
+  const { memorySettings } = await import('../../adapters/clickhouse/clickhouse-warehouse.ts');
+  return createClickHouseServerWarehouse({ url: config.warehouse.url, settings: memorySettings(config.statementMemoryBytes) });
 }
 
 export interface StartWorkerOptions {

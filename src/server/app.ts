@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { ForbiddenError, SluiceError } from '../core/errors.ts';
-import { openApiDocument } from './openapi.ts';
-import { fromZod, toProblem } from './problem.ts';
+import { ForbiddenError, SluiceError, ValidationError } from '../core/errors.ts';
+import type { Logger } from '../runtime/services.ts';
 import { roleAllows, type Role } from './auth/roles.ts';
+import { registerMethodNotAllowed } from './method-not-allowed.ts';
+import { openApiDocument } from './openapi.ts';
+import { maxParamLength } from './param-limits.ts';
+import { fromZod } from './problem.ts';
+import { refuseUnsafeKeys } from './request-guards.ts';
 import type { AnyRoute } from './route.ts';
+import { sendProblem } from './send-problem.ts';
 
 export interface Principal {
   readonly role: Role;
@@ -18,11 +24,17 @@ export interface AppOptions {
   readonly version: string;
   /** Largest JSON body accepted. */
   readonly bodyLimit?: number;
-  readonly logger?: boolean;
+  /** Where failed requests (500) are logged, with their request id. */
+  readonly logger?: Logger;
+  /** Requests without a token are served (local-dev mode); the document says so. */
+  readonly anonymous?: boolean;
+  /** Runs first on every request; throws to refuse it (local-dev mode's Host and Origin checks). */
+  guard?(request: FastifyRequest): void;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
+  refuseUnsafeKeys(value, where);
   const r = schema.safeParse(value ?? {});
   if (!r.success) throw fromZod(r.error, where);
   return r.data;
@@ -33,34 +45,44 @@ function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
  * problem+json, and `/api/v1/openapi.json` generated from the same routes.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 1 << 20, return503OnClosing: true });
+  const { logger } = options;
+  const paramLimit = maxParamLength(options.routes);
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit ?? 1 << 20,
+    return503OnClosing: true,
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: paramLimit },
+    // Errors of the router itself (a parameter longer than any schema allows, a broken
+    // percent-encoding) are problems like every other.
+    frameworkErrors: (err, request, reply) => {
+      const message = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? `a path parameter is longer than ${paramLimit} characters` : 'not a valid URL path';
+      return sendProblem(request, reply, new ValidationError(`path: ${message}`, 'path'), logger);
+    },
+  });
+  // JSON is the only body the API reads; anything else is a 415, not a string to validate.
   // An empty body with a JSON content type (DELETE and POST actions from many clients) is no
   // body, not a syntax error; auth then runs before any body complaint.
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     if (body === '') return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {
-      done(new SluiceError('validation', `body: not valid JSON (${(err as Error).message})`), undefined);
+      done(new ValidationError(`body: not valid JSON (${(err as Error).message})`, 'body'), undefined);
     }
   });
-  app.setErrorHandler((err, request, reply) => {
-    const fastifyErr = err as { statusCode?: number; code?: string; message: string };
-    const problem =
-      fastifyErr.statusCode === 413 ? toProblem(new SluiceError('too_large', fastifyErr.message), request.url)
-        : fastifyErr.statusCode === 400 && !(err instanceof SluiceError) ? toProblem(new SluiceError('validation', `body: ${fastifyErr.message}`), request.url)
-          : toProblem(err, request.url);
-    if (problem.status >= 500) request.log.error(err);
-    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="sluice"');
-    void reply.code(problem.status).type('application/problem+json').send(problem);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const problem = toProblem(new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`), request.url);
-    void reply.code(404).type('application/problem+json').send(problem);
-  });
+  if (options.guard) {
+    const guard = options.guard;
+    app.addHook('onRequest', async (request) => guard(request));
+  }
+  app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err, logger));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
 
+  const declared = new Map<string, string[]>();
   for (const r of options.routes) {
+    (declared.get(r.path) ?? declared.set(r.path, []).get(r.path)!).push(r.method);
     app.route({
       method: r.method,
       url: r.path,
@@ -72,6 +94,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
             throw new ForbiddenError(`${r.operationId} needs role ${r.access}; this token has ${principal.role}`);
           }
         }
+        const headers = r.headers?.safeParse(request.headers);
+        if (headers && !headers.success) throw fromZod(headers.error, 'header');
         const params = parse(r.params, request.params, 'path');
         const query = parse(r.query, request.query, 'query');
         const body = parse(r.body, request.body, 'body');
@@ -83,7 +107,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       },
     });
   }
-  const doc = openApiDocument(options.routes, { title: 'Sluice API', version: options.version });
+  const doc = openApiDocument(options.routes, { title: 'Sluice API', version: options.version }, { anonymous: options.anonymous ?? false });
   app.get('/api/v1/openapi.json', async () => doc);
+  declared.set('/api/v1/openapi.json', ['GET']);
+  registerMethodNotAllowed(app, declared);
   return app;
 }

@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Coordinator } from '../runtime/coordinator.ts';
 import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
+import type { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
 import { buildApp, type Principal } from './app.ts';
 import { BackfillManager } from './backfill-manager.ts';
@@ -15,26 +16,47 @@ import { scheduleRoutes } from './routes/schedules.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { workerRoutes } from './routes/workers.ts';
 import type { ServerContext } from './server-context.ts';
+import { EventPages } from './sse/event-pages.ts';
+import type { SseBounds } from './sse/sse-writer.ts';
+import { StreamLimiter, type StreamCaps } from './sse/stream-limiter.ts';
+
+/** Event stream limits; the defaults are those of `sse` in src/presets/config.ts. */
+export type SseLimits = SseBounds & StreamCaps;
+
+const SSE_DEFAULTS: SseLimits = { maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamsPerToken: 8, maxStreams: 256 };
 
 export interface ApiOptions {
   readonly services: Services;
   readonly registry: PipelineRegistry;
   readonly coordinator: Coordinator;
+  readonly query: SafeQuery;
   readonly version: string;
   authenticate(header: string | undefined): Promise<Principal>;
   readonly workers?: ServerContext['workers'];
+  readonly sse?: SseLimits;
+  /** Calls without a token are served (local-dev mode). */
+  readonly anonymous?: boolean;
+  /** Runs first on every request and throws to refuse it. */
+  guard?(request: FastifyRequest): void;
 }
 
 /** The control plane's HTTP API over a running coordinator. */
 export function createApi(options: ApiOptions): FastifyInstance {
+  const sse = options.sse ?? SSE_DEFAULTS;
   const ctx: ServerContext = {
     services: options.services,
     registry: options.registry,
     coordinator: options.coordinator,
     backfills: new BackfillManager(options.services, options.registry, options.coordinator),
+    query: options.query,
     startedAt: new Date().toISOString(),
     version: options.version,
     workers: options.workers,
+    streams: {
+      limiter: new StreamLimiter(sse, options.services.metrics),
+      pages: new EventPages(options.services.metadata),
+      bounds: sse,
+    },
   };
   const routes = [
     ...healthRoutes(ctx),
@@ -48,5 +70,8 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...scheduleRoutes(ctx),
     ...workerRoutes(ctx),
   ];
-  return buildApp({ routes, authenticate: options.authenticate, version: options.version });
+  return buildApp({
+    routes, authenticate: options.authenticate, version: options.version, logger: options.services.logger,
+    anonymous: options.anonymous, guard: options.guard,
+  });
 }

@@ -29,8 +29,12 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown, R = unknown> {
   readonly params?: z.ZodType<P>;
   readonly query?: z.ZodType<Q>;
   readonly body?: z.ZodType<B>;
+  /** Request headers the route reads (others are ignored, not refused). */
+  readonly headers?: z.ZodObject;
   readonly response: z.ZodType<R>;
   readonly status?: number;
+  /** Further statuses whose body is `response` too (a 503 that still reports, like /readyz). */
+  readonly alsoStatus?: readonly number[];
   /** Non-JSON responses (text/event-stream, text/plain). */
   readonly produces?: string;
   handler(ctx: RouteContext<P, Q, B>): Promise<R | undefined>;

@@ -1,7 +1,11 @@
 import type { Coordinator } from '../runtime/coordinator.ts';
 import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
+import type { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
 import type { BackfillManager } from './backfill-manager.ts';
+import type { EventPages } from './sse/event-pages.ts';
+import type { SseBounds } from './sse/sse-writer.ts';
+import type { StreamLimiter } from './sse/stream-limiter.ts';
 
 /** What route handlers may use. */
 export interface ServerContext {
@@ -9,8 +13,12 @@ export interface ServerContext {
   readonly registry: PipelineRegistry;
   readonly coordinator: Coordinator;
   readonly backfills: BackfillManager;
+  /** Untrusted SQL, parser-checked and limited. */
+  readonly query: SafeQuery;
   readonly startedAt: string;
   readonly version: string;
   /** The warm worker processes, when this control plane has a pool. */
   readonly workers?: () => readonly { id: string; pid: number | null; alive: boolean; ready: boolean; running: readonly string[]; restarts: number }[];
+  /** What event streams share: their caps, the pages they read, each client's bounds. */
+  readonly streams: { readonly limiter: StreamLimiter; readonly pages: EventPages; readonly bounds: SseBounds };
 }

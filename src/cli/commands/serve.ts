@@ -5,6 +5,7 @@ import { openControlPlane } from '../../presets/embedded.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
+import { localDevGuard } from '../../server/local-dev-guard.ts';
 import type { GlobalOptions } from '../context.ts';
 import { print } from '../context.ts';
 import { readServerFile, removeServerFile, writeServerFile } from '../server-file.ts';
@@ -33,7 +34,10 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
     const t = await authenticate(header, rt.services.metadata.tokens);
     return { role: t.role, name: t.name };
   };
-  const app = createApi({ services: rt.services, registry: rt.registry, coordinator: rt.coordinator, version: VERSION, authenticate: auth, workers: () => rt.pool.workers() });
+  const app = createApi({
+    services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
+    sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined,
+  });
   await app.listen({ host: o.host, port });
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;

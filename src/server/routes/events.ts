@@ -1,78 +1,86 @@
 import { z } from 'zod';
-import { NotFoundError } from '../../core/errors.ts';
-import type { EventRecord } from '../../ports/metadata-store.ts';
+import { describeError, NotFoundError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { eventSchema } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
+import { SseWriter } from '../sse/sse-writer.ts';
 
-const BATCH = 500;
 const KEEPALIVE_MS = 15_000;
 
 /**
  * Server-Sent Events from the event table: every event has a global id, sent as the SSE
  * `id`, so a client that reconnects with `Last-Event-ID` resumes exactly after the last one
  * it saw. New events wake the stream through the coordinator's updates; a keep-alive comment
- * goes out when nothing happens.
+ * goes out when nothing happens. Each write waits for the client (see SseWriter), so a
+ * client that does not read holds a bounded buffer and, soon, nothing.
  */
 function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handler'] {
-  return async ({ request, reply, query }) => {
-    const q = query as { after?: number };
+  const { limiter, pages, bounds } = ctx.streams;
+  return async ({ request, reply, query, principal }) => {
     const header = request.headers['last-event-id'];
-    let after = Number(Array.isArray(header) ? header[0] : header ?? q.after ?? 0);
-    if (!Number.isSafeInteger(after) || after < 0) after = 0;
+    let after = Number(typeof header === 'string' ? header : (query as { after?: number }).after ?? 0);
+    const release = limiter.acquire(principal.name);
     reply.hijack();
     const res = reply.raw;
+    const writer = new SseWriter(res, bounds, (reason) =>
+      ctx.services.metrics.incCounter('sluice_sse_overflows_total', 'Event streams closed because the client did not keep up', { reason }));
+    void writer.closed.then(release);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    res.write('retry: 2000\n\n');
     let wake: (() => void) | null = null;
     const off = ctx.coordinator.onUpdate(() => wake?.());
-    let open = true;
-    request.raw.on('close', () => {
-      open = false;
-      wake?.();
-    });
-    const send = (e: EventRecord) => res.write(`id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    void writer.closed.then(() => wake?.());
+    const sendPage = async (): Promise<number> => {
+      const page = await pages.page(runId, after);
+      for (const c of page.chunks) {
+        if (!(await writer.write(c.data, c.lastId))) return -1;
+        after = c.lastId;
+      }
+      return page.count;
+    };
     try {
-      while (open) {
-        const batch = await ctx.services.metadata.listEvents({ runId, afterId: after, limit: BATCH });
-        for (const e of batch) send(e);
-        if (batch.length > 0) after = batch.at(-1)!.id;
-        if (batch.length === BATCH) continue;
+      if (!(await writer.write('retry: 2000\n\n'))) return undefined;
+      while (writer.open) {
+        const n = await sendPage();
+        if (n < 0) break;
+        if (n === pages.pageSize) continue;
         const finished = runId !== undefined && !ctx.coordinator.isActive(runId) && (await ctx.services.metadata.getRun(runId))?.run.finishedAt;
         if (finished) {
-          const rest = await ctx.services.metadata.listEvents({ runId, afterId: after, limit: BATCH });
-          for (const e of rest) send(e);
-          res.write('event: end\ndata: {}\n\n');
+          while ((await sendPage()) === pages.pageSize);
+          if (writer.open) await writer.write('event: end\ndata: {}\n\n');
           break;
         }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            res.write(': keep-alive\n\n');
-            resolve();
-          }, KEEPALIVE_MS);
+        const idle = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => resolve(true), KEEPALIVE_MS);
           wake = () => {
             clearTimeout(t);
-            resolve();
+            resolve(false);
           };
         });
         wake = null;
+        if (idle && !(await writer.write(': keep-alive\n\n'))) break;
       }
+    } catch (err) {
+      // The status line is out already: all a client can be told is that the stream ended.
+      ctx.services.logger.error({ err: describeError(err), runId }, 'event stream failed');
     } finally {
       off();
-      res.end();
+      writer.end();
     }
     return undefined;
   };
 }
 
-const query = z.object({ after: z.coerce.number().int().nonnegative().optional() }).strict();
+const eventId = z.string().regex(/^\d{1,15}$/, 'must be an event id (digits)');
+const query = z.object({ after: eventId.transform(Number).optional() }).strict();
+/** What an EventSource sends when it reconnects: the last id it saw. */
+const headers = z.object({ 'last-event-id': eventId.optional() });
 
 export function eventRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
       method: 'GET', path: '/api/v1/runs/:id/events', operationId: 'streamRunEvents', summary: 'A run\'s events as Server-Sent Events (resumable with Last-Event-ID); ends when the run has ended',
       tag: 'events', access: 'view', produces: 'text/event-stream',
-      params: z.object({ id: z.string().uuid() }), query, response: eventSchema,
+      params: z.object({ id: z.string().uuid() }), query, headers, response: eventSchema,
       handler: async (c) => {
         if (!(await ctx.services.metadata.getRun(c.params.id))) {
           throw new NotFoundError('run', c.params.id);
@@ -82,7 +90,7 @@ export function eventRoutes(ctx: ServerContext): AnyRoute[] {
     }),
     route({
       method: 'GET', path: '/api/v1/events', operationId: 'streamEvents', summary: 'All events as Server-Sent Events (resumable with Last-Event-ID)',
-      tag: 'events', access: 'view', produces: 'text/event-stream', query, response: eventSchema,
+      tag: 'events', access: 'view', produces: 'text/event-stream', query, headers, response: eventSchema,
       handler: stream(ctx, undefined),
     }),
   ];

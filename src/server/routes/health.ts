@@ -11,7 +11,7 @@ export function healthRoutes(ctx: ServerContext): AnyRoute[] {
       handler: async () => ({ status: 'ok' as const, version: ctx.version, startedAt: ctx.startedAt }),
     }),
     route({
-      method: 'GET', path: '/readyz', operationId: 'ready', summary: 'The stores answer', tag: 'health', access: 'public',
+      method: 'GET', path: '/readyz', operationId: 'ready', summary: 'The stores answer (503 with the same report when one does not)', tag: 'health', access: 'public', alsoStatus: [503],
       response: z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) }),
       handler: async ({ reply }) => {
         const checks: Record<string, string> = {};

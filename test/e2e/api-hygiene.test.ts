@@ -1,0 +1,153 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { Runtime } from '../../src/presets/embedded.ts';
+import { startApi } from '../helpers/api.ts';
+import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+
+// What Schemathesis found: the API answers malformed requests with the right 4xx as
+// problem+json, never a 500, and its document says what the server does.
+const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
+const dir = tempHome();
+let rt: Runtime;
+let app: FastifyInstance;
+let url: string;
+
+before(async () => {
+  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
+  ({ app, url } = await startApi(rt, async () => ({ role: 'admin', name: 'test' })));
+});
+after(async () => {
+  await app?.close();
+  await rt?.close();
+  dir.cleanup();
+});
+
+async function send(method: string, path: string, body?: string, type = 'application/json') {
+  const res = await fetch(`${url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': type }, body });
+  const text = await res.text();
+  const problem = (res.headers.get('content-type') ?? '').startsWith('application/problem+json');
+  return { status: res.status, headers: res.headers, problem, body: text ? JSON.parse(text) : null };
+}
+
+describe('content types and methods', () => {
+  test('a body that is not JSON is 415 problem+json', async () => {
+    for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const r = await send('POST', '/api/v1/runs', '{"pipeline":"gate"}', type);
+      assert.equal(r.status, 415, type);
+      assert.ok(r.problem, type);
+      assert.equal(r.body.code, 'unsupported_media_type');
+    }
+    const ok = await send('POST', '/api/v1/runs', '{"pipeline":"gate"}', 'application/json; charset=utf-8');
+    assert.equal(ok.status, 201);
+    const broken = await send('POST', '/api/v1/runs', '{"pipeline":', 'application/json');
+    assert.equal(broken.status, 400);
+    assert.equal(broken.body.field, 'body');
+  });
+
+  test('a method a path does not declare is 405 with Allow, before auth or body', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/api/v1/runs', 'POST, GET, HEAD'],
+      ['PATCH', '/healthz', 'GET, HEAD'],
+      ['PUT', '/api/v1/runs/00000000-0000-4000-8000-000000000000/cancel', 'POST'],
+      ['GET', '/api/v1/workers/ping', 'POST'],
+      ['QUERY', '/api/v1/events', 'GET, HEAD'],
+      ['POST', '/api/v1/openapi.json', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const r = await send(method, path, method === 'GET' ? undefined : 'not json', 'text/plain');
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.headers.get('allow'), allow, `${method} ${path}`);
+      assert.ok(r.problem);
+      assert.equal(r.body.code, 'method_not_allowed');
+    }
+    assert.equal((await send('GET', '/api/v1/nothing')).status, 404);
+    // fetch refuses to send TRACE.
+    const trace = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
+      request(`${url}/api/v1/runs`, { method: 'TRACE' }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode!, allow: res.headers.allow });
+      }).on('error', reject).end();
+    });
+    assert.deepEqual(trace, { status: 405, allow: 'POST, GET, HEAD' });
+  });
+});
+
+describe('parameters', () => {
+  test('path parameters are judged by their schema up to its maxLength, and refused as problems beyond', async () => {
+    const name = (n: number) => 'p'.repeat(n);
+    const within = await send('GET', `/api/v1/pipelines/${name(150)}`);
+    assert.equal(within.status, 404);
+    assert.ok(within.problem);
+    const atLimit = await send('GET', `/api/v1/pipelines/${name(200)}`);
+    assert.equal(atLimit.status, 404);
+    const over = await send('GET', `/api/v1/pipelines/${name(201)}`);
+    assert.equal(over.status, 400);
+    assert.equal(over.body.field, 'path.name');
+    assert.equal((await send('GET', `/api/v1/assets/${name(300)}/checks`)).status, 404);
+    const overRouter = await send('GET', `/api/v1/assets/${name(301)}/checks`);
+    assert.equal(overRouter.status, 400);
+    assert.ok(overRouter.problem);
+    assert.equal(overRouter.body.field, 'path');
+    const huge = await send('GET', `/api/v1/runs/${name(5000)}`);
+    assert.equal(huge.status, 400);
+    assert.ok(huge.problem);
+    const badEncoding = await send('GET', '/api/v1/pipelines/%E0%A4%A');
+    assert.equal(badEncoding.status, 400);
+    assert.ok(badEncoding.problem);
+  });
+
+  test('__proto__ and constructor keys are refused like any unknown field', async () => {
+    const bodies: [string, string][] = [
+      ['{"pipeline":"gate","params":{"__proto__":{"flakyFailures":0}}}', 'body.params.__proto__'],
+      ['{"pipeline":"gate","params":{"constructor":1}}', 'body.params.constructor'],
+      ['{"pipeline":"gate","__proto__":{"partition":"x"}}', 'body.__proto__'],
+    ];
+    for (const [body, field] of bodies) {
+      const r = await send('POST', '/api/v1/runs', body);
+      assert.equal(r.status, 400, body);
+      assert.equal(r.body.code, 'validation');
+      assert.equal(r.body.field, field);
+      assert.match(r.body.detail, /unknown field/);
+    }
+    const backfill = await send('POST', '/api/v1/backfills', '{"pipeline":"retail","from":"2010-12-01","to":"2010-12-01","params":{"__proto__":{}}}');
+    assert.equal(backfill.body.field, 'body.params.__proto__');
+    for (const key of ['__proto__', 'constructor']) {
+      const q = await send('GET', `/api/v1/runs?${key}=1`);
+      assert.equal(q.status, 400);
+      assert.equal(q.body.field, `query.${key}`);
+    }
+    assert.equal(({} as Record<string, unknown>).flakyFailures, undefined);
+  });
+
+  test('Last-Event-ID and ?after must be event ids', async () => {
+    const bad = await send('GET', '/api/v1/events?after=-1');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.field, 'query.after');
+    const res = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': 'abc' } });
+    assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { field: string }).field, 'header.last-event-id');
+  });
+});
+
+describe('the OpenAPI document', () => {
+  test('describes the event streams, their caps and the optional ping body', async () => {
+    const doc = (await send('GET', '/api/v1/openapi.json')).body;
+    const op = doc.paths['/api/v1/events'].get;
+    const sse = op.responses['200'].content['text/event-stream'];
+    assert.equal(sse.schema.type, 'string');
+    assert.match(sse.schema.description, /Last-Event-ID/);
+    assert.match(sse.schema.description, /overflow/);
+    assert.deepEqual(Object.keys(sse['x-sse'].events), ['*', 'end', 'overflow']);
+    assert.deepEqual(sse['x-sse'].events['*'].data.required, ['id', 'runId', 'type', 'step', 'attemptId', 'ts', 'payload']);
+    assert.ok(op.responses['429'].headers['Retry-After']);
+    assert.ok(op.responses['503'].headers['Retry-After']);
+    assert.ok(op.parameters.some((p: { name: string; in: string }) => p.name === 'last-event-id' && p.in === 'header'));
+    assert.equal(doc.paths['/api/v1/workers/ping'].post.requestBody.required, false);
+    assert.equal(doc.paths['/api/v1/runs'].post.requestBody.required, true);
+    assert.ok(doc.paths['/readyz'].get.responses['503']);
+    assert.deepEqual(doc.paths['/api/v1/runs'].get.security, [{ bearer: [] }]);
+  });
+});

@@ -26,7 +26,7 @@ export function engineFailure(err: unknown, limits: QueryLimits): Error {
   // wrapper says nothing the caller wrote.
   let message = String(e.message ?? '')
     .replace(/:? In scope SELECT formatQuery\([\s\S]*$/, '')
-    .replace(/\s*SETTINGS max_execution_time = \d+, timeout_overflow_mode[^]*?readonly = 1/g, '')
+    .replace(/\s*SETTINGS max_execution_time = \d+, timeout_overflow_mode[^]*?max_bytes_before_external_sort = \d+(?:, readonly = 1)?/g, '')
     .trim();
   message = boundMessage(`${type}: ${message}`);
   if (type === 'TIMEOUT_EXCEEDED' || type === 'TOO_SLOW') return new QueryLimitError(`query ran past the ${limits.timeoutMs / 1000} s limit (${message})`);

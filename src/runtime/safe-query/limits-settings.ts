@@ -6,8 +6,12 @@ import type { QueryLimits } from './query-policy.ts';
  * comes last so nothing after it could lift it. Result size breaks instead of failing, so
  * a big result comes back truncated with a flag; the byte cap is generous on the engine
  * side because the JSON the endpoint measures is larger than the engine's blocks.
+ *
+ * `sessionReadonly` is the connection's own `readonly`: a server's read-only user has
+ * `readonly = 2` in its profile, which refuses any change of `readonly` (even to the
+ * stricter 1), and already forbids every write; only a writable session gets `readonly = 1`.
  */
-export function limitsSettings(limits: QueryLimits): string {
+export function limitsSettings(limits: QueryLimits, sessionReadonly = 0): string {
   const spill = Math.floor(limits.maxMemoryBytes / 2);
   return [
     `max_execution_time = ${Math.max(1, Math.ceil(limits.timeoutMs / 1000))}`,
@@ -18,6 +22,6 @@ export function limitsSettings(limits: QueryLimits): string {
     `max_memory_usage = ${limits.maxMemoryBytes}`,
     `max_bytes_before_external_group_by = ${spill}`,
     `max_bytes_before_external_sort = ${spill}`,
-    `readonly = 1`,
+    ...(sessionReadonly > 0 ? [] : ['readonly = 1']),
   ].join(', ');
 }

@@ -52,6 +52,7 @@ export class SafeQuery {
   readonly #all: Warehouse[] = [];
   readonly #byCaller = new Map<string, number>();
   #tableFunctions: Promise<ReadonlySet<string>> | null = null;
+  #sessionReadonly: Promise<number> | null = null;
 
   constructor(options: SafeQueryOptions) {
     this.#connect = options.connect;
@@ -114,7 +115,7 @@ export class SafeQuery {
     });
     const ast = parseExplainAst(await this.#engine(() => wh.explain(`EXPLAIN AST ${formatted}`, undefined, opts)));
     const statement = checkStatement(ast, formatted, scope);
-    const settings = limitsSettings(this.limits);
+    const settings = limitsSettings(this.limits, await this.#engine(() => this.#readonlyOf(wh)));
     let select: string | null = statement === 'select' ? formatted : null;
     if (statement === 'explain') {
       // The explained SELECT is the canonical text after the EXPLAIN line; prove it is the
@@ -155,6 +156,18 @@ export class SafeQuery {
         throw err;
       });
     return this.#tableFunctions;
+  }
+
+  /** The `readonly` every connection starts with: 2 for a server's read-only user (its profile), 0 for chDB. */
+  async #readonlyOf(wh: Warehouse): Promise<number> {
+    this.#sessionReadonly ??= wh
+      .query<{ r: unknown }>("SELECT getSetting('readonly') AS r")
+      .then(([row]) => Number(row?.r ?? 0))
+      .catch((err) => {
+        this.#sessionReadonly = null;
+        throw err;
+      });
+    return this.#sessionReadonly;
   }
 
   async #engine<T>(fn: () => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@
 #   stop      stop the server recorded in our pid file (only if that pid is still our server)
 #
 # Users (users.xml; clickhouse-local has no SQL-managed access storage, see
-# docs/decisions/0010-test-clickhouse-users-xml.md):
+# docs/decisions/0011-query-user-in-users-xml.md):
 #   default        admin, no password, loopback only: what the pipelines and `sluice migrate` use
 #   sluice_query   the read-only user of the query endpoint, password `sluice-query-test`; the
 #                  user `sluice migrate` would create: readonly = 2, limits it may lower but not

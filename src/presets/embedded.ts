@@ -36,14 +36,14 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-async function openMetadata(config: SluiceConfig): Promise<MetadataStore> {
+export async function openMetadata(config: SluiceConfig): Promise<MetadataStore> {
   if (config.metadata.kind === 'postgres') {
     return createPostgresMetadataStore({ connectionString: config.metadata.url, schema: config.metadata.schema });
   }
   return createPgliteMetadataStore({ dataDir: join(config.home, 'metadata') });
 }
 
-function openWarehouse(config: SluiceConfig): Warehouse {
+export function openWarehouse(config: SluiceConfig): Warehouse {
   const settings = memorySettings(config.statementMemoryBytes);
   if (config.warehouse.kind === 'clickhouse') return createClickHouseServerWarehouse({ url: config.warehouse.url, settings });
   return createChdbWarehouse({ path: join(config.home, 'warehouse'), settings });

@@ -1,4 +1,4 @@
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { ClickHouseWarehouse, type EngineSettings } from './clickhouse-warehouse.ts';
 
 export interface ClickHouseServerOptions {
@@ -10,6 +10,9 @@ export interface ClickHouseServerOptions {
 
 /** A Warehouse on a ClickHouse server over HTTP. */
 export function createClickHouseServerWarehouse(options: ClickHouseServerOptions): ClickHouseWarehouse {
-  const client = createClient({ url: options.url, request_timeout: options.requestTimeoutMs ?? 300_000 });
+  // The client's own logger prints every failed statement with a stack to stderr; failures
+  // already reach the caller as SluiceErrors, and refusals (the query endpoint, migrate's
+  // probes) are expected.
+  const client = createClient({ url: options.url, request_timeout: options.requestTimeoutMs ?? 300_000, log: { level: ClickHouseLogLevel.OFF } });
   return new ClickHouseWarehouse({ kind: 'clickhouse', client, ownsClient: true, settings: options.settings });
 }

@@ -30,9 +30,15 @@ export class ApiClient {
   async follow(runId: string, onEvent: (type: string, data: Record<string, unknown>) => void): Promise<void> {
     const headers: Record<string, string> = this.#token ? { authorization: `Bearer ${this.#token}` } : {};
     let last = '';
-    // Reconnects with Last-Event-ID if the stream drops before the run ends.
+    // Reconnects with Last-Event-ID if the stream drops (or overflows) before the run ends.
     for (let tries = 0; tries < 30; tries++) {
       const res = await fetch(`${this.url}/api/v1/runs/${runId}/events`, { headers: last ? { ...headers, 'last-event-id': last } : headers });
+      if (res.status === 429 || res.status === 503) {
+        // The stream caps: wait as told (within reason) and try again.
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, Math.min(10, Number(res.headers.get('retry-after')) || 1) * 1000));
+        continue;
+      }
       if (!res.ok || !res.body) throw new SluiceError('http', `cannot follow run ${runId}: HTTP ${res.status}`);
       let buf = '';
       const decoder = new TextDecoder();
@@ -50,6 +56,8 @@ export class ApiClient {
             else if (line.startsWith('data: ')) data += line.slice(6);
           }
           if (type === 'end') return;
+          // Too slow to keep up: the server closes the stream and we resume from its id.
+          if (type === 'overflow') continue;
           if (data) onEvent(type, JSON.parse(data));
         }
       }

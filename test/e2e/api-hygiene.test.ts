@@ -2,8 +2,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Runtime } from '../../src/presets/embedded.ts';
+import { createApi } from '../../src/server/create-api.ts';
 import { startApi } from '../helpers/api.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
@@ -149,5 +151,50 @@ describe('the OpenAPI document', () => {
     assert.equal(doc.paths['/api/v1/runs'].post.requestBody.required, true);
     assert.ok(doc.paths['/readyz'].get.responses['503']);
     assert.deepEqual(doc.paths['/api/v1/runs'].get.security, [{ bearer: [] }]);
+  });
+});
+
+describe('event stream caps', () => {
+  test('beyond the per-token cap 429, beyond the global cap 503, both with Retry-After; a closed stream frees its slot', async () => {
+    const capped = createApi({
+      services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: 'test',
+      authenticate: async (h) => ({ role: 'view', name: h?.slice('Bearer '.length) ?? 'anonymous' }),
+      sse: { maxBufferedBytes: 1 << 20, stallMs: 1_000, maxStreamsPerToken: 2, maxStreams: 3 },
+    });
+    await capped.listen({ host: '127.0.0.1', port: 0 });
+    const base = `http://127.0.0.1:${(capped.server.address() as AddressInfo).port}`;
+    const streams: AbortController[] = [];
+    const open = async (who: string) => {
+      const ac = new AbortController();
+      streams.push(ac);
+      const res = await fetch(`${base}/api/v1/events`, { headers: { authorization: `Bearer ${who}` }, signal: ac.signal });
+      return { res, ac };
+    };
+    try {
+      assert.equal((await open('a')).res.status, 200);
+      const a2 = await open('a');
+      assert.equal(a2.res.status, 200);
+      const a3 = (await open('a')).res;
+      assert.equal(a3.status, 429);
+      assert.match(a3.headers.get('retry-after') ?? '', /^\d+$/);
+      assert.equal(((await a3.json()) as { code: string }).code, 'too_many_requests');
+      assert.equal((await open('b')).res.status, 200);
+      const b2 = (await open('b')).res;
+      assert.equal(b2.status, 503);
+      assert.match(b2.headers.get('retry-after') ?? '', /^\d+$/);
+      assert.equal(((await b2.json()) as { code: string }).code, 'unavailable');
+      a2.ac.abort();
+      let again = 0;
+      for (let i = 0; i < 100 && again !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        const r = await open('c');
+        again = r.res.status;
+        if (again !== 200) await r.res.body?.cancel();
+      }
+      assert.equal(again, 200);
+    } finally {
+      for (const ac of streams) ac.abort();
+      await capped.close();
+    }
   });
 });

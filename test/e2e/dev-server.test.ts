@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
@@ -82,6 +83,23 @@ test('sluice ping gets a pong from every warm worker; sluice stop ends a running
   const stop = await sluice(['stop', started.id]);
   assert.equal(stop.code, 0, stop.stderr);
   assert.match(stop.stdout, new RegExp(`run ${started.id} cancelled`));
+});
+
+test('local-dev mode answers only loopback Host headers and refuses cross-origin writes (DNS rebinding)', async () => {
+  const { port } = new URL(server.url);
+  const call = (method: string, path: string, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end(method === 'POST' ? '{"pipeline":"nope"}' : undefined);
+    });
+  assert.equal(await call('GET', '/api/v1/runs', { host: `localhost:${port}` }), 200);
+  assert.equal(await call('GET', '/api/v1/runs', { host: `rebound.example:${port}` }), 403);
+  assert.equal(await call('POST', '/api/v1/runs', { host: `127.0.0.1:${port}`, origin: 'http://rebound.example' }), 403);
+  assert.equal(await call('POST', '/api/v1/runs', { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }), 404, 'same origin reaches the route');
 });
 
 test('a second server on the same state directory is refused', async () => {

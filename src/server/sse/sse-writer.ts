@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 export interface SseBounds {
   /** Bytes that may wait in this process for one client; beyond, the stream overflows. */
@@ -60,7 +61,12 @@ export class SseWriter {
       this.#overflow('buffer');
       return false;
     }
-    if (ok) return true;
+    if (ok) {
+      // A write the socket took resolves at once; without a turn of the event loop, one
+      // stream replaying its history would fill every kernel buffer before /healthz is read.
+      await nextTurn();
+      return this.#open;
+    }
     if (await this.#drained()) return true;
     if (this.#open) this.#overflow('stalled');
     return false;

@@ -1,0 +1,326 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Api, retrying, sleep, type RunDetail } from './api.ts';
+import { brokerPid, killBroker, startBroker } from './broker.ts';
+import { ControlPlaneProcess } from './control-plane.ts';
+import { FAULT_COST, spareAttempts, waitForMoment, type Fired } from './moments.ts';
+import { describeMoment, planInjection, type Bus, type InjectionPlan, type RunKind, type RunSpec, type Target } from './plan.ts';
+import { streamOf } from './prng.ts';
+import { checkDummyObject, checkRunEvents, checkRunRecord, type Violation } from './run-checks.ts';
+import { openStack } from './stack.ts';
+import { checkBaseline, checkWarehouse, readWarehouse, type WarehouseState } from './warehouse-checks.ts';
+
+export interface CampaignOptions {
+  readonly seed: number;
+  readonly injections: number;
+  readonly bus: Bus;
+  /** The broker is the machine's shared one (scripts/kafka.sh): kill it only when allowed. */
+  readonly brokerKills?: boolean;
+  /** Every this many injections, let the runs finish and check the warehouse (default 25). */
+  readonly checkpointEvery?: number;
+  /** Runs in flight at once (default 3). */
+  readonly maxActive?: number;
+  /** Keep the state directory even when nothing was found. */
+  readonly keepState?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+export interface InjectionRecord {
+  readonly index: number;
+  readonly target: Target;
+  readonly pid: number | null;
+  readonly moment: string;
+  readonly fired: Fired['how'];
+  readonly runs: readonly string[];
+  readonly atMs: number;
+  /** From the first run's submission to the fault. */
+  readonly waitedMs: number;
+}
+
+export interface RunOutcome {
+  readonly id: string;
+  readonly kind: RunKind | 'baseline' | 'other';
+  readonly status: string;
+  readonly expect: 'succeeded' | 'failed' | null;
+  readonly attempts: number;
+  readonly lost: number;
+}
+
+export interface CampaignResult {
+  readonly seed: number;
+  readonly bus: Bus;
+  readonly requested: number;
+  readonly injections: readonly InjectionRecord[];
+  readonly skipped: readonly { readonly index: number; readonly target: Target; readonly reason: string }[];
+  readonly runs: readonly RunOutcome[];
+  readonly checkpoints: number;
+  readonly violations: readonly Violation[];
+  readonly durationMs: number;
+  /** Kept when a violation was found (or asked for), for the post-mortem; null once removed. */
+  readonly home: string | null;
+  readonly logFile: string;
+}
+
+interface Tracked {
+  readonly id: string;
+  readonly spec: RunSpec | undefined;
+  readonly kind: RunOutcome['kind'];
+  checked: boolean;
+}
+
+const days = () => readdirSync(fileURLToPath(new URL('../../data/online-retail/', import.meta.url)))
+  .filter((f) => /^\d{4}-\d{2}-\d{2}\.csv$/.test(f)).map((f) => f.slice(0, 10)).sort();
+
+const WAIT_QUIET_MS = 240_000;
+const WAIT_ROOM_MS = 180_000;
+const RESTART_WAIT_MS = 120_000;
+
+/**
+ * Runs a fault campaign against a real control plane and returns what it saw. Never throws
+ * for what the system under test does: every failure to end, to total up or to keep its
+ * history straight is a violation in the result, and the campaign keeps going.
+ */
+export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
+  const started = Date.now();
+  const log = o.log ?? (() => undefined);
+  const checkpointEvery = o.checkpointEvery ?? 25;
+  const maxActive = o.maxActive ?? 3;
+  const sample = days();
+  const home = mkdtempSync(join(tmpdir(), 'sluice-chaos-'));
+  const logFile = `${home}.log`;
+  const violations: Violation[] = [];
+  const violate = (v: Violation) => {
+    violations.push(v);
+    log(`VIOLATION ${v.kind}${v.runId ? ` run ${v.runId}` : ''}: ${v.message}`);
+  };
+  const injections: InjectionRecord[] = [];
+  const skipped: { index: number; target: Target; reason: string }[] = [];
+  const tracked = new Map<string, Tracked>();
+  const active = new Set<string>();
+  const outcomes: RunOutcome[] = [];
+  let checkpoints = 0;
+  const retries = new Map<string, number>();
+  const maxAttempts = (pipeline: string, step: string) => retries.get(`${pipeline}/${step}`) ?? 1;
+
+  const stack = await openStack(o.bus, home);
+  const cp = new ControlPlaneProcess({ home, mode: stack.mode, env: stack.env, logFile });
+  const api = new Api('', stack.token);
+  const restart = async () => {
+    await cp.start();
+    api.url = cp.url;
+  };
+
+  /** Active runs' details, dropping those that have finished. */
+  const refresh = async (): Promise<RunDetail[]> => {
+    const out: RunDetail[] = [];
+    for (const id of [...active]) {
+      const d = await retrying(`GET run ${id}`, RESTART_WAIT_MS, () => api.run(id));
+      if (d.run.finishedAt) active.delete(id);
+      else out.push(d);
+    }
+    return out;
+  };
+  const waitActive = async (ok: (runs: RunDetail[]) => boolean, timeoutMs: number): Promise<boolean> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (ok(await refresh())) return true;
+      if (Date.now() > end) return false;
+      await sleep(100);
+    }
+  };
+  const affordable = (target: Target, runs: RunDetail[]) =>
+    runs.every((d) => tracked.get(d.run.id)?.spec?.expect === 'failed' || spareAttempts(d, maxAttempts) >= FAULT_COST[target]);
+  const exclusiveActive = () => [...active].some((id) => tracked.get(id)?.spec?.exclusive);
+
+  const track = (id: string, spec: RunSpec | undefined, kind: RunOutcome['kind']) => {
+    tracked.set(id, { id, spec, kind, checked: false });
+    active.add(id);
+  };
+
+  const checkRun = async (t: Tracked) => {
+    const d = await retrying(`GET run ${t.id}`, RESTART_WAIT_MS, () => api.run(t.id));
+    const found = checkRunRecord(d, t.spec);
+    if (d.run.finishedAt) {
+      const { events, ended } = await api.readEvents(t.id, () => false, 60_000);
+      if (ended !== 'end') found.push({ kind: 'event-stream', runId: t.id, message: `the run's event stream did not end (${ended}) after ${events.length} events` });
+      found.push(...checkRunEvents(d, events), ...checkDummyObject(d, home));
+      t.checked = true;
+    }
+    for (const v of found) violate(v);
+    outcomes.push({
+      id: t.id, kind: t.kind, status: d.run.status, expect: t.kind === 'other' ? null : (t.spec?.expect ?? 'succeeded'),
+      attempts: d.attempts.length, lost: d.attempts.filter((a) => a.status === 'lost').length,
+    });
+  };
+
+  let baseline: WarehouseState | null = null;
+  const checkpoint = async (label: string, final: boolean) => {
+    checkpoints += 1;
+    const quiet = await waitActive((runs) => runs.length === 0, WAIT_QUIET_MS);
+    if (quiet && baseline) for (const v of checkWarehouse(await readWarehouse(api), baseline, label)) violate(v);
+    else if (!quiet) log(`${label}: runs still active after ${WAIT_QUIET_MS / 1000} s (${[...active].join(', ')}); warehouse not checked`);
+    if (final) {
+      for (const r of await api.allRuns()) if (!tracked.has(r.id)) tracked.set(r.id, { id: r.id, spec: undefined, kind: 'other', checked: false });
+    }
+    for (const t of tracked.values()) if (!t.checked && (final || !active.has(t.id))) await checkRun(t);
+  };
+
+  const submit = async (spec: RunSpec, index: number): Promise<string> => {
+    const { id } = await retrying('POST run', RESTART_WAIT_MS, () => api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params }));
+    track(id, spec, spec.kind);
+    log(`#${index}   run ${id} ${spec.kind}${spec.partition ? ` [${spec.partition}]` : ''} ${JSON.stringify(spec.params)}`);
+    return id;
+  };
+
+  const pickWorker = async (plan: InjectionPlan, fired: Fired, runIds: readonly string[]): Promise<number | null> => {
+    const rng = streamOf(o.seed ^ 0x5bd1e995, plan.index);
+    const end = Date.now() + 15_000;
+    while (Date.now() < end) {
+      const workers = (await api.workers().catch(() => [])).filter((w) => w.alive && w.pid !== null && cp.isOurWorker(w.pid));
+      if (workers.length > 0) {
+        const mine = new Set<string>();
+        for (const id of runIds) for (const a of (await api.run(id).catch(() => null))?.attempts ?? []) if (a.status === 'running') mine.add(a.id);
+        const w = workers.find((x) => fired.attemptId !== null && x.running.includes(fired.attemptId))
+          ?? workers.find((x) => x.running.some((a) => mine.has(a)))
+          ?? rng.pick(workers);
+        return w.pid;
+      }
+      await sleep(100);
+    }
+    return null;
+  };
+
+  /** Kills the target; resolves once it is back (or, for a worker, once the kill is done). */
+  const inject = async (plan: InjectionPlan, fired: Fired, runIds: readonly string[]): Promise<number | null> => {
+    if (plan.target === 'worker') {
+      const pid = await pickWorker(plan, fired, runIds);
+      if (pid === null) return null;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return null; // it died on its own meanwhile (a dummy run's crash)
+      }
+      return pid;
+    }
+    if (plan.target === 'control-plane') {
+      const pid = await cp.kill();
+      await sleep(plan.pauseMs);
+      // Its workers must notice and go by themselves (they only lose their attempts).
+      const left = await cp.waitSurvivors(5_000);
+      if (left.length > 0) {
+        violate({ kind: 'worker-outlived-control-plane', runId: null, message: `pids ${left.join(', ')} still running 5 s after control plane ${pid} died` });
+        for (const p of left) process.kill(p, 'SIGKILL');
+      }
+      await restart();
+      return pid;
+    }
+    const pid = await killBroker();
+    await sleep(plan.pauseMs);
+    await startBroker();
+    return pid;
+  };
+
+  const once = async (plan: InjectionPlan): Promise<boolean> => {
+    const skip = (reason: string) => {
+      skipped.push({ index: plan.index, target: plan.target, reason });
+      log(`#${plan.index} skipped (${plan.target}): ${reason}`);
+      return false;
+    };
+    if (cp.pid === null) {
+      violate({ kind: 'control-plane-died', runId: null, message: `the control plane exited by itself before injection #${plan.index} (log: ${logFile})` });
+      await restart();
+    }
+    const exclusive = plan.runs.some((r) => r.exclusive);
+    const room = await waitActive(
+      (runs) => (exclusive ? runs.length === 0 : !exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
+      WAIT_ROOM_MS,
+    );
+    if (!room) return skip(`runs in flight did not leave room within ${WAIT_ROOM_MS / 1000} s`);
+    const runIds: string[] = [];
+    for (const spec of plan.runs) runIds.push(await submit(spec, plan.index));
+    const submitted = Date.now();
+    const fired = await waitForMoment(api, runIds[0], plan.moment);
+    // A fault that would take the last attempt of a step that must succeed proves nothing.
+    if (!affordable(plan.target, await refresh())) return skip('a run in flight has no attempt to spare for it');
+    const at = Date.now() - started;
+    const pid = await inject(plan, fired, runIds);
+    if (pid === null) return skip('no live worker to kill');
+    injections.push({ index: plan.index, target: plan.target, pid, moment: describeMoment(plan.moment), fired: fired.how, runs: runIds, atMs: at, waitedMs: at + started - submitted });
+    log(`#${plan.index} ${plan.target} pid ${pid} killed ${describeMoment(plan.moment)} (${fired.how})`);
+    await sleep(plan.settleMs);
+    return true;
+  };
+
+  try {
+    await cp.start();
+    api.url = cp.url;
+    log(`control plane ${cp.pid} on ${cp.url}, state ${home}, log ${logFile}`);
+    // Scheduled runs would not be the campaign's; the schedule state is stored, so once is enough.
+    const { items } = await api.call<{ items: { pipeline: string; name: string }[] }>('GET', '/api/v1/schedules');
+    for (const s of items) await api.call('PUT', `/api/v1/schedules/${s.pipeline}/${s.name}`, { enabled: false });
+    for (const name of ['retail', 'dummy']) {
+      const p = await api.call<{ dag: { nodes: { name: string; retry: { maxAttempts: number } }[] } }>('GET', `/api/v1/pipelines/${name}`);
+      for (const n of p.dag.nodes) retries.set(`${name}/${n.name}`, n.retry.maxAttempts);
+    }
+    // The baseline: one unfaulted load of all 20 days (dev's demo load, or ours on a server).
+    // Every later retail run replaces days it holds, so its totals are what must stay.
+    let baselineId: string;
+    if (stack.mode === 'dev') {
+      baselineId = await retrying('the demo load', 60_000, async () => {
+        const { items: runs } = await api.call<{ items: { id: string; partition: string | null }[] }>('GET', '/api/v1/runs?pipeline=retail');
+        const demo = runs.find((r) => r.partition === null);
+        if (!demo) throw new Error('no demo run yet');
+        return demo.id;
+      });
+    } else {
+      baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail' })).id;
+    }
+    track(baselineId, undefined, 'baseline');
+    if (!(await waitActive((runs) => runs.length === 0, WAIT_QUIET_MS))) throw new Error(`the baseline load ${baselineId} did not finish`);
+    await checkRun(tracked.get(baselineId)!);
+    baseline = await readWarehouse(api);
+    for (const v of checkBaseline(baseline)) violate(v);
+    log(`baseline load ${baselineId}: ${JSON.stringify(baseline.counts)}`);
+
+    for (let index = 0; injections.length < o.injections; index++) {
+      let plan = planInjection(o.seed, index, o.bus, sample);
+      if (plan.target === 'broker' && (!o.brokerKills || brokerPid() === null)) plan = { ...plan, target: 'control-plane' };
+      let did = false;
+      try {
+        did = await once(plan);
+      } catch (err) {
+        violate({ kind: 'campaign-error', runId: null, message: `injection #${index} (${plan.target}): ${(err as Error).message}` });
+        if (cp.pid === null) await restart().catch((e) => violate({ kind: 'control-plane-start', runId: null, message: (e as Error).message }));
+        if (o.bus === 'kafka' && brokerPid() === null) await startBroker().catch((e) => violate({ kind: 'broker-start', runId: null, message: (e as Error).message }));
+      }
+      if (did && injections.length % checkpointEvery === 0 && injections.length < o.injections) await checkpoint(`after ${injections.length} injections`, false);
+      // A campaign whose plans keep being skipped must still end.
+      if (skipped.length > o.injections) {
+        violate({ kind: 'campaign-stalled', runId: null, message: `${skipped.length} plans skipped for ${injections.length} injections` });
+        break;
+      }
+    }
+    await checkpoint('at the end', true);
+  } catch (err) {
+    violate({ kind: 'campaign-error', runId: null, message: (err as Error).message });
+  } finally {
+    await cp.stop();
+    const left = await cp.waitSurvivors(10_000);
+    if (left.length > 0) {
+      violate({ kind: 'worker-outlived-control-plane', runId: null, message: `pids ${left.join(', ')} still running after the control plane stopped` });
+      for (const p of left) process.kill(p, 'SIGKILL');
+    }
+    await stack.close().catch((err) => log(`could not clean up the stack: ${(err as Error).message}`));
+  }
+  const keep = o.keepState || violations.length > 0;
+  if (!keep) {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(logFile, { force: true });
+  }
+  return {
+    seed: o.seed, bus: o.bus, requested: o.injections, injections, skipped, runs: outcomes, checkpoints, violations,
+    durationMs: Date.now() - started, home: keep ? home : null, logFile,
+  };
+}

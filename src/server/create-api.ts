@@ -21,9 +21,12 @@ import type { SseBounds } from './sse/sse-writer.ts';
 import { StreamLimiter, type StreamCaps } from './sse/stream-limiter.ts';
 
 /** Event stream limits; the defaults are those of `sse` in src/presets/config.ts. */
-export type SseLimits = SseBounds & StreamCaps;
+export type SseLimits = SseBounds & StreamCaps & {
+  /** A stream is ended after this long; the client reconnects with Last-Event-ID. */
+  readonly maxStreamMs: number;
+};
 
-const SSE_DEFAULTS: SseLimits = { maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamsPerToken: 8, maxStreams: 256 };
+const SSE_DEFAULTS: SseLimits = { maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamMs: 3_600_000, maxStreamsPerToken: 8, maxStreams: 256 };
 
 export interface ApiOptions {
   readonly services: Services;
@@ -56,6 +59,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
       limiter: new StreamLimiter(sse, options.services.metrics),
       pages: new EventPages(options.services.metadata),
       bounds: sse,
+      maxStreamMs: sse.maxStreamMs,
     },
   };
   const routes = [

@@ -19,6 +19,6 @@ export interface ServerContext {
   readonly version: string;
   /** The warm worker processes, when this control plane has a pool. */
   readonly workers?: () => readonly { id: string; pid: number | null; alive: boolean; ready: boolean; running: readonly string[]; restarts: number }[];
-  /** What event streams share: their caps, the pages they read, each client's bounds. */
-  readonly streams: { readonly limiter: StreamLimiter; readonly pages: EventPages; readonly bounds: SseBounds };
+  /** What event streams share: their caps, the pages they read, each client's bounds, their lifetime. */
+  readonly streams: { readonly limiter: StreamLimiter; readonly pages: EventPages; readonly bounds: SseBounds; readonly maxStreamMs: number };
 }

@@ -155,11 +155,11 @@ describe('the OpenAPI document', () => {
 });
 
 describe('event stream caps', () => {
-  test('beyond the per-token cap 429, beyond the global cap 503, both with Retry-After; a closed stream frees its slot', async () => {
+  test('beyond the per-token cap 429, beyond the global cap 503, both with Retry-After; a closed stream frees its slot; streams end after maxStreamMs', async () => {
     const capped = createApi({
       services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: 'test',
       authenticate: async (h) => ({ role: 'view', name: h?.slice('Bearer '.length) ?? 'anonymous' }),
-      sse: { maxBufferedBytes: 1 << 20, stallMs: 1_000, maxStreamsPerToken: 2, maxStreams: 3 },
+      sse: { maxBufferedBytes: 1 << 20, stallMs: 1_000, maxStreamMs: 1_500, maxStreamsPerToken: 2, maxStreams: 3 },
     });
     await capped.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(capped.server.address() as AddressInfo).port}`;
@@ -192,6 +192,18 @@ describe('event stream caps', () => {
         if (again !== 200) await r.res.body?.cancel();
       }
       assert.equal(again, 200);
+      // A stream lasts maxStreamMs, then ends; the client comes back with Last-Event-ID.
+      for (const ac of streams) ac.abort();
+      let res = (await open('d')).res;
+      for (let i = 0; i < 100 && res.status !== 200; i++) {
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, 20));
+        res = (await open('d')).res;
+      }
+      const t = performance.now();
+      await res.text();
+      const lasted = performance.now() - t;
+      assert.ok(lasted >= 1_000 && lasted < 10_000, `the stream lasted ${lasted} ms`);
     } finally {
       for (const ac of streams) ac.abort();
       await capped.close();

@@ -15,7 +15,7 @@ const KEEPALIVE_MS = 15_000;
  * client that does not read holds a bounded buffer and, soon, nothing.
  */
 function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handler'] {
-  const { limiter, pages, bounds } = ctx.streams;
+  const { limiter, pages, bounds, maxStreamMs } = ctx.streams;
   return async ({ request, reply, query, principal }) => {
     const header = request.headers['last-event-id'];
     let after = Number(typeof header === 'string' ? header : (query as { after?: number }).after ?? 0);
@@ -37,6 +37,7 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
       }
       return page.count;
     };
+    const deadline = Date.now() + maxStreamMs;
     try {
       if (!(await writer.write('retry: 2000\n\n'))) return undefined;
       while (writer.open) {
@@ -49,15 +50,18 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
           if (writer.open) await writer.write('event: end\ndata: {}\n\n');
           break;
         }
+        const left = deadline - Date.now();
+        // Long enough: the client reconnects with Last-Event-ID, to this server or another.
+        if (left <= 0) break;
         const idle = await new Promise<boolean>((resolve) => {
-          const t = setTimeout(() => resolve(true), KEEPALIVE_MS);
+          const t = setTimeout(() => resolve(true), Math.min(KEEPALIVE_MS, left));
           wake = () => {
             clearTimeout(t);
             resolve(false);
           };
         });
         wake = null;
-        if (idle && !(await writer.write(': keep-alive\n\n'))) break;
+        if (idle && Date.now() < deadline && !(await writer.write(': keep-alive\n\n'))) break;
       }
     } catch (err) {
       // The status line is out already: all a client can be told is that the stream ended.

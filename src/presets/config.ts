@@ -111,19 +111,6 @@ export const configSchema = z
       maxStreams: z.number().int().min(1).max(100_000).default(256),
     }).strict().default({ maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamMs: 3_600_000, maxStreamsPerToken: 8, maxStreams: 256 }),
     /**
-     * Event streams (SSE): bytes one client may have waiting in memory, how long a client
-     * may keep a write waiting before its stream is closed, how long one stream lasts before
-     * the client is made to reconnect (with Last-Event-ID), and how many streams one token
-     * and the whole server hold open.
-     */
-    sse: z.object({
-      maxBufferedBytes: z.number().int().min(4096).max(64 << 20).default(1 << 20),
-      stallMs: z.number().int().min(100).max(600_000).default(30_000),
-      maxStreamMs: z.number().int().min(100).max(86_400_000).default(3_600_000),
-      maxStreamsPerToken: z.number().int().min(1).max(10_000).default(8),
-      maxStreams: z.number().int().min(1).max(100_000).default(256),
-    }).strict().default({ maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamMs: 3_600_000, maxStreamsPerToken: 8, maxStreams: 256 }),
-    /**
      * Memory one pipeline statement may use in the warehouse; sorts, group-bys and joins
      * spill to disk at a quarter of it, so SQL steps stay bounded as their input grows.
      */

@@ -8,7 +8,7 @@ import { registerMethodNotAllowed } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
 import { maxParamLength } from './param-limits.ts';
 import { fromZod } from './problem.ts';
-import { refuseUnsafeKeys } from './request-guards.ts';
+import { refuseUnsafeInput } from './request-guards.ts';
 import type { AnyRoute } from './route.ts';
 import { sendProblem } from './send-problem.ts';
 
@@ -34,8 +34,9 @@ export interface AppOptions {
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
   if (!schema) return undefined as T;
-  refuseUnsafeKeys(value, where);
-  const r = schema.safeParse(value ?? {});
+  refuseUnsafeInput(value, where);
+  // No body at all reads as {}; a JSON `null` is a body, and not an object.
+  const r = schema.safeParse(value === undefined ? {} : value);
   if (!r.success) throw fromZod(r.error, where);
   return r.data;
 }

@@ -74,3 +74,16 @@ export function decodeCursor(cursor: string): { createdAt: string; id: string } 
 }
 
 export const paramsRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
+
+/** What a partition key looks like; whether it is one of a pipeline's partitions, the pipeline decides. */
+export const partitionKey = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a partition key (YYYY-MM-DD or YYYY-MM)');
+
+/** The earliest instant the metadata store holds (PostgreSQL has no year 0). */
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+
+/**
+ * An RFC 3339 instant, handed on in UTC: the store need not understand every offset the
+ * format allows (PostgreSQL refuses beyond ±15:59), and instants before year 1 mean the same
+ * as year 1 to a filter on creation times.
+ */
+export const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(Math.max(Date.parse(s), EARLIEST)).toISOString());

@@ -124,6 +124,23 @@ describe('parameters', () => {
     assert.equal(({} as Record<string, unknown>).flakyFailures, undefined);
   });
 
+  test('what Schemathesis turned into 500s: NUL characters, offsets the store refuses, a null body', async () => {
+    const nul = await send('POST', '/api/v1/runs', JSON.stringify({ pipeline: 'gate', params: { note: 'a\u0000b' } }));
+    assert.equal(nul.status, 400);
+    assert.equal(nul.body.field, 'body.params.note');
+    const nulQuery = await send('GET', '/api/v1/assets/raw.online_retail/checks?partition=%00');
+    assert.equal(nulQuery.status, 400);
+    for (const at of ['9476-12-31T15:45:59.45+19:18', '0000-01-01T00:00:00Z', '2010-12-01T00:00:00-15:59']) {
+      const r = await send('GET', `/api/v1/runs?createdFrom=${encodeURIComponent(at)}&createdTo=${encodeURIComponent(at)}`);
+      assert.equal(r.status, 200, `${at}: ${JSON.stringify(r.body)}`);
+    }
+    const nullBody = await send('POST', '/api/v1/workers/ping', 'null');
+    assert.equal(nullBody.status, 400);
+    assert.equal(nullBody.body.code, 'validation');
+    const badKey = await send('POST', '/api/v1/runs', JSON.stringify({ pipeline: 'retail', partition: 'yesterday' }));
+    assert.equal(badKey.body.field, 'body.partition');
+  });
+
   test('Last-Event-ID and ?after must be event ids', async () => {
     const bad = await send('GET', '/api/v1/events?after=-1');
     assert.equal(bad.status, 400);
@@ -138,12 +155,13 @@ describe('the OpenAPI document', () => {
   test('describes the event streams, their caps and the optional ping body', async () => {
     const doc = (await send('GET', '/api/v1/openapi.json')).body;
     const op = doc.paths['/api/v1/events'].get;
-    const sse = op.responses['200'].content['text/event-stream'];
-    assert.equal(sse.schema.type, 'string');
-    assert.match(sse.schema.description, /Last-Event-ID/);
-    assert.match(sse.schema.description, /overflow/);
-    assert.deepEqual(Object.keys(sse['x-sse'].events), ['*', 'end', 'overflow']);
-    assert.deepEqual(sse['x-sse'].events['*'].data.required, ['id', 'runId', 'type', 'step', 'attemptId', 'ts', 'payload']);
+    const sse = op.responses['200'].content['text/event-stream'].schema;
+    assert.match(sse.description, /Last-Event-ID/);
+    assert.deepEqual(sse.oneOf.map((s: { title: string }) => s.title), ['event', 'end', 'overflow']);
+    const data = sse.oneOf[0].properties.data;
+    assert.equal(data.contentMediaType, 'application/json');
+    assert.deepEqual(data.contentSchema.required, ['id', 'runId', 'type', 'step', 'attemptId', 'ts', 'payload']);
+    assert.deepEqual(sse.oneOf[2].properties.data.contentSchema.required, ['lastEventId', 'reason']);
     assert.ok(op.responses['429'].headers['Retry-After']);
     assert.ok(op.responses['503'].headers['Retry-After']);
     assert.ok(op.parameters.some((p: { name: string; in: string }) => p.name === 'last-event-id' && p.in === 'header'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
-import { checkResultSchema, materializationSchema } from '../schemas.ts';
+import { checkResultSchema, materializationSchema, partitionKey } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MAX_PAGE } from './runs.ts';
 
@@ -44,7 +44,7 @@ function lineage(ctx: ServerContext): { from: string; to: string }[] {
 }
 
 const history = z.object({
-  partition: z.string().max(32).optional(),
+  partition: partitionKey.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
 }).strict();
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { route, type AnyRoute } from '../route.ts';
-import { paramsRecord } from '../schemas.ts';
+import { paramsRecord, partitionKey } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 
 /** Bounds on what one request may ask for. */
@@ -19,8 +19,8 @@ export function backfillRoutes(ctx: ServerContext): AnyRoute[] {
       method: 'POST', path: '/api/v1/backfills', operationId: 'createBackfill', summary: 'One run per partition in a range', tag: 'backfills', access: 'edit', status: 202,
       body: z.object({
         pipeline: z.string().min(1).max(200),
-        from: z.string().max(32),
-        to: z.string().max(32),
+        from: partitionKey,
+        to: partitionKey,
         concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
         params: paramsRecord.optional(),
       }).strict(),

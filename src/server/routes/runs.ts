@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError, SluiceError, ValidationError } from '../../core/errors.ts';
 import { RUN_STATUSES } from '../../core/states.ts';
 import { route, type AnyRoute } from '../route.ts';
-import { decodeCursor, encodeCursor, paramsRecord, runDetailSchema, runSchema } from '../schemas.ts';
+import { decodeCursor, encodeCursor, instant, paramsRecord, partitionKey, runDetailSchema, runSchema } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 
 export const MAX_PAGE = 200;
@@ -19,7 +19,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
       method: 'POST', path: '/api/v1/runs', operationId: 'createRun', summary: 'Start a run', tag: 'runs', access: 'edit', status: 201,
-      body: z.object({ pipeline: z.string().min(1).max(200), partition: z.string().max(32).optional(), params: paramsRecord.optional() }).strict(),
+      body: z.object({ pipeline: z.string().min(1).max(200), partition: partitionKey.optional(), params: paramsRecord.optional() }).strict(),
       response: runSchema,
       handler: async ({ body }) => {
         const { run } = await ctx.coordinator.submit({ pipeline: body.pipeline, partition: body.partition, params: body.params });
@@ -31,8 +31,8 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
       query: z.object({
         pipeline: z.string().max(200).optional(),
         status: z.enum(RUN_STATUSES).optional(),
-        createdFrom: z.iso.datetime({ offset: true }).optional(),
-        createdTo: z.iso.datetime({ offset: true }).optional(),
+        createdFrom: instant.optional(),
+        createdTo: instant.optional(),
         limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(50),
         cursor: z.string().max(500).optional(),
       }).strict(),

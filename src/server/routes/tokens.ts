@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
 import { ROLES } from '../auth/roles.ts';
-import { issueToken } from '../auth/tokens.ts';
+import { issueToken, TOKEN_NAME_PATTERN } from '../auth/tokens.ts';
 import { route, type AnyRoute } from '../route.ts';
 import type { ServerContext } from '../server-context.ts';
 
@@ -16,7 +16,7 @@ export function tokenRoutes(ctx: ServerContext): AnyRoute[] {
     route({
       method: 'POST', path: '/api/v1/tokens', operationId: 'createToken', summary: 'Create an API token; the secret is in this response only',
       tag: 'admin', access: 'admin', status: 201,
-      body: z.object({ role: z.enum(ROLES as ['view', 'edit', 'admin']), name: z.string().min(1).max(64).optional() }).strict(),
+      body: z.object({ role: z.enum(ROLES as ['view', 'edit', 'admin']), name: z.string().regex(TOKEN_NAME_PATTERN, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit").optional() }).strict(),
       response: tokenSchema.extend({ token: z.string() }),
       handler: async ({ body }) => {
         const { record, token } = await issueToken(tokens, body);

@@ -6,7 +6,8 @@ const FRAMING = [
   'after that event. Lines starting with `:` are keep-alive comments. A run\'s stream ends with',
   '`event: end` (`data: {}`) once the run has ended. A client that does not keep up gets',
   '`event: overflow` naming the last event id sent, and the server closes the stream; resume',
-  'from that id.',
+  'from that id. Any stream is also closed after the server\'s maximum stream time (`sse.maxStreamMs`),',
+  'without an event: reconnect the same way. The `schema` describes one event as parsed.',
 ].join(' ');
 
 const overflowData = {
@@ -16,24 +17,41 @@ const overflowData = {
   additionalProperties: false,
 };
 
-const EXAMPLE = 'retry: 2000\n\nid: 7\nevent: run.started\ndata: {"id":7,"runId":"8acf766b-3bf8-4f6a-a2af-5400c30772a5","type":"run.started","step":null,"attemptId":null,"ts":"2024-01-01T00:00:00.000Z","payload":{}}\n\n: keep-alive\n\n';
+/** One `data:` line holding JSON of this schema. */
+const jsonData = (schema: object) => ({ type: 'string', contentMediaType: 'application/json', contentSchema: schema });
+const eventId = { type: 'string', pattern: '^[0-9]+$' };
 
 /**
- * The `text/event-stream` content of a stream operation: the body is text (its framing in
- * `description`), and `x-sse` gives the JSON schema of each event type's `data` line, since
- * OpenAPI 3.1 has no keyword for the items of a stream.
+ * The `text/event-stream` content of a stream operation. Before OpenAPI 3.2's `itemSchema`,
+ * the `schema` of an event stream describes one event, as a parser of the stream sees it
+ * (the WHATWG fields `event`, `data`, `id`, `retry`): an event of the table, the end of a
+ * run's stream, or an overflow.
  */
 export function sseContent(eventData: object): Record<string, object> {
   return {
     'text/event-stream': {
-      schema: { type: 'string', description: FRAMING },
-      example: EXAMPLE,
-      'x-sse': {
-        events: {
-          '*': { description: 'an event of the event table; `event:` is its `type`, `id:` its `id`', data: eventData },
-          end: { description: 'the run has ended; the server closes the stream', data: { type: 'object', additionalProperties: false } },
-          overflow: { description: 'the client fell behind; the server closes the stream', data: overflowData },
-        },
+      schema: {
+        description: FRAMING,
+        oneOf: [
+          {
+            title: 'event',
+            type: 'object',
+            properties: { event: { type: 'string', not: { enum: ['end', 'overflow'] } }, data: jsonData(eventData), id: eventId, retry: { type: 'integer' } },
+            required: ['event', 'data', 'id'],
+          },
+          {
+            title: 'end',
+            type: 'object',
+            properties: { event: { const: 'end' }, data: { const: '{}' }, id: eventId, retry: { type: 'integer' } },
+            required: ['event', 'data'],
+          },
+          {
+            title: 'overflow',
+            type: 'object',
+            properties: { event: { const: 'overflow' }, data: jsonData(overflowData), id: eventId, retry: { type: 'integer' } },
+            required: ['event', 'data'],
+          },
+        ],
       },
     },
   };

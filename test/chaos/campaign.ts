@@ -10,6 +10,7 @@ import { describeMoment, planInjection, type Bus, type InjectionPlan, type RunKi
 import { streamOf } from './prng.ts';
 import { checkDummyObject, checkRunEvents, checkRunRecord, type Violation } from './run-checks.ts';
 import { openStack } from './stack.ts';
+import { checkRecordedOnce } from './store-checks.ts';
 import { checkBaseline, checkWarehouse, readWarehouse, type WarehouseState } from './warehouse-checks.ts';
 
 export interface CampaignOptions {
@@ -311,6 +312,16 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     if (left.length > 0) {
       violate({ kind: 'worker-outlived-control-plane', runId: null, message: `pids ${left.join(', ')} still running after the control plane stopped` });
       for (const p of left) process.kill(p, 'SIGKILL');
+    }
+    try {
+      const store = await stack.openMetadata();
+      try {
+        for (const v of await checkRecordedOnce(store)) violate(v);
+      } finally {
+        await store.close();
+      }
+    } catch (err) {
+      violate({ kind: 'campaign-error', runId: null, message: `reading the run state: ${(err as Error).message}` });
     }
     await stack.close().catch((err) => log(`could not clean up the stack: ${(err as Error).message}`));
   }

@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { join } from 'node:path';
 import pg from 'pg';
+import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
+import { createPostgresMetadataStore } from '../../src/adapters/postgres/postgres-metadata-store.ts';
+import type { MetadataStore } from '../../src/ports/metadata-store.ts';
 import { service } from '../helpers/services.ts';
 import type { Bus } from './plan.ts';
 
@@ -15,6 +19,8 @@ export interface Stack {
   readonly env: Readonly<Record<string, string>>;
   /** An admin token (server mode); dev mode's loopback calls need none. */
   readonly token: string | undefined;
+  /** The run state itself, for checks the API cannot answer; only once the control plane is stopped (PGlite has one owner). */
+  openMetadata(): Promise<MetadataStore>;
   close(): Promise<void>;
 }
 
@@ -27,7 +33,9 @@ const BASE_ENV = { SLUICE_HEARTBEAT_MS: '500', SLUICE_WORKERS: '2' };
  * prefix of its own, dropped by `close`.
  */
 export async function openStack(bus: Bus, home: string): Promise<Stack> {
-  if (bus === 'memory') return { mode: 'dev', env: BASE_ENV, token: undefined, close: async () => undefined };
+  if (bus === 'memory') {
+    return { mode: 'dev', env: BASE_ENV, token: undefined, openMetadata: () => createPgliteMetadataStore({ dataDir: join(home, 'metadata') }), close: async () => undefined };
+  }
   const pgUrl = await service('postgres');
   const brokers = await service('kafka');
   if (!pgUrl || !brokers) throw new Error('--bus kafka needs PostgreSQL and Kafka (scripts/postgres.sh install, scripts/kafka.sh install)');
@@ -42,6 +50,7 @@ export async function openStack(bus: Bus, home: string): Promise<Stack> {
     mode: 'server',
     env,
     token: stdout.trim().split('\n').pop(),
+    openMetadata: () => createPostgresMetadataStore({ connectionString: pgUrl, schema }),
     close: async () => {
       const c = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 10_000 });
       await c.connect();

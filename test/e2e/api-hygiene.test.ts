@@ -74,6 +74,14 @@ describe('content types and methods', () => {
       }).on('error', reject).end();
     });
     assert.deepEqual(trace, { status: 405, allow: 'POST, GET, HEAD' });
+    // HEAD of a stream answers its head and ends, instead of holding a stream open.
+    const head = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+      request(`${url}/api/v1/events`, { method: 'HEAD' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'] }));
+      }).on('error', reject).end();
+    });
+    assert.deepEqual(head, { status: 200, type: 'text/event-stream' });
   });
 });
 

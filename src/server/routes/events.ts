@@ -17,6 +17,8 @@ const KEEPALIVE_MS = 15_000;
 function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handler'] {
   const { limiter, pages, bounds, maxStreamMs } = ctx.streams;
   return async ({ request, reply, query, principal }) => {
+    // HEAD answers what a GET would start with and ends there, holding no stream.
+    if (request.method === 'HEAD') return '';
     const header = request.headers['last-event-id'];
     let after = Number(typeof header === 'string' ? header : (query as { after?: number }).after ?? 0);
     const release = limiter.acquire(principal.name);

@@ -1,12 +1,22 @@
 import { replacePartitions, type StepContext } from 'sluice';
 import { runDays } from './run-days.ts';
 
+/**
+ * Joins `alias` to the distinct values of `column` among the run's lines in `source`: an
+ * IN (SELECT …) filter whose set spills. The engine holds an IN set in memory whole, and
+ * these grow with the run.
+ */
+const usedBy = (alias: string, key: string, column: string, source: string, extra = '') => `
+  JOIN (SELECT ${column} AS used FROM ${source} WHERE day IN {days:Array(Date)}${extra} GROUP BY used) AS u ON u.used = ${alias}.${key}`;
+
 /** The latest satellite version of each invoice line staged on the run's days. */
 const LINES = `
-  SELECT line_hk, argMax(tuple(invoice_hk, product_hk, customer_hk, time_hk, country_hk, day, quantity, unit_price, line_total, is_return), load_ts) AS v
-  FROM vault.sat_invoice_line
-  WHERE line_hk IN (SELECT line_hk FROM staging.online_retail WHERE day IN {days:Array(Date)})
-  GROUP BY line_hk`;
+  SELECT s.line_hk AS line_hk, argMax(tuple(s.invoice_hk, s.product_hk, s.customer_hk, s.time_hk, s.country_hk, s.day, s.quantity, s.unit_price, s.line_total, s.is_return), s.load_ts) AS v
+  FROM vault.sat_invoice_line AS s
+  ${usedBy('s', 'line_hk', 'line_hk', 'staging.online_retail')}
+  GROUP BY s.line_hk`;
+
+const SAT = 'vault.sat_invoice_line';
 
 /**
  * Star schema for analysis: dimensions from hubs and satellites (latest version wins),
@@ -23,7 +33,7 @@ export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
     FROM vault.hub_product AS h
     LEFT JOIN (SELECT product_hk, argMax(description, load_ts) AS description FROM vault.sat_product GROUP BY product_hk) AS s
       ON s.product_hk = h.product_hk
-    WHERE h.product_hk IN (SELECT product_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+    ${usedBy('h', 'product_hk', 'product_hk', SAT)}`, params);
   await wh.command(`
     INSERT INTO marts.dim_customer
     SELECT h.customer_hk, h.customer_id, c.country, now64(3)
@@ -33,16 +43,16 @@ export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
       FROM vault.link_customer_country AS l JOIN vault.hub_country AS hc ON hc.country_hk = l.country_hk
       GROUP BY l.customer_hk
     ) AS c ON c.customer_hk = h.customer_hk
-    WHERE h.customer_hk IN (SELECT customer_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)} AND customer_hk IS NOT NULL)`, params);
+    ${usedBy('h', 'customer_hk', 'assumeNotNull(customer_hk)', SAT, ' AND customer_hk IS NOT NULL')}`, params);
   await wh.command(`
     INSERT INTO marts.dim_time
     SELECT h.time_hk, h.invoice_date, s.day, s.year, s.month, s.day_of_month, s.day_of_week, s.hour, now64(3)
     FROM vault.hub_time AS h JOIN vault.sat_time AS s ON s.time_hk = h.time_hk
-    WHERE h.time_hk IN (SELECT time_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+    ${usedBy('h', 'time_hk', 'time_hk', SAT)}`, params);
   await wh.command(`
     INSERT INTO marts.dim_country
-    SELECT country_hk, country, now64(3) FROM vault.hub_country
-    WHERE country_hk IN (SELECT country_hk FROM vault.sat_invoice_line WHERE day IN {days:Array(Date)})`, params);
+    SELECT h.country_hk, h.country, now64(3) FROM vault.hub_country AS h
+    ${usedBy('h', 'country_hk', 'country_hk', SAT)}`, params);
 
   let facts = 0;
   for (const [table, isReturn] of [['fact_sales', 0], ['fact_sale_returns', 1]] as const) {

@@ -1,17 +1,21 @@
 import { replacePartitions, type StepContext } from 'sluice';
+import { dayBatches } from './day-batches.ts';
 import { hk, runDays } from './run-days.ts';
 
 /**
  * Persistent staging: rows without StockCode or InvoiceDate dropped, returns flagged,
  * invoice numbers without their `C`, customer ids as integers, and a stable key per line
- * (its position within its invoice).
+ * (its position within its invoice). Written in batches of whole days that keep each
+ * invoice together, so the numbering's in-memory sort does not grow with the run.
  */
 export async function buildStaging(ctx: StepContext<unknown>): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
+  const batches = await dayBatches(wh, days);
   const counts = await replacePartitions(wh, {
     table: 'staging.online_retail', column: 'day', days, writer: ctx,
-    fill: (tmp) => wh.command(`
+    fill: async (tmp) => {
+      for (const batch of batches) await wh.command(`
       INSERT INTO ${tmp}
       SELECT day, invoice_no, invoice_no_raw, stock_code, description, quantity, invoice_date, unit_price,
              customer_id, country, line_total, is_return, line_in_invoice,
@@ -29,9 +33,10 @@ export async function buildStaging(ctx: StepContext<unknown>): Promise<void> {
         FROM raw.online_retail
         WHERE day IN {days:Array(Date)} AND trim(stock_code) != '' AND invoice_date IS NOT NULL
       )
-      SETTINGS max_partitions_per_insert_block = 0`, { days }),
+      SETTINGS max_partitions_per_insert_block = 0`, { days: batch });
+    },
   });
   let rows = 0;
   for (const n of counts.values()) rows += n;
-  ctx.materialize('staging.online_retail', { rows, metadata: { days: days.length } });
+  ctx.materialize('staging.online_retail', { rows, metadata: { days: days.length, batches: batches.length } });
 }

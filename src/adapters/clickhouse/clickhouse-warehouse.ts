@@ -17,6 +17,11 @@ export type EngineSettings = Readonly<Record<string, string | number>>;
 /**
  * Bounds one statement's memory and lets big sorts, group-bys and joins spill to disk
  * before they reach it, so a pipeline's SQL steps stay flat as their input grows.
+ * Joins use grace hash: `auto` no longer falls back to a spilling join on this engine
+ * (26.x), it fails with SET_SIZE_LIMIT_EXCEEDED once the right side passes
+ * max_bytes_in_join. Kinds grace hash cannot run (SEMI, ANTI, ASOF) use the in-memory
+ * hash join, still bounded by max_bytes_in_join. IN (subquery) sets never spill: pipeline
+ * SQL over fact-sized data joins instead.
  */
 export function memorySettings(maxMemoryBytes: number): EngineSettings {
   const spill = Math.floor(maxMemoryBytes / 4);
@@ -25,7 +30,10 @@ export function memorySettings(maxMemoryBytes: number): EngineSettings {
     max_bytes_before_external_group_by: spill,
     max_bytes_before_external_sort: spill,
     max_bytes_in_join: spill,
-    join_algorithm: 'auto',
+    join_algorithm: 'grace_hash,hash',
+    // INSERT … SELECT gathers up to 256 MiB before writing a part; a small bound would be
+    // spent on that buffer alone.
+    min_insert_block_size_bytes: Math.min(256 * 2 ** 20, Math.floor(maxMemoryBytes / 16)),
   };
 }
 

@@ -17,8 +17,19 @@ export interface LaunchRequest {
  */
 export interface Launcher {
   readonly kind: string;
+  /**
+   * Whether `kill` can end an attempt by force (its process, its pod). Without it, an
+   * attempt that ignores its AbortSignal or hangs is fenced off but keeps running.
+   */
+  readonly canKill: boolean;
   launch(request: LaunchRequest): Promise<void>;
   /** Asks the attempt to stop (its AbortSignal fires); resolves once it has been told. */
   terminate(attemptId: string, reason: string): Promise<void>;
+  /**
+   * Ends the attempt by force; resolves once what ran it is gone (an unknown attempt is
+   * not an error). When `canKill` is false it throws a NotSupportedError that says what
+   * to run instead.
+   */
+  kill(attemptId: string): Promise<void>;
   close(): Promise<void>;
 }

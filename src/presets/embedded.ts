@@ -143,9 +143,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
     env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(withSourceTrust(config, options.sourceTrust ?? 'restricted')) },
     logger: services.logger,
   });
-  const launcher = Object.assign(new BusLauncher(services.bus), {
-    kill: async (attemptId: string) => void (await pool.kill(attemptId)),
-  });
+  const launcher = new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) });
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   await coordinator.start();
   await pool.start();

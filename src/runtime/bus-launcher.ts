@@ -1,4 +1,5 @@
 import type { ControlCommand } from '../core/commands.ts';
+import { NotSupportedError } from '../core/errors.ts';
 import { TOPICS, type EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest, Launcher } from '../ports/launcher.ts';
 
@@ -9,10 +10,15 @@ import type { LaunchRequest, Launcher } from '../ports/launcher.ts';
  */
 export class BusLauncher implements Launcher {
   readonly kind = 'bus';
+  readonly canKill: boolean;
   readonly #bus: EventBus;
+  readonly #kill: ((attemptId: string) => Promise<void>) | undefined;
 
-  constructor(bus: EventBus) {
+  /** `kill` is whatever can end the process running an attempt (the worker pool, Kubernetes). */
+  constructor(bus: EventBus, options: { kill?: (attemptId: string) => Promise<void> } = {}) {
     this.#bus = bus;
+    this.#kill = options.kill;
+    this.canKill = options.kill !== undefined;
   }
 
   launch(request: LaunchRequest): Promise<void> {
@@ -23,6 +29,16 @@ export class BusLauncher implements Launcher {
 
   terminate(attemptId: string, reason: string): Promise<void> {
     return this.#send(attemptId, { v: 1, type: 'cancel', attemptId, reason });
+  }
+
+  async kill(attemptId: string): Promise<void> {
+    if (!this.#kill) {
+      throw new NotSupportedError(
+        `attempt ${attemptId} runs on a worker this control plane cannot kill; `
+          + 'give the launcher the worker pool (sluice dev / sluice server) or a Kubernetes launcher',
+      );
+    }
+    await this.#kill(attemptId);
   }
 
   #send(key: string, command: ControlCommand): Promise<void> {

@@ -48,15 +48,10 @@ export interface CoordinatorOptions {
   readonly maxConcurrentRuns?: number;
 }
 
-/** A launcher that can also end an attempt by force (a worker pool, Kubernetes). */
-export interface KillCapable {
-  kill(attemptId: string): Promise<void>;
-}
-
 export class Coordinator {
   readonly #services: Services;
   readonly #registry: PipelineRegistry;
-  readonly #launcher: Launcher & Partial<KillCapable>;
+  readonly #launcher: Launcher;
   readonly #runs = new Map<string, ActiveRun>();
   readonly #attempts = new Map<string, { run: ActiveRun; step: StepState }>();
   readonly #listeners = new Set<RunListener>();
@@ -67,7 +62,7 @@ export class Coordinator {
   readonly #health: HealthMonitor;
   #subscription: Subscription | null = null;
 
-  constructor(services: Services, registry: PipelineRegistry, launcher: Launcher & Partial<KillCapable>, options: CoordinatorOptions) {
+  constructor(services: Services, registry: PipelineRegistry, launcher: Launcher, options: CoordinatorOptions) {
     this.#services = services;
     this.#registry = registry;
     this.#launcher = launcher;
@@ -145,7 +140,7 @@ export class Coordinator {
     // Fenced off from here on: its late events no longer match the step's current attempt.
     await this.#endAttempt(run, step, 'lost', why);
     await this.#record(run, 'attempt.lost', step.name, attemptId, { attempt: step.attempt, silentMs });
-    void this.#launcher.kill?.(attemptId).catch(() => undefined);
+    if (this.#launcher.canKill) void this.#launcher.kill(attemptId).catch(() => undefined);
     if (run.cancelled) await this.#setStep(run, step, 'cancelled', why);
     else if (step.attempt < step.def.retry.maxAttempts) await this.#retryLater(run, step, why);
     else {
@@ -245,7 +240,7 @@ export class Coordinator {
           run.timers.delete(t);
           if (s.attemptId !== attemptId || s.status !== 'running') return;
           void (async () => {
-            await this.#launcher.kill?.(attemptId).catch(() => undefined);
+            if (this.#launcher.canKill) await this.#launcher.kill(attemptId).catch(() => undefined);
             await this.#endAttempt(run, s, 'cancelled', `${reason}; killed after ${this.#opts.cancelGraceMs} ms`);
             await this.#setStep(run, s, 'cancelled', reason);
             await this.#maybeFinish(run);

@@ -18,6 +18,7 @@ import { tempHome } from '../helpers/runtime.ts';
 // killed before it reported anything) or runs them for real.
 class FlakyLauncher implements Launcher {
   readonly kind = 'test';
+  readonly canKill = true;
   dropNext = 0;
   launched: LaunchRequest[] = [];
   killed: string[] = [];

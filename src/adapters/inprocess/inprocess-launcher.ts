@@ -1,3 +1,4 @@
+import { NotSupportedError } from '../../core/errors.ts';
 import type { LaunchRequest, Launcher } from '../../ports/launcher.ts';
 
 /** Runs an attempt to completion; reports through the bus, never by return value. */
@@ -9,6 +10,7 @@ export type AttemptRunner = (request: LaunchRequest, signal: AbortSignal) => Pro
  */
 export class InProcessLauncher implements Launcher {
   readonly kind = 'inprocess';
+  readonly canKill = false;
   readonly #run: AttemptRunner;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
 
@@ -29,6 +31,13 @@ export class InProcessLauncher implements Launcher {
 
   async terminate(attemptId: string, reason: string): Promise<void> {
     this.#running.get(attemptId)?.controller.abort(new Error(reason));
+  }
+
+  async kill(attemptId: string): Promise<void> {
+    throw new NotSupportedError(
+      `attempt ${attemptId} runs in this process, which cannot end it by force; `
+        + 'run it on a control plane with worker processes (sluice dev, sluice server) to have stuck attempts killed',
+    );
   }
 
   /** Cancels whatever still runs and waits for it to report. */

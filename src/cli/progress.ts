@@ -1,4 +1,5 @@
 import type { RunUpdate } from '../runtime/run-updates.ts';
+import { countNoun } from './count-noun.ts';
 import { reconciliationText } from './run-summary.ts';
 
 const MARK: Record<string, string> = {
@@ -24,17 +25,17 @@ export class ProgressView {
   update = (u: RunUpdate): void => {
     switch (u.kind) {
       case 'step':
-        if (u.status === 'pending' || u.status === 'ready') return;
+        if (u.status === 'pending') return;
         this.#line(`${MARK[u.status] ?? '·'} ${u.step} ${u.status}${u.attempt > 1 ? ` (attempt ${u.attempt})` : ''}${u.reason ? ` — ${u.reason}` : ''}`);
         return;
       case 'progress':
         if (this.#tty) {
-          this.#out.write(`\r\x1b[2K  … ${u.step}: ${u.rows.toLocaleString('en-US')} rows${u.message ? ` (${u.message})` : ''}`);
+          this.#out.write(`\r\x1b[2K  … ${u.step}: ${countNoun(u.rows, 'row')}${u.message ? ` (${u.message})` : ''}`);
           this.#live = true;
         }
         return;
       case 'materialized': {
-        this.#line(`  ${u.asset}: ${u.rows.toLocaleString('en-US')} rows${Number(u.metadata.quarantined ?? 0) > 0 ? `, ${u.metadata.quarantined} quarantined` : ''}`);
+        this.#line(`  ${u.asset}: ${countNoun(u.rows, 'row')}${Number(u.metadata.quarantined ?? 0) > 0 ? `, ${u.metadata.quarantined} quarantined` : ''}`);
         const reconciled = reconciliationText(u.metadata);
         if (reconciled) this.#line(`  reconciled: ${reconciled}`);
         return;

@@ -17,7 +17,7 @@ export function skipDownstream<S extends PlannedStep>(steps: readonly S[], from:
   const down = downstreamOf(steps, from);
   const changed: S[] = [];
   for (const s of steps) {
-    if (down.has(s.name) && (s.status === 'pending' || s.status === 'ready')) {
+    if (down.has(s.name) && s.status === 'pending') {
       s.status = 'skipped';
       s.reason = reason;
       changed.push(s);

@@ -1,8 +1,10 @@
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+// No `ready`: a step is dispatched the moment its dependencies have succeeded, so a state
+// between pending and running would never be observed.
 export const STEP_STATUSES = [
-  'pending', 'ready', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled',
+  'pending', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled',
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -18,12 +20,11 @@ export const isTerminalRun = (s: RunStatus): boolean => TERMINAL_RUN.has(s);
 export const isTerminalStep = (s: StepStatus): boolean => TERMINAL_STEP.has(s);
 
 /**
- * Allowed step transitions. The coordinator refuses anything else, which is what makes
- * a replayed or late event harmless.
+ * Allowed step transitions. The coordinator refuses anything else (and logs it as its own
+ * bug), so no event, late or replayed, can move a finished step.
  */
 const STEP_NEXT: Record<StepStatus, readonly StepStatus[]> = {
-  pending: ['ready', 'skipped', 'cancelled'],
-  ready: ['running', 'skipped', 'cancelled'],
+  pending: ['running', 'skipped', 'cancelled'],
   running: ['succeeded', 'failed', 'retrying', 'cancelled'],
   retrying: ['running', 'failed', 'cancelled'],
   succeeded: [],

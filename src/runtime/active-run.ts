@@ -60,7 +60,7 @@ export function restoreActiveRun(detail: RunDetail, def: AnyPipeline): ActiveRun
     if (s.status === 'running' && last?.status === 'running') {
       s.attemptId = last.id;
       s.attemptStartedAt = last.startedAt;
-    } else if (s.status === 'running' || s.status === 'ready') {
+    } else if (s.status === 'running') {
       // Dispatch was recorded but no attempt survives: run it again.
       s.status = 'pending';
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, SluiceError, ValidationError, describeError } from '../core/errors.ts';
-import { isTerminalRun } from '../core/states.ts';
+import { canTransitionStep, isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
 import { partitionWindow } from '../core/partitions.ts';
@@ -229,7 +229,7 @@ export class Coordinator {
     const queued = this.#queue.indexOf(run);
     if (queued >= 0) this.#queue.splice(queued, 1);
     for (const s of run.steps) {
-      if (s.status === 'pending' || s.status === 'ready' || s.status === 'retrying') {
+      if (s.status === 'pending' || s.status === 'retrying') {
         await this.#setStep(run, s, 'cancelled', reason);
       } else if (s.status === 'running' && s.attemptId) {
         const attemptId = s.attemptId;
@@ -381,7 +381,8 @@ export class Coordinator {
   }
 
   async #dispatch(run: ActiveRun, step: StepState): Promise<void> {
-    if (run.cancelled) return;
+    // A retry timer that fires after the step was cancelled (or otherwise ended) starts nothing.
+    if (run.cancelled || !canTransitionStep(step.status, 'running')) return;
     step.attempt += 1;
     step.attemptId = randomUUID();
     step.lastSeq = -1;
@@ -421,6 +422,13 @@ export class Coordinator {
   }
 
   async #setStep(run: ActiveRun, step: StepState, status: StepState['status'], reason: string | null): Promise<void> {
+    if (!canTransitionStep(step.status, status)) {
+      this.#services.logger.error(
+        { run: run.record.id, step: step.name, from: step.status, to: status, reason },
+        `coordinator bug: refused step transition ${step.status} → ${status}`,
+      );
+      return;
+    }
     step.status = status;
     step.reason = reason;
     if (status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped') step.finishedAt = nowIso();

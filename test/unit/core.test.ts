@@ -4,6 +4,7 @@ import { downstreamOf, topoSort } from '../../src/core/dag.ts';
 import { partitionKeys, partitionWindow } from '../../src/core/partitions.ts';
 import { backoffDelay } from '../../src/core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream, type PlannedStep } from '../../src/core/run-plan.ts';
+import { canTransitionStep, STEP_STATUSES } from '../../src/core/states.ts';
 
 test('topoSort orders by dependency and names cycles and unknown deps', () => {
   assert.deepEqual(topoSort([{ name: 'c', deps: ['b'] }, { name: 'a', deps: [] }, { name: 'b', deps: ['a'] }]), ['a', 'b', 'c']);
@@ -58,4 +59,16 @@ test('run plan: ready steps, skipping downstream, final status', () => {
   ];
   assert.deepEqual(skipDownstream(gate, 'a', 'blocked').map((s) => s.name), ['b']);
   assert.equal(finalRunStatus(gate, false), 'failed');
+});
+
+test('step transitions: only forward moves; a finished step never moves again', () => {
+  assert.equal(canTransitionStep('pending', 'running'), true);
+  assert.equal(canTransitionStep('running', 'retrying'), true);
+  assert.equal(canTransitionStep('retrying', 'running'), true);
+  assert.equal(canTransitionStep('pending', 'skipped'), true);
+  assert.equal(canTransitionStep('running', 'skipped'), false, 'a running step is cancelled or ends, never skipped');
+  assert.equal(canTransitionStep('pending', 'succeeded'), false, 'nothing succeeds without running');
+  for (const done of ['succeeded', 'failed', 'skipped', 'cancelled'] as const) {
+    for (const to of STEP_STATUSES) assert.equal(canTransitionStep(done, to), false, `${done} → ${to}`);
+  }
 });

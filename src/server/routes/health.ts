@@ -3,6 +3,8 @@ import { describeError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
 import type { ServerContext } from '../server-context.ts';
 
+const PROBE_TIMEOUT_MS = 5_000;
+
 export function healthRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
@@ -15,16 +17,26 @@ export function healthRoutes(ctx: ServerContext): AnyRoute[] {
       response: z.object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), z.string()) }),
       handler: async ({ reply }) => {
         const checks: Record<string, string> = {};
+        // Each probe has its own bound: a store stuck on a long statement makes the answer
+        // not_ready within seconds instead of holding the probe (and the kubelet) open.
         const probe = async (name: string, fn: () => Promise<unknown>) => {
+          let timer: NodeJS.Timeout | undefined;
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)), PROBE_TIMEOUT_MS);
+          });
           try {
-            await fn();
+            await Promise.race([fn(), late]);
             checks[name] = 'ok';
           } catch (err) {
             checks[name] = describeError(err);
+          } finally {
+            clearTimeout(timer);
           }
         };
-        await probe('metadata', () => ctx.services.metadata.listRuns({ limit: 1 }));
-        await probe('warehouse', () => ctx.services.warehouse.query('SELECT 1'));
+        await Promise.all([
+          probe('metadata', () => ctx.services.metadata.listRuns({ limit: 1 })),
+          probe('warehouse', () => ctx.services.warehouse.query('SELECT 1')),
+        ]);
         const ok = Object.values(checks).every((v) => v === 'ok');
         if (!ok) reply.code(503);
         return { status: ok ? ('ready' as const) : ('not_ready' as const), checks };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../../presets/embedded.ts';
+import { countNoun } from '../count-noun.ts';
 import { parseParamFlags } from '../parse-params.ts';
 import { ProgressView } from '../progress.ts';
 import { summarizeRun, type RunSummary } from '../run-summary.ts';
@@ -38,7 +39,7 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
       if (o.json) print(JSON.stringify(summary, null, 2));
       else {
         const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
-        print(`${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${summary.rowsWritten.toLocaleString('en-US')} rows written, ${summary.quarantined} quarantined`);
+        print(`${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined} quarantined`);
         if (summary.error) print(`reason: ${summary.error}`);
       }
       process.exitCode = summary.status === 'succeeded' ? 0 : 1;

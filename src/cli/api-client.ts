@@ -16,14 +16,37 @@ export class ApiClient {
   }
 
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.#send(method, path, body);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  /** A plain-text resource, such as `/metrics`. */
+  text(path: string): Promise<string> {
+    return this.#send('GET', path);
+  }
+
+  async #send(method: string, path: string, body?: unknown): Promise<string> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    const res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      const why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      throw new SluiceError('unavailable', `cannot reach the server at ${this.url}: ${why}`, { cause: err, retryable: true });
+    }
     const text = await res.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!res.ok) throw new SluiceError(data?.code ?? 'http', data?.detail ?? `HTTP ${res.status} from ${path}`);
-    return data as T;
+    if (!res.ok) {
+      let problem: { code?: string; detail?: string } | null;
+      try {
+        problem = JSON.parse(text) as { code?: string; detail?: string } | null;
+      } catch {
+        problem = null;
+      }
+      throw new SluiceError(problem?.code ?? 'http', problem?.detail ?? `HTTP ${res.status} from ${path}`);
+    }
+    return text;
   }
 
   /** Follows a run's event stream until it ends, handing each event to `onEvent`. */

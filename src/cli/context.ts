@@ -1,7 +1,9 @@
-import { loadConfig } from '../presets/config.ts';
+import { SluiceError } from '../core/errors.ts';
+import { loadConfig, type SluiceConfig } from '../presets/config.ts';
 import { openRuntime, type Runtime } from '../presets/embedded.ts';
 import { ApiClient } from './api-client.ts';
-import { readServerFile } from './server-file.ts';
+import { readServerFile, type ServerFile } from './server-file.ts';
+import { claimStores, storeOwner } from './store-lock.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -18,23 +20,54 @@ const configOf = (opts: GlobalOptions) =>
     logLevel: opts.verbose ? 'debug' : undefined,
   });
 
+/** How long a command waits for a server that is starting on its state directory. */
+const SERVER_START_WAIT_MS = 60_000;
+
+/**
+ * The server that owns the state directory, waiting (bounded) for one that holds the stores
+ * but has not written its server file yet, so a command run right after `npm start` goes
+ * through it instead of failing on the lock.
+ */
+async function serverOf(config: SluiceConfig): Promise<ServerFile | undefined> {
+  const deadline = Date.now() + SERVER_START_WAIT_MS;
+  let told = false;
+  for (;;) {
+    const server = readServerFile(config.home);
+    if (server) return server;
+    const owner = storeOwner(config.home);
+    if (!owner || !/^sluice (dev|server)\b/.test(owner.command)) return undefined;
+    if (Date.now() > deadline) {
+      throw new SluiceError('timeout', `the server (pid ${owner.pid}) on ${config.home} has not come up in ${SERVER_START_WAIT_MS / 1000} s`);
+    }
+    if (!told) process.stderr.write(`waiting for the server (pid ${owner.pid}) that is starting on ${config.home}…\n`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /**
  * While a server owns the state directory, commands go through its API (the embedded
  * engines allow one process); otherwise they open the stores themselves.
  */
 export async function viaServerOr<T>(opts: GlobalOptions, remote: (api: ApiClient) => Promise<T>, local: (rt: Runtime) => Promise<T>): Promise<T> {
-  const server = readServerFile(configOf(opts).home);
+  const config = configOf(opts);
+  const server = await serverOf(config);
   if (server) return remote(new ApiClient(server, process.env.SLUICE_TOKEN));
-  return withRuntime(opts, local);
+  return openAndRun(config, local);
 }
 
 /** Opens the runtime for one CLI command and always closes it, so the next process can. */
-export async function withRuntime<T>(opts: GlobalOptions, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime(configOf(opts));
+async function openAndRun<T>(config: SluiceConfig, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const release = claimStores(config, `sluice ${process.argv.slice(2).join(' ')}`.slice(0, 200));
   try {
-    return await fn(rt);
+    const rt = await openRuntime(config);
+    try {
+      return await fn(rt);
+    } finally {
+      await rt.close();
+    }
   } finally {
-    await rt.close();
+    release();
   }
 }
 

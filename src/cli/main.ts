@@ -4,10 +4,12 @@ import type { GlobalOptions } from './context.ts';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDebug } from './commands/debug.ts';
 import { registerDemo } from './commands/demo.ts';
-import { registerInspect } from './commands/inspect.ts';
+import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrate } from './commands/migrate.ts';
+import { registerPipelines } from './commands/pipelines.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerToken } from './commands/token.ts';
 import { registerWorker } from './commands/worker.ts';
@@ -24,7 +26,9 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRun(program, globals);
 registerBackfill(program, globals);
 registerQuery(program, globals);
-registerInspect(program, globals);
+registerPipelines(program, globals);
+registerRuns(program, globals);
+registerMetrics(program, globals);
 registerMigrate(program, globals);
 registerDemo(program, globals);
 registerDebug(program, globals);
@@ -36,7 +40,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode;
+    // Help and --version exit 0; a usage error (unknown option, missing --to) is an error like any other.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     const verbose = globals().verbose;
     const code = err instanceof SluiceError ? ` [${err.code}]` : '';
@@ -45,3 +50,7 @@ try {
     process.exitCode = 2;
   }
 }
+
+// The command is done. A store or client that failed half-open keeps handles that would hold
+// the process forever; an unref'd timer fires only if something still does.
+setTimeout(() => process.exit(), 1_000).unref();

@@ -35,9 +35,14 @@ export async function runRemote(
   live: ProgressView | null,
 ): Promise<RunSummary> {
   const run = await api.call<{ id: string }>('POST', '/api/v1/runs', req);
+  return followRun(api, run.id, live);
+}
+
+/** Shows a run's events live (from its start, whenever it began) until it ends, and returns its summary. */
+export async function followRun(api: ApiClient, runId: string, live: ProgressView | null): Promise<RunSummary> {
   const mats: MaterializationRecord[] = [];
   const checks: CheckResultRecord[] = [];
-  await api.follow(run.id, (_type, data) => {
+  await api.follow(runId, (_type, data) => {
     const e = data as unknown as EventRecord;
     const p = e.payload;
     if (e.type === 'asset.materialized') {
@@ -49,5 +54,5 @@ export async function runRemote(
     const u = eventToUpdate(e);
     if (u && live) live.update(u);
   });
-  return summarizeRun(await api.run(run.id), mats, checks);
+  return summarizeRun(await api.run(runId), mats, checks);
 }

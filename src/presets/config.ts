@@ -95,6 +95,13 @@ export const configSchema = z
     retentionDays: z.number().min(1).max(3650).default(30),
     pushgatewayUrl: url(['http:', 'https:']).optional(),
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+    /**
+     * Where the logs go besides stderr (`sluice dev`: `<home>/logs/sluice.log`): every line at
+     * logLevel goes to the file, and to stderr only those at logStderrLevel and above, so a
+     * terminal shows what needs a human. Handed to the workers with the rest of the config.
+     */
+    logFile: z.string().min(1).optional(),
+    logStderrLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
     /** How often running attempts send a heartbeat. */
     heartbeatMs: z.number().int().positive().default(3000),
     /**

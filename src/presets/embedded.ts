@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import pino from 'pino';
 import { createChdbWarehouse } from '../adapters/chdb/chdb-warehouse.ts';
 import { createClickHouseServerWarehouse } from '../adapters/clickhouse/clickhouse-server-warehouse.ts';
 import { memorySettings } from '../adapters/clickhouse/clickhouse-warehouse.ts';
@@ -23,6 +22,7 @@ import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-regist
 import { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
 import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
+import { openLogger } from './logger.ts';
 import { openObjects } from './objects.ts';
 import { sourcePolicyOf, withSourceTrust, type SourceTrust } from './source-policy.ts';
 
@@ -71,7 +71,7 @@ async function openBus(config: SluiceConfig, local: boolean): Promise<EventBus> 
 
 /** Stores, metrics and pipelines; `local` keeps the bus in this process whatever the config says. */
 async function openServices(config: SluiceConfig, local: boolean): Promise<{ services: Services; registry: PipelineRegistry }> {
-  const logger = pino({ level: config.logLevel, base: undefined }, pino.destination(2));
+  const logger = openLogger(config);
   const registry = await loadPipelines(config.pipelines);
   const metadata = await openMetadata(config);
   await metadata.migrate();

@@ -88,3 +88,21 @@ test('backfill runs one run per partition', async () => {
   const q = await sluice(['query', 'SELECT count() AS n FROM marts.fact_sales', '--format', 'json']);
   assert.deepEqual(JSON.parse(q.stdout), [{ n: 26_160 }]);
 });
+
+test('usage errors exit 2 like every other error; help exits 0', async () => {
+  const missing = await sluice(['backfill', 'retail', '--from', '2010-12-01']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /required option '--to <key>' not specified/);
+  const unknown = await sluice(['runs', '--nope']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option '--nope'/);
+  const help = await sluice(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: sluice/);
+});
+
+test('runs --pipeline of a pipeline nobody knows is an error listing the known ones', async () => {
+  const r = await sluice(['runs', '--pipeline', 'nope']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /pipeline not found: nope \(known: always-fails, dummy, retail\)/);
+});

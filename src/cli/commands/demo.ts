@@ -1,38 +1,91 @@
 import type { Command } from 'commander';
+import type { RunRecord } from '../../ports/metadata-store.ts';
+import type { Runtime } from '../../presets/embedded.ts';
+import type { ApiClient } from '../api-client.ts';
 import { ProgressView } from '../progress.ts';
 import { formatTable } from '../format-table.ts';
-import { print, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
+import { followRun, runRemote } from '../remote-run.ts';
 import { runOnce } from './run.ts';
+
+/** What the demo needs, the same whether the stores are in this process or behind a server. */
+interface DemoStores {
+  /** Where the sample goes, as the user knows it. */
+  readonly where: string;
+  loaded(): Promise<boolean>;
+  /** A retail run already loading the sample (`sluice dev` starts one on a fresh state directory), to wait for. */
+  inFlight(): Promise<{ runId: string; wait(live: ProgressView): Promise<string> } | null>;
+  load(live: ProgressView): Promise<string>;
+  query(sql: string): Promise<Record<string, unknown>[]>;
+}
+
+const SUMMARY_SQL = `SELECT toString(q.day) AS day, q.lines, round(q.missing_customer_id_ratio, 4) AS missing_cust_ratio,
+        q.anomaly_unit_price_count AS bad_price, s.fact_lines, s.min_total, s.max_total,
+        round(s.median_total, 2) AS median_total, round(s.volume, 2) AS volume
+ FROM quality.data_quality AS q JOIN quality.sales_summary AS s USING day ORDER BY day`;
+
+function local(rt: Runtime): DemoStores {
+  const wh = rt.services.warehouse;
+  return {
+    where: rt.config.home,
+    loaded: async () => {
+      const [r] = await wh.query<{ n: number }>("SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0");
+      return Number(r.n) > 0;
+    },
+    // Nothing else can be loading: this process holds the stores.
+    inFlight: async () => null,
+    load: async (live) => (await runOnce(rt, { pipeline: 'retail', params: {} }, live)).status,
+    query: (sql) => wh.query(sql),
+  };
+}
+
+function remote(api: ApiClient): DemoStores {
+  const query = async (sql: string) => (await api.call<{ rows: Record<string, unknown>[] }>('POST', '/api/v1/query', { sql })).rows;
+  return {
+    where: `the server at ${api.url}`,
+    // The query endpoint refuses a table that does not exist yet: that is "not loaded" too.
+    loaded: () => query('SELECT count() AS n FROM quality.sales_summary').then((rows) => Number(rows[0]?.n) > 0, () => false),
+    inFlight: async () => {
+      for (const status of ['running', 'queued']) {
+        const { items } = await api.call<{ items: RunRecord[] }>('GET', `/api/v1/runs?pipeline=retail&status=${status}&limit=1`);
+        const runId = items[0]?.id;
+        if (runId) return { runId, wait: async (live: ProgressView) => (await followRun(api, runId, live)).status };
+      }
+      return null;
+    },
+    load: async (live) => (await runRemote(api, { pipeline: 'retail', params: {} }, live)).status,
+    query,
+  };
+}
+
+async function demo(stores: DemoStores): Promise<void> {
+  const live = new ProgressView(process.stdout);
+  if (await stores.loaded()) {
+    print(`The warehouse of ${stores.where} already holds the retail sample (sluice run retail reloads it).`);
+  } else {
+    const inFlight = await stores.inFlight();
+    if (inFlight) {
+      print(`A retail run on ${stores.where} is under way (run ${inFlight.runId}); waiting for it …`);
+      await inFlight.wait(live);
+    }
+    if (!inFlight || !(await stores.loaded())) {
+      print(`Loading the retail sample into ${stores.where} …`);
+      if ((await stores.load(live)) !== 'succeeded') {
+        process.exitCode = 1;
+        return;
+      }
+    }
+  }
+  print(`\nquality.data_quality ⋈ quality.sales_summary\n${formatTable(await stores.query(SUMMARY_SQL))}`);
+  print(`\nNext: npx sluice query "SELECT country, round(sum(line_total)) AS revenue FROM marts.fact_sales GROUP BY country ORDER BY revenue DESC LIMIT 5"`);
+  print('      npx sluice runs · npx sluice metrics · npx sluice run retail --partition 2010-12-01');
+}
 
 export function registerDemo(program: Command, globals: () => GlobalOptions): void {
   program
     .command('demo')
-    .description('load the bundled retail sample (once) and show what landed in the warehouse')
+    .description('load the bundled retail sample (once) and show what landed in the warehouse; beside a server, through it')
     .action(async () => {
-      await withRuntime(globals(), async (rt) => {
-        const wh = rt.services.warehouse;
-        const [loaded] = await wh.query<{ n: number }>(
-          "SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0",
-        );
-        if (Number(loaded.n) === 0) {
-          print(`Loading the retail sample into ${rt.config.home} …`);
-          const s = await runOnce(rt, { pipeline: 'retail', params: {} }, new ProgressView(process.stdout));
-          if (s.status !== 'succeeded') {
-            process.exitCode = 1;
-            return;
-          }
-        } else {
-          print(`The warehouse in ${rt.config.home} already holds the retail sample (sluice run retail reloads it).`);
-        }
-        const rows = await wh.query(
-          `SELECT toString(q.day) AS day, q.lines, round(q.missing_customer_id_ratio, 4) AS missing_cust_ratio,
-                  q.anomaly_unit_price_count AS bad_price, s.fact_lines, s.min_total, s.max_total,
-                  round(s.median_total, 2) AS median_total, round(s.volume, 2) AS volume
-           FROM quality.data_quality AS q JOIN quality.sales_summary AS s USING day ORDER BY day`,
-        );
-        print(`\nquality.data_quality ⋈ quality.sales_summary\n${formatTable(rows)}`);
-        print(`\nNext: npx sluice query "SELECT country, round(sum(line_total)) AS revenue FROM marts.fact_sales GROUP BY country ORDER BY revenue DESC LIMIT 5"`);
-        print('      npx sluice runs · npx sluice metrics · npx sluice run retail --partition 2010-12-01');
-      });
+      await viaServerOr(globals(), (api) => demo(remote(api)), (rt) => demo(local(rt)));
     });
 }

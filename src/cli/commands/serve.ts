@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { SluiceError } from '../../core/errors.ts';
-import { loadConfig } from '../../presets/config.ts';
-import { openControlPlane } from '../../presets/embedded.ts';
+import { join } from 'node:path';
+import { SluiceError, describeError } from '../../core/errors.ts';
+import { loadConfig, type SluiceConfig } from '../../presets/config.ts';
+import { openControlPlane, type ControlPlane } from '../../presets/embedded.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
 import { localDevGuard } from '../../server/local-dev-guard.ts';
 import type { GlobalOptions } from '../context.ts';
 import { print } from '../context.ts';
+import { formatBanner } from '../banner.ts';
 import { readServerFile, removeServerFile, writeServerFile } from '../server-file.ts';
+import { claimStores } from '../store-lock.ts';
 
 const VERSION = '0.1.0';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -19,13 +22,75 @@ interface ServeOptions {
   dev: boolean;
 }
 
-/** Runs the control plane until SIGINT/SIGTERM. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** A stop that takes longer than this (a stuck close) ends the process anyway; workers follow it (their IPC channel closes). */
+const STOP_LIMIT_MS = 30_000;
+
+/**
+ * Resolves on the first stop signal. Later ones (a terminal's Ctrl-C reaches this process
+ * and npm, which passes it on) only say the stop is under way, instead of killing the
+ * process halfway through closing its stores.
+ */
+function stopRequested(): Promise<string> {
+  return new Promise((resolve) => {
+    let firstAt: number | null = null;
+    for (const sig of STOP_SIGNALS) {
+      process.on(sig, () => {
+        if (firstAt === null) {
+          firstAt = Date.now();
+          resolve(sig);
+        } else if (Date.now() - firstAt > 1_000) {
+          // Not the copy npm passes on with the terminal's own: someone asked again.
+          process.stderr.write(`still stopping (pid ${process.pid})…\n`);
+        }
+      });
+    }
+  });
+}
+
+/** What the demo data is doing, for the banner; starts the load on a fresh state directory. */
+async function seedDemo(rt: ControlPlane): Promise<string> {
+  if (!rt.registry.list().some((p) => p.name === 'retail')) return 'none (no retail pipeline found)';
+  const [r] = await rt.services.warehouse.query<{ n: number }>(
+    "SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0",
+  );
+  if (Number(r.n) > 0) {
+    const [d] = await rt.services.warehouse.query<{ days: number }>('SELECT count() AS days FROM quality.sales_summary');
+    return `the retail sample is loaded (${Number(d.days)} days; sluice run retail reloads it)`;
+  }
+  const { run, done } = await rt.coordinator.submit({ pipeline: 'retail' });
+  const started = Date.now();
+  void done.then(
+    (d) => print(d.run.status === 'succeeded'
+      ? `demo data: the retail sample is loaded (run ${d.run.id}, ${((Date.now() - started) / 1000).toFixed(1)} s)`
+      : `demo data: run ${d.run.id} ${d.run.status}${d.run.error ? `: ${d.run.error}` : ''} (sluice runs --pipeline retail)`),
+    () => undefined,
+  );
+  return `loading the retail sample in the background (run ${run.id})`;
+}
+
+/** Runs the control plane until SIGINT/SIGTERM/SIGHUP. */
 async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
-  const config = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home, pipelines: globals.pipelines, logLevel: globals.verbose ? 'debug' : 'info' });
+  const stop = stopRequested();
+  const verbose = Boolean(globals.verbose);
+  const loaded = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home, pipelines: globals.pipelines, logLevel: verbose ? 'debug' : 'info' });
+  // Local dev logs to a file so the terminal keeps the banner; a cluster's logs stay on stderr for its collector.
+  const config: SluiceConfig = o.dev
+    ? Object.freeze({ ...loaded, logFile: join(loaded.home, 'logs', 'sluice.log'), logStderrLevel: verbose ? loaded.logLevel : 'warn' })
+    : loaded;
   const owner = readServerFile(config.home);
   if (owner) throw new SluiceError('conflict', `a server (pid ${owner.pid}) already owns ${config.home} at ${owner.url}`);
   const port = Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('validation', `--port must be 0-65535, got ${o.port}`);
+  const release = claimStores(config, o.dev ? 'sluice dev' : 'sluice server');
+  try {
+    await serveOn(config, o, port, verbose, stop);
+  } finally {
+    release();
+  }
+}
+
+async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verbose: boolean, stop: Promise<string>): Promise<void> {
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
   const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
@@ -38,34 +103,35 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
     services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
     sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined,
   });
-  await app.listen({ host: o.host, port });
+  try {
+    await app.listen({ host: o.host, port });
+  } catch (err) {
+    await rt.close();
+    throw err;
+  }
   const address = app.server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
-  print(`Sluice ${o.dev ? 'dev server' : 'server'} on ${url} (state: ${config.home})`);
-  print(open ? 'local-dev mode: listening on loopback only, requests without a token act as admin' : 'every API call needs "Authorization: Bearer <token>" (sluice token create)');
+  const demo = o.dev ? await seedDemo(rt).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
+  print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid }));
 
-  if (o.dev) {
-    const [r] = await rt.services.warehouse.query<{ n: number }>(
-      "SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0",
-    );
-    if (Number(r.n) === 0 && rt.registry.list().some((p) => p.name === 'retail')) {
-      const { run, done } = await rt.coordinator.submit({ pipeline: 'retail' });
-      print(`loading the retail demo data: run ${run.id}`);
-      void done.then((d) => print(`demo data: run ${d.run.id} ${d.run.status}`));
-    }
-  }
-
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  print('stopping…');
+  const signal = await stop;
+  print(`stopping (${signal})…`);
+  const limit = setTimeout(() => {
+    process.stderr.write(`sluice: the server did not stop within ${STOP_LIMIT_MS / 1000} s; exiting anyway\n`);
+    process.exit(1);
+  }, STOP_LIMIT_MS);
+  limit.unref();
   removeServerFile(config.home, process.pid);
-  await app.close();
+  // Open event streams would hold close() until they end: give requests a moment, then cut them.
+  const closing = app.close();
+  await Promise.race([closing, new Promise((r) => setTimeout(r, 2_000).unref())]);
+  app.server.closeAllConnections();
+  await closing;
   await rt.close();
+  clearTimeout(limit);
+  print('stopped');
 }
 
 export function registerServe(program: Command, globals: () => GlobalOptions): void {

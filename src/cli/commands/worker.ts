@@ -8,6 +8,7 @@ import { POOL_CHANNEL, parseWorkerArgs, type PoolMessage } from '../../adapters/
 import { NotSupportedError, ValidationError, describeError } from '../../core/errors.ts';
 import type { SluiceConfig } from '../../presets/config.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
+import { openLogger } from '../../presets/logger.ts';
 import { openObjects } from '../../presets/objects.ts';
 import { sourcePolicyOf } from '../../presets/source-policy.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
@@ -139,6 +140,9 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
       .catch(() => undefined)
       .finally(() => process.exit(1));
   });
+  // The control plane may have gone while this process was still loading, before anyone
+  // listened for 'disconnect': without this check it would live on with nobody to serve.
+  if (process.send && !process.connected) process.emit('disconnect');
 
   try {
     // The control plane hands its own validated config down, so a worker runs on exactly
@@ -147,7 +151,7 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
     const config = handed
       ? Object.freeze(configSchema.parse(JSON.parse(handed)))
       : loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
-    const logger = pino({ level: config.logLevel, base: { worker: args.workerId, pid: process.pid } }, pino.destination(2));
+    const logger = openLogger(config, { worker: args.workerId, pid: process.pid });
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
     bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
     const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openClusterWarehouse(config);

@@ -1,29 +1,20 @@
 import type { Command } from 'commander';
 import { RUN_STATUSES, type RunStatus } from '../../core/states.ts';
-import { ValidationError } from '../../core/errors.ts';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { formatTable } from '../format-table.ts';
-import { print, viaServerOr, withRuntime, type GlobalOptions } from '../context.ts';
+import { print, viaServerOr, type GlobalOptions } from '../context.ts';
 import type { RunRecord } from '../../ports/metadata-store.ts';
 
-export function registerInspect(program: Command, globals: () => GlobalOptions): void {
-  program
-    .command('pipelines')
-    .description('list the pipelines Sluice found')
-    .option('--json', 'JSON output')
-    .action(async (o: { json?: boolean }) => {
-      const rows = await withRuntime(globals(), async (rt) =>
-        rt.registry.list().map((p) => ({
-          name: p.name,
-          steps: p.order.join(' → '),
-          partitions: p.partitions ? `${p.partitions.granularity} from ${p.partitions.start}` : '',
-          schedules: p.schedules.map((s) => `${s.cron} ${s.timezone}`).join(', '),
-          description: p.description,
-          file: rt.registry.originOf(p.name),
-        })),
-      );
-      print(o.json ? JSON.stringify(rows, null, 2) : formatTable(rows, ['name', 'partitions', 'steps', 'description']));
-    });
+/**
+ * A filter on a pipeline nobody knows is a typo, not an empty history: it fails naming
+ * the known ones. A pipeline that was removed but still has runs stays listable.
+ */
+function checkPipeline(name: string | undefined, known: readonly string[], runs: readonly RunRecord[]): void {
+  if (name === undefined || runs.length > 0 || known.includes(name)) return;
+  throw new NotFoundError('pipeline', `${name} (known: ${[...known].sort().join(', ') || 'none'})`);
+}
 
+export function registerRuns(program: Command, globals: () => GlobalOptions): void {
   program
     .command('runs')
     .description('list recent runs, newest first')
@@ -42,18 +33,19 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         globals(),
         async (api) => {
           const qs = new URLSearchParams(Object.entries({ ...filter, limit: String(Math.min(limit, 200)) }).filter(([, v]) => v !== undefined) as [string, string][]);
-          return (await api.call<{ items: RunRecord[] }>('GET', `/api/v1/runs?${qs}`)).items;
+          const items = (await api.call<{ items: RunRecord[] }>('GET', `/api/v1/runs?${qs}`)).items;
+          if (o.pipeline !== undefined && items.length === 0) {
+            checkPipeline(o.pipeline, (await api.call<{ items: { name: string }[] }>('GET', '/api/v1/pipelines')).items.map((p) => p.name), items);
+          }
+          return items;
         },
-        (rt) => rt.services.metadata.listRuns(filter),
+        async (rt) => {
+          const items = await rt.services.metadata.listRuns(filter);
+          checkPipeline(o.pipeline, rt.registry.list().map((p) => p.name), items);
+          return items;
+        },
       );
       if (o.json) print(JSON.stringify(runs, null, 2));
       else print(formatTable(runs.map((r) => ({ ...r, params: undefined })), ['id', 'pipeline', 'partition', 'status', 'createdAt', 'finishedAt', 'error']));
-    });
-
-  program
-    .command('metrics')
-    .description('print the latest metric values in Prometheus text format')
-    .action(async () => {
-      print(await withRuntime(globals(), (rt) => rt.services.metrics.render()));
     });
 }

@@ -1,0 +1,41 @@
+export interface BannerInfo {
+  readonly mode: 'dev' | 'server';
+  readonly url: string;
+  readonly home: string;
+  /** The log file, or null when the logs go to stderr as JSON lines. */
+  readonly logFile: string | null;
+  readonly verbose: boolean;
+  /** What the demo data is doing (dev only), e.g. `loaded (20 days)`. */
+  readonly demo: string | null;
+  readonly pid: number;
+}
+
+/**
+ * What `npm start` shows a person: where the server is, where its state and logs are, the
+ * demo data, and what to type next. The first line is what tests and tools wait for.
+ */
+export function formatBanner(b: BannerInfo): string {
+  const dev = b.mode === 'dev';
+  const rows: [string, string][] = [
+    ['API', `${b.url}/api/v1 (OpenAPI document: ${b.url}/api/v1/openapi.json)`],
+    ['logs', b.logFile === null ? 'stderr, as JSON lines' : `${b.logFile}${b.verbose ? ' and this terminal' : ' (warnings and errors also here; --verbose for all)'}`],
+  ];
+  if (b.demo !== null) rows.push(['demo data', b.demo]);
+  rows.push(dev
+    ? ['access', 'local-dev mode: listening on loopback only, requests without a token act as admin']
+    : ['access', 'every API call needs "Authorization: Bearer <token>" (sluice token create)']);
+  const next = dev
+    ? ['npx sluice demo                                 # waits for the demo data, then shows the quality tables', 'npx sluice run retail --partition 2010-12-01    # one run, with live progress']
+    : ['SLUICE_TOKEN=<token> npx sluice pipelines', 'SLUICE_TOKEN=<token> npx sluice runs'];
+  const pad = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `Sluice ${dev ? 'dev server' : 'server'} on ${b.url} (state: ${b.home})`,
+    '',
+    ...rows.map(([k, v]) => `  ${k.padEnd(pad)}  ${v}`),
+    '',
+    'Try:',
+    ...next.map((n) => `  ${n}`),
+    '',
+    `Ctrl-C (or kill ${b.pid}) stops the server and its workers.`,
+  ].join('\n');
+}

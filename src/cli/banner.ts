@@ -18,7 +18,7 @@ export function formatBanner(b: BannerInfo): string {
   const dev = b.mode === 'dev';
   const rows: [string, string][] = [
     ['API', `${b.url}/api/v1 (OpenAPI document: ${b.url}/api/v1/openapi.json)`],
-    ['logs', b.logFile === null ? 'stderr, as JSON lines' : `${b.logFile}${b.verbose ? ' and this terminal' : ' (warnings and errors also here; --verbose for all)'}`],
+    ['logs', b.logFile === null ? 'stderr, as JSON lines' : `${b.logFile}${b.verbose ? ' and this terminal' : ' (warnings and errors also on this terminal; --verbose for everything)'}`],
   ];
   if (b.demo !== null) rows.push(['demo data', b.demo]);
   rows.push(dev

@@ -4,6 +4,7 @@ import { loadConfig } from '../../presets/config.ts';
 import { migrateStores, type MigrateReport } from '../../presets/migrate-stores.ts';
 import { print, type GlobalOptions } from '../context.ts';
 import { readServerFile } from '../server-file.ts';
+import { claimStores } from '../store-lock.ts';
 
 function printReport(r: MigrateReport): void {
   print(`metadata (${r.metadata}): schema up to date`);
@@ -37,7 +38,13 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
       if (owner && (config.metadata.kind === 'pglite' || config.warehouse.kind === 'chdb')) {
         throw new SluiceError('conflict', `a server (pid ${owner.pid}) owns ${config.home}; it migrated the embedded stores when it started`);
       }
-      const report = await migrateStores(config);
+      const release = claimStores(config, 'sluice migrate');
+      let report: MigrateReport;
+      try {
+        report = await migrateStores(config);
+      } finally {
+        release();
+      }
       if (o.json) {
         print(JSON.stringify(report));
         if (report.queryUser && report.queryUser.problems.length > 0) process.exitCode = 2;

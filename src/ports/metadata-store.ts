@@ -87,6 +87,12 @@ export interface WriteBatch {
   readonly attempts?: readonly AttemptRecord[];
   readonly steps?: readonly StepRecord[];
   readonly events?: readonly NewEvent[];
+  /**
+   * In the same transaction as the events that report them: a crash loses both or neither,
+   * so an event applied again after a restart never leaves its result twice.
+   */
+  readonly materializations?: readonly MaterializationRecord[];
+  readonly checks?: readonly CheckResultRecord[];
 }
 
 export interface EventFilter {
@@ -169,7 +175,7 @@ export interface MetadataStore {
   /** Insert or replace the attempt row keyed by id. */
   upsertAttempt(attempt: AttemptRecord): Promise<void>;
   appendEvent(event: NewEvent): Promise<EventRecord>;
-  /** Attempts, steps and events written atomically, in that order; returns the events as stored. */
+  /** Attempts, steps, events, materializations and check results written atomically, in that order; returns the events as stored. */
   writeBatch(batch: WriteBatch): Promise<EventRecord[]>;
   listEvents(filter?: EventFilter): Promise<EventRecord[]>;
   recordMaterialization(m: MaterializationRecord): Promise<void>;

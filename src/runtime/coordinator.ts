@@ -313,7 +313,10 @@ export class Coordinator {
       }
       case 'asset.materialized': {
         step.rowsWritten += ev.rows;
-        await metadata.recordMaterialization({
+        // Batched with its event, not written at once: a crash before the flush must not
+        // leave the row while the event (and its seq) is lost, or the redelivered event
+        // would record it a second time.
+        this.#writes.materialization({
           runId, step: step.name, asset: ev.asset, partition: ev.partition, rows: ev.rows, metadata: ev.metadata, ts: ev.ts,
         });
         await this.#record(run, 'asset.materialized', step.name, ev.attemptId, { asset: ev.asset, rows: ev.rows, metadata: ev.metadata, seq: ev.seq });
@@ -326,7 +329,7 @@ export class Coordinator {
       }
       case 'check.evaluated': {
         const r = ev.result;
-        await metadata.recordCheckResult({ runId, step: step.name, partition: ev.partition, ts: ev.ts, ...r, value: r.value ?? null });
+        this.#writes.checkResult({ runId, step: step.name, partition: ev.partition, ts: ev.ts, ...r, value: r.value ?? null });
         await this.#record(run, 'check.evaluated', step.name, ev.attemptId, { ...r, seq: ev.seq });
         metrics.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
           { pipeline: run.def.name, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);

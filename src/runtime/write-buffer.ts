@@ -1,18 +1,21 @@
 import { describeError } from '../core/errors.ts';
-import type { AttemptRecord, MetadataStore, NewEvent, StepRecord } from '../ports/metadata-store.ts';
+import type { AttemptRecord, CheckResultRecord, MaterializationRecord, MetadataStore, NewEvent, StepRecord } from '../ports/metadata-store.ts';
 import type { RunUpdate } from './run-updates.ts';
 import type { Logger } from './services.ts';
 
 /**
- * The coordinator's writes to the metadata store, batched: attempts, steps and events
- * buffered by one operation go out in one transaction (one commit per handled event, not
- * one per row). Live updates are held until the write they describe is done, so a watcher
- * woken by an update always finds it in the store. Flushes run one at a time, in order.
+ * The coordinator's writes to the metadata store, batched: attempts, steps, events and the
+ * materializations and check results they report, buffered by one operation, go out in one
+ * transaction (one commit per handled event, not one per row). Live updates are held until
+ * the write they describe is done, so a watcher woken by an update always finds it in the
+ * store. Flushes run one at a time, in order.
  */
 export class WriteBuffer {
   #attempts = new Map<string, AttemptRecord>();
   #steps = new Map<string, StepRecord>();
   #events: NewEvent[] = [];
+  #materializations: MaterializationRecord[] = [];
+  #checks: CheckResultRecord[] = [];
   readonly #held: RunUpdate[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #scheduled = false;
@@ -38,6 +41,14 @@ export class WriteBuffer {
     this.#events.push(e);
   }
 
+  materialization(m: MaterializationRecord): void {
+    this.#materializations.push(m);
+  }
+
+  checkResult(c: CheckResultRecord): void {
+    this.#checks.push(c);
+  }
+
   /** Released to listeners after the next flush. */
   notify(u: RunUpdate): void {
     this.#held.push(u);
@@ -48,11 +59,16 @@ export class WriteBuffer {
       const attempts = [...this.#attempts.values()];
       const steps = [...this.#steps.values()];
       const events = this.#events;
+      const materializations = this.#materializations;
+      const checks = this.#checks;
       const held = this.#held.splice(0);
       this.#attempts = new Map();
       this.#steps = new Map();
       this.#events = [];
-      if (attempts.length + steps.length + events.length > 0) await this.#store.writeBatch({ attempts, steps, events });
+      this.#materializations = [];
+      this.#checks = [];
+      const n = attempts.length + steps.length + events.length + materializations.length + checks.length;
+      if (n > 0) await this.#store.writeBatch({ attempts, steps, events, materializations, checks });
       for (const u of held) this.#emit(u);
     });
     this.#flushing = next.catch((err) => this.#logger.error({ err: describeError(err) }, 'metadata write failed'));

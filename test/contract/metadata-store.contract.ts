@@ -264,6 +264,24 @@ export function metadataStoreContract(
       assert.deepEqual(await store.assetHistory({ asset: uid('none') }), { materializations: [], checks: [] });
     });
 
+    it('writes materializations and check results in one transaction with the events of a batch', async () => {
+      const r = await run();
+      const asset = uid('asset');
+      const m: MaterializationRecord = { runId: r.id, step: 'load', asset, partition: null, rows: 7, metadata: { a: 1 }, ts: at(1) };
+      const c: CheckResultRecord = {
+        runId: r.id, step: 'load', asset, check: 'not_empty', partition: null, severity: 'error', passed: true, message: 'ok', value: 7, ts: at(1),
+      };
+      const event = { runId: r.id, type: 'asset.materialized', step: 'load', attemptId: null, ts: at(1), payload: { seq: 1 } };
+      const [e] = await store.writeBatch({ events: [event], materializations: [m], checks: [c] });
+      assert.deepEqual(await store.listEvents({ runId: r.id }), [e]);
+      assert.deepEqual(await store.assetHistory({ asset }), { materializations: [m], checks: [c] });
+      // A batch that fails part-way leaves nothing of itself behind, the events included.
+      const unwritable = { ...m, ts: at(3), metadata: { n: 1n } as unknown as Record<string, unknown> };
+      await assert.rejects(store.writeBatch({ events: [{ ...event, ts: at(2) }], materializations: [{ ...m, ts: at(2) }, unwritable] }));
+      assert.deepEqual(await store.listEvents({ runId: r.id }), [e]);
+      assert.deepEqual(await store.assetHistory({ asset }), { materializations: [m], checks: [c] });
+    });
+
     it('lists the latest run of each partition of a pipeline', async () => {
       const p = uid('pipe');
       await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });

@@ -184,3 +184,48 @@ test('events delivered again after a restart are not applied twice', async () =>
   assert.equal(h.checks.filter((c) => c.check === 'must_pass').length, 1);
   assert.equal((await metadata.getRun(run.id))?.run.status, 'succeeded');
 });
+
+test('an event applied just before a crash, its history not yet written, counts once when delivered again', async () => {
+  const { TOPICS } = await import('../../src/ports/event-bus.ts');
+  // The first control plane dies after applying the events but before its write buffer
+  // reached the store: from then on its batched writes never land.
+  let dead = false;
+  const dying = new Proxy(metadata, {
+    get(target, key) {
+      if (key === 'writeBatch' && dead) return () => new Promise(() => undefined);
+      const v = Reflect.get(target, key) as unknown;
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const hold = new FlakyLauncher(runner());
+  hold.dropNext = 1;
+  const c1 = new Coordinator({ ...services, metadata: dying }, registry, hold, { heartbeatMs: 5_000 });
+  await c1.start();
+  const { run } = await c1.submit({ pipeline: 'gate' });
+  dead = true;
+  const req = hold.launched[0];
+  const base = { v: 1, runId: req.runId, attemptId: req.attemptId, step: req.step, ts: new Date().toISOString() };
+  const events = [
+    { ...base, seq: 0, type: 'attempt.started', attempt: 1 },
+    { ...base, seq: 1, type: 'asset.materialized', asset: 'gate.extract', partition: null, rows: 3, metadata: {} },
+    { ...base, seq: 2, type: 'check.evaluated', partition: null, result: { asset: 'gate.extract', check: 'must_pass', severity: 'error', passed: true, message: 'ok', value: 1 } },
+  ];
+  for (const e of events) await services.bus.publish(TOPICS.events, req.runId, e);
+  // Give the dead coordinator every chance to write what it would write without the batch.
+  await new Promise((r) => setTimeout(r, 300));
+  await c1.close();
+  const c2 = new Coordinator(services, registry, new FlakyLauncher(runner()), { heartbeatMs: 5_000 });
+  let finished!: () => void;
+  const ended = new Promise<void>((r) => (finished = r));
+  c2.onUpdate((u) => u.kind === 'run' && u.runId === run.id && u.status !== 'running' && finished());
+  await c2.start();
+  // Nothing was committed on the bus: everything comes again, then the attempt goes on.
+  for (const e of events) await services.bus.publish(TOPICS.events, req.runId, e);
+  await services.bus.publish(TOPICS.events, req.runId, { ...base, seq: 3, type: 'attempt.succeeded', rowsWritten: 3 });
+  await ended;
+  await c2.close();
+  const h = await metadata.assetHistory({ runId: run.id, asset: 'gate.extract' });
+  assert.equal(h.materializations.length, 1, 'materialized once');
+  assert.equal(h.checks.filter((c) => c.check === 'must_pass').length, 1, 'checked once');
+  assert.equal((await metadata.getRun(run.id))?.run.status, 'succeeded');
+});

@@ -173,12 +173,15 @@ export class SqlMetadataStore implements MetadataStore {
 
   /** Several writes in one transaction: one commit instead of one per statement. */
   async writeBatch(batch: WriteBatch): Promise<EventRecord[]> {
-    if ((batch.attempts?.length ?? 0) + (batch.steps?.length ?? 0) + (batch.events?.length ?? 0) === 0) return [];
+    const { attempts = [], steps = [], events = [], materializations = [], checks = [] } = batch;
+    if (attempts.length + steps.length + events.length + materializations.length + checks.length === 0) return [];
     return this.#db.transaction(async (tx) => {
-      for (const a of batch.attempts ?? []) await this.#upsertAttempt(tx, a);
-      for (const s of batch.steps ?? []) await this.#upsertStep(tx, s);
+      for (const a of attempts) await this.#upsertAttempt(tx, a);
+      for (const s of steps) await this.#upsertStep(tx, s);
       const out: EventRecord[] = [];
-      for (const e of batch.events ?? []) out.push(await this.#appendEvent(tx, e));
+      for (const e of events) out.push(await this.#appendEvent(tx, e));
+      for (const m of materializations) await this.#insertMaterialization(tx, m);
+      for (const c of checks) await this.#insertCheckResult(tx, c);
       return out;
     });
   }
@@ -207,7 +210,11 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async recordMaterialization(m: MaterializationRecord): Promise<void> {
-    await this.#db.query(
+    await this.#insertMaterialization(this.#db, m);
+  }
+
+  async #insertMaterialization(db: SqlExecutor, m: MaterializationRecord): Promise<void> {
+    await db.query(
       `INSERT INTO materializations (run_id, step, asset, partition, rows, metadata, ts)
        VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::timestamptz)`,
       [m.runId, m.step, m.asset, m.partition, m.rows, json(m.metadata ?? {}, 'metadata'), m.ts],
@@ -215,7 +222,11 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async recordCheckResult(c: CheckResultRecord): Promise<void> {
-    await this.#db.query(
+    await this.#insertCheckResult(this.#db, c);
+  }
+
+  async #insertCheckResult(db: SqlExecutor, c: CheckResultRecord): Promise<void> {
+    await db.query(
       `INSERT INTO check_results (run_id, step, asset, check_name, partition, severity, passed, message, value, ts)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz)`,
       [c.runId, c.step, c.asset, c.check, c.partition, c.severity, c.passed, c.message, c.value, c.ts],

@@ -6,9 +6,10 @@ import { Api, retrying, sleep, type RunDetail } from './api.ts';
 import { brokerPid, killBroker, startBroker } from './broker.ts';
 import { ControlPlaneProcess } from './control-plane.ts';
 import { FAULT_COST, spareAttempts, waitForMoment, type Fired } from './moments.ts';
-import { describeMoment, planInjection, type Bus, type InjectionPlan, type RunKind, type RunSpec, type Target } from './plan.ts';
+import { describeMoment, planInjection, type Bus, type InjectionPlan, type RunSpec, type Target } from './plan.ts';
 import { streamOf } from './prng.ts';
-import { checkDummyObject, checkRunEvents, checkRunRecord, type Violation } from './run-checks.ts';
+import { RunBook, type RunOutcome } from './run-book.ts';
+import type { Violation } from './run-checks.ts';
 import { openStack } from './stack.ts';
 import { checkRecordedOnce } from './store-checks.ts';
 import { checkBaseline, checkWarehouse, readWarehouse, type WarehouseState } from './warehouse-checks.ts';
@@ -40,15 +41,6 @@ export interface InjectionRecord {
   readonly waitedMs: number;
 }
 
-export interface RunOutcome {
-  readonly id: string;
-  readonly kind: RunKind | 'baseline' | 'other';
-  readonly status: string;
-  readonly expect: 'succeeded' | 'failed' | null;
-  readonly attempts: number;
-  readonly lost: number;
-}
-
 export interface CampaignResult {
   readonly seed: number;
   readonly bus: Bus;
@@ -64,19 +56,11 @@ export interface CampaignResult {
   readonly logFile: string;
 }
 
-interface Tracked {
-  readonly id: string;
-  readonly spec: RunSpec | undefined;
-  readonly kind: RunOutcome['kind'];
-  checked: boolean;
-}
-
 const days = () => readdirSync(fileURLToPath(new URL('../../data/online-retail/', import.meta.url)))
   .filter((f) => /^\d{4}-\d{2}-\d{2}\.csv$/.test(f)).map((f) => f.slice(0, 10)).sort();
 
 const WAIT_QUIET_MS = 240_000;
 const WAIT_ROOM_MS = 180_000;
-const RESTART_WAIT_MS = 120_000;
 
 /**
  * Runs a fault campaign against a real control plane and returns what it saw. Never throws
@@ -98,9 +82,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   };
   const injections: InjectionRecord[] = [];
   const skipped: { index: number; target: Target; reason: string }[] = [];
-  const tracked = new Map<string, Tracked>();
-  const active = new Set<string>();
-  const outcomes: RunOutcome[] = [];
   let checkpoints = 0;
   const retries = new Map<string, number>();
   const maxAttempts = (pipeline: string, step: string) => retries.get(`${pipeline}/${step}`) ?? 1;
@@ -113,64 +94,23 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     api.url = cp.url;
   };
 
-  /** Active runs' details, dropping those that have finished. */
-  const refresh = async (): Promise<RunDetail[]> => {
-    const out: RunDetail[] = [];
-    for (const id of [...active]) {
-      const d = await retrying(`GET run ${id}`, RESTART_WAIT_MS, () => api.run(id));
-      if (d.run.finishedAt) active.delete(id);
-      else out.push(d);
-    }
-    return out;
-  };
-  const waitActive = async (ok: (runs: RunDetail[]) => boolean, timeoutMs: number): Promise<boolean> => {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      if (ok(await refresh())) return true;
-      if (Date.now() > end) return false;
-      await sleep(100);
-    }
-  };
+  const book = new RunBook(api, home, violate);
   const affordable = (target: Target, runs: RunDetail[]) =>
-    runs.every((d) => tracked.get(d.run.id)?.spec?.expect === 'failed' || spareAttempts(d, maxAttempts) >= FAULT_COST[target]);
-  const exclusiveActive = () => [...active].some((id) => tracked.get(id)?.spec?.exclusive);
-
-  const track = (id: string, spec: RunSpec | undefined, kind: RunOutcome['kind']) => {
-    tracked.set(id, { id, spec, kind, checked: false });
-    active.add(id);
-  };
-
-  const checkRun = async (t: Tracked) => {
-    const d = await retrying(`GET run ${t.id}`, RESTART_WAIT_MS, () => api.run(t.id));
-    const found = checkRunRecord(d, t.spec);
-    if (d.run.finishedAt) {
-      const { events, ended } = await api.readEvents(t.id, () => false, 60_000);
-      if (ended !== 'end') found.push({ kind: 'event-stream', runId: t.id, message: `the run's event stream did not end (${ended}) after ${events.length} events` });
-      found.push(...checkRunEvents(d, events), ...checkDummyObject(d, home));
-      t.checked = true;
-    }
-    for (const v of found) violate(v);
-    outcomes.push({
-      id: t.id, kind: t.kind, status: d.run.status, expect: t.kind === 'other' ? null : (t.spec?.expect ?? 'succeeded'),
-      attempts: d.attempts.length, lost: d.attempts.filter((a) => a.status === 'lost').length,
-    });
-  };
+    runs.every((d) => book.specOf(d.run.id)?.expect === 'failed' || spareAttempts(d, maxAttempts) >= FAULT_COST[target]);
 
   let baseline: WarehouseState | null = null;
   const checkpoint = async (label: string, final: boolean) => {
     checkpoints += 1;
-    const quiet = await waitActive((runs) => runs.length === 0, WAIT_QUIET_MS);
+    const quiet = await book.waitActive((runs) => runs.length === 0, WAIT_QUIET_MS);
     if (quiet && baseline) for (const v of checkWarehouse(await readWarehouse(api), baseline, label)) violate(v);
-    else if (!quiet) log(`${label}: runs still active after ${WAIT_QUIET_MS / 1000} s (${[...active].join(', ')}); warehouse not checked`);
-    if (final) {
-      for (const r of await api.allRuns()) if (!tracked.has(r.id)) tracked.set(r.id, { id: r.id, spec: undefined, kind: 'other', checked: false });
-    }
-    for (const t of tracked.values()) if (!t.checked && (final || !active.has(t.id))) await checkRun(t);
+    else if (!quiet) log(`${label}: runs still active after ${WAIT_QUIET_MS / 1000} s (${book.activeIds.join(', ')}); warehouse not checked`);
+    await book.checkEnded(final);
   };
 
   const submit = async (spec: RunSpec, index: number): Promise<string> => {
-    const { id } = await retrying('POST run', RESTART_WAIT_MS, () => api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params }));
-    track(id, spec, spec.kind);
+    // Not retried: a POST whose answer was lost may have created the run all the same.
+    const { id } = await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params });
+    book.track(id, spec, spec.kind);
     log(`#${index}   run ${id} ${spec.kind}${spec.partition ? ` [${spec.partition}]` : ''} ${JSON.stringify(spec.params)}`);
     return id;
   };
@@ -234,8 +174,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       await restart();
     }
     const exclusive = plan.runs.some((r) => r.exclusive);
-    const room = await waitActive(
-      (runs) => (exclusive ? runs.length === 0 : !exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
+    const room = await book.waitActive(
+      (runs) => (exclusive ? runs.length === 0 : !book.exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
       WAIT_ROOM_MS,
     );
     if (!room) return skip(`runs in flight did not leave room within ${WAIT_ROOM_MS / 1000} s`);
@@ -244,7 +184,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     const submitted = Date.now();
     const fired = await waitForMoment(api, runIds[0], plan.moment);
     // A fault that would take the last attempt of a step that must succeed proves nothing.
-    if (!affordable(plan.target, await refresh())) return skip('a run in flight has no attempt to spare for it');
+    if (!affordable(plan.target, await book.refresh())) return skip('a run in flight has no attempt to spare for it');
     const at = Date.now() - started;
     const pid = await inject(plan, fired, runIds);
     if (pid === null) return skip('no live worker to kill');
@@ -278,9 +218,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     } else {
       baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail' })).id;
     }
-    track(baselineId, undefined, 'baseline');
-    if (!(await waitActive((runs) => runs.length === 0, WAIT_QUIET_MS))) throw new Error(`the baseline load ${baselineId} did not finish`);
-    await checkRun(tracked.get(baselineId)!);
+    book.track(baselineId, undefined, 'baseline');
+    if (!(await book.waitActive((runs) => runs.length === 0, WAIT_QUIET_MS))) throw new Error(`the baseline load ${baselineId} did not finish`);
+    await book.check(baselineId);
     baseline = await readWarehouse(api);
     for (const v of checkBaseline(baseline)) violate(v);
     log(`baseline load ${baselineId}: ${JSON.stringify(baseline.counts)}`);
@@ -331,7 +271,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     rmSync(logFile, { force: true });
   }
   return {
-    seed: o.seed, bus: o.bus, requested: o.injections, injections, skipped, runs: outcomes, checkpoints, violations,
+    seed: o.seed, bus: o.bus, requested: o.injections, injections, skipped, runs: book.outcomes, checkpoints, violations,
     durationMs: Date.now() - started, home: keep ? home : null, logFile,
   };
 }

@@ -119,7 +119,7 @@ export const configSchema = z
     }).strict().default({ maxBufferedBytes: 1 << 20, stallMs: 30_000, maxStreamMs: 3_600_000, maxStreamsPerToken: 8, maxStreams: 256 }),
     /**
      * Memory one pipeline statement may use in the warehouse; sorts, group-bys and joins
-     * spill to disk at a quarter of it, so SQL steps stay bounded as their input grows.
+     * spill to disk at an eighth of it, so SQL steps stay bounded as their input grows.
      */
     statementMemoryBytes: z.number().int().min(64 << 20).default(2 ** 31),
     /** Limits of `POST /query` and `sluice query`: each statement's time, result size and memory, and statements at once. */

@@ -16,7 +16,9 @@ export type EngineSettings = Readonly<Record<string, string | number>>;
 
 /**
  * Bounds one statement's memory and lets big sorts, group-bys and joins spill to disk
- * before they reach it, so a pipeline's SQL steps stay flat as their input grows.
+ * before they reach it, so a pipeline's SQL steps stay flat as their input grows. Each
+ * spills at an eighth: one statement often holds a group-by feeding joins feeding an
+ * insert, and a hash table at its threshold allocates twice its size to grow.
  * Joins use grace hash: `auto` no longer falls back to a spilling join on this engine
  * (26.x), it fails with SET_SIZE_LIMIT_EXCEEDED once the right side passes
  * max_bytes_in_join. Kinds grace hash cannot run (SEMI, ANTI, ASOF) use the in-memory
@@ -24,7 +26,7 @@ export type EngineSettings = Readonly<Record<string, string | number>>;
  * SQL over fact-sized data joins instead.
  */
 export function memorySettings(maxMemoryBytes: number): EngineSettings {
-  const spill = Math.floor(maxMemoryBytes / 4);
+  const spill = Math.floor(maxMemoryBytes / 8);
   return {
     max_memory_usage: maxMemoryBytes,
     max_bytes_before_external_group_by: spill,

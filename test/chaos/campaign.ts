@@ -61,6 +61,7 @@ const days = () => readdirSync(fileURLToPath(new URL('../../data/online-retail/'
 
 const WAIT_QUIET_MS = 240_000;
 const WAIT_ROOM_MS = 180_000;
+const OUTAGE_MS = 300_000;
 
 /**
  * Runs a fault campaign against a real control plane and returns what it saw. Never throws
@@ -92,6 +93,25 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   const restart = async () => {
     await cp.start();
     api.url = cp.url;
+  };
+  /**
+   * Brings a control plane that failed to start back, retrying for a while: what stops it
+   * (a store that went away, a broken checkout) is one violation, not one per plan.
+   */
+  const ensureUp = async () => {
+    if (cp.pid !== null) return;
+    const down = Date.now();
+    let first: string | null = null;
+    while (cp.pid === null && Date.now() - down < OUTAGE_MS) {
+      try {
+        await restart();
+      } catch (err) {
+        first ??= (err as Error).message;
+        await sleep(5_000);
+      }
+    }
+    if (first !== null) violate({ kind: 'control-plane-start', runId: null, message: `no start for ${Math.round((Date.now() - down) / 1000)} s: ${first}` });
+    if (cp.pid === null) throw new Error(`the control plane did not start again within ${OUTAGE_MS / 1000} s`);
   };
 
   const book = new RunBook(api, home, violate);
@@ -171,7 +191,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     };
     if (cp.pid === null) {
       violate({ kind: 'control-plane-died', runId: null, message: `the control plane exited by itself before injection #${plan.index} (log: ${logFile})` });
-      await restart();
+      await ensureUp();
     }
     const exclusive = plan.runs.some((r) => r.exclusive);
     const room = await book.waitActive(
@@ -233,7 +253,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         did = await once(plan);
       } catch (err) {
         violate({ kind: 'campaign-error', runId: null, message: `injection #${index} (${plan.target}): ${(err as Error).message}` });
-        if (cp.pid === null) await restart().catch((e) => violate({ kind: 'control-plane-start', runId: null, message: (e as Error).message }));
+        await ensureUp();
         if (o.bus === 'kafka' && brokerPid() === null) await startBroker().catch((e) => violate({ kind: 'broker-start', runId: null, message: (e as Error).message }));
       }
       if (did && injections.length % checkpointEvery === 0 && injections.length < o.injections) await checkpoint(`after ${injections.length} injections`, false);

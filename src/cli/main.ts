@@ -8,6 +8,7 @@ import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerPipelines } from './commands/pipelines.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerRetry } from './commands/retry.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerServe } from './commands/serve.ts';
@@ -24,6 +25,7 @@ const program = new Command('sluice')
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 registerRun(program, globals);
+registerRetry(program, globals);
 registerBackfill(program, globals);
 registerQuery(program, globals);
 registerPipelines(program, globals);

@@ -1,5 +1,6 @@
 import type { RunUpdate } from '../runtime/run-updates.ts';
 import { countNoun } from './count-noun.ts';
+import { failureWhere } from './failure-text.ts';
 import { reconciliationText } from './run-summary.ts';
 
 const MARK: Record<string, string> = {
@@ -7,19 +8,22 @@ const MARK: Record<string, string> = {
 };
 
 /**
- * Live progress on a terminal: one line per step state change, and on a TTY a single
- * in-place line with the running step's row count.
+ * Live progress on a terminal: one line per step state change, the steps' log lines, where
+ * a failed attempt failed, and on a TTY a single in-place line with the running step's row
+ * count. `verbose` adds debug log lines and whole stacks.
  */
 export class ProgressView {
   readonly #out: NodeJS.WriteStream;
   readonly #tty: boolean;
   #live = false;
   readonly #prefix: string;
+  readonly #verbose: boolean;
 
-  constructor(out: NodeJS.WriteStream, prefix = '') {
+  constructor(out: NodeJS.WriteStream, prefix = '', options: { verbose?: boolean } = {}) {
     this.#out = out;
     this.#tty = Boolean(out.isTTY);
     this.#prefix = prefix;
+    this.#verbose = options.verbose ?? false;
   }
 
   update = (u: RunUpdate): void => {
@@ -44,8 +48,16 @@ export class ProgressView {
         this.#line(`  check ${u.result.asset}:${u.result.check} [${u.result.severity}] ${u.result.passed ? 'passed' : u.result.severity === 'warn' ? 'WARNING' : 'FAILED'} — ${u.result.message}`);
         return;
       case 'log':
-        if (u.level === 'warn' || u.level === 'error') this.#line(`  ${u.level}: ${u.message}`);
+        if (u.level === 'debug' && !this.#verbose) return;
+        this.#line(`  [${u.step}] ${u.level === 'info' ? '' : `${u.level}: `}${u.message}`);
         return;
+      case 'attempt': {
+        const where = failureWhere(u.failure, this.#verbose);
+        if (where.length === 0) return;
+        this.#line(`  ${u.step}: attempt ${u.attempt} failed (${u.failure.name})`);
+        for (const l of where) this.#line(l);
+        return;
+      }
       case 'run':
         if (u.status !== 'running') this.#line(`run ${u.runId} ${u.status}${u.error ? `: ${u.error}` : ''}`);
     }

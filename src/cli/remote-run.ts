@@ -23,6 +23,16 @@ export function eventToUpdate(e: EventRecord): RunUpdate | null {
       return { kind: 'materialized', runId: e.runId, step, asset: String(p.asset), rows: Number(p.rows), metadata: (p.metadata as Record<string, unknown>) ?? {} };
     case 'check.evaluated':
       return { kind: 'check', runId: e.runId, step, result: p as never };
+    case 'attempt.failed': {
+      const err = (p.error ?? {}) as Partial<Record<'code' | 'name' | 'message' | 'nonRetryableReason' | 'stack' | 'frame', string>> & { retryable?: boolean };
+      if (err.code === 'cancelled') return null;
+      const failure = {
+        code: err.code ?? 'unknown', name: err.name ?? 'Error', message: err.message ?? '', retryable: err.retryable ?? false,
+        nonRetryableReason: err.nonRetryableReason ?? null, stack: err.stack ?? null, frame: err.frame ?? null,
+        notRetried: (p.notRetried as string | null | undefined) ?? null,
+      };
+      return { kind: 'attempt', runId: e.runId, step, attempt: Number(p.attempt ?? 0), failure };
+    }
     default:
       return null;
   }

@@ -1,3 +1,5 @@
+import { retryMarkOf } from './retry-marks.ts';
+
 /** How long a message may get before it is cut: a line of a terminal or a log, not a file. */
 export const MAX_MESSAGE_CHARS = 500;
 
@@ -21,11 +23,14 @@ export class SluiceError extends Error {
   override name = 'SluiceError';
   readonly code: string;
   readonly retryable: boolean;
+  /** When not retryable: why another attempt would fail the same way, for the run's summary. */
+  readonly nonRetryableReason: string | null;
 
-  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean; nonRetryableReason?: string } = {}) {
     super(boundMessage(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.nonRetryableReason = this.retryable ? null : (options.nonRetryableReason ?? null);
   }
 }
 
@@ -37,6 +42,15 @@ export class ValidationError extends SluiceError {
     super('validation', message, { cause });
     this.field = field;
   }
+}
+
+/**
+ * Params a pipeline's schema refuses. Never retryable, and it says why: every attempt of
+ * a run gets the same params.
+ */
+export class ParamsError extends ValidationError {
+  override name = 'ParamsError';
+  override readonly nonRetryableReason: string = 'the params are invalid, and every attempt gets the same params';
 }
 
 /** Something named does not exist: a pipeline, a run, a partition key. */
@@ -73,15 +87,57 @@ export class CancelledError extends SluiceError {
 
 /**
  * Wraps anything thrown by user step code, so a user bug and a framework bug never
- * look alike. User errors are retryable unless they say otherwise.
+ * look alike. User errors are retryable unless they say otherwise (`nonRetryable()`, a
+ * non-retryable SluiceError); the message keeps the class of what was thrown (`TypeError: …`).
  */
 export class StepError extends SluiceError {
   override name = 'StepError';
   constructor(step: string, cause: unknown) {
-    const inner = cause instanceof Error ? cause.message : String(cause);
-    const retryable = cause instanceof SluiceError ? cause.retryable : !(cause instanceof ValidationError);
-    super('step_failed', `step ${step} failed: ${inner}`, { cause, retryable });
+    const { retryable, reason } = retryabilityOf(cause);
+    super('step_failed', `step ${step} failed: ${thrownText(cause)}`, { cause, retryable, nonRetryableReason: reason ?? undefined });
   }
+}
+
+/**
+ * A bug or an outage in Sluice itself, outside user code: the message names the component,
+ * so it never reads like the pipeline's fault. Retryable, as outages pass.
+ */
+export class InternalError extends SluiceError {
+  override name = 'InternalError';
+  readonly component: string;
+  constructor(component: string, cause: unknown) {
+    super('internal', `internal error in ${component}: ${thrownText(cause)}`, { cause, retryable: true });
+    this.component = component;
+  }
+}
+
+/** The class of a thrown value as a person reads it: `TypeError`, `ValidationError`, `string`. */
+export function thrownName(value: unknown): string {
+  if (value instanceof Error) return value.name || value.constructor.name || 'Error';
+  return value === null ? 'null' : typeof value;
+}
+
+/** A thrown value's message, after its class when the class says something (`TypeError: …`, not `Error: …`). */
+function thrownText(value: unknown): string {
+  const kind = thrownName(value);
+  const text = value instanceof Error ? value.message : String(value);
+  return kind === 'Error' || kind === 'SluiceError' || !(value instanceof Error) ? text : `${kind}: ${text}`;
+}
+
+/**
+ * Whether another attempt can help, and if not why: the author's mark (`retryable()` /
+ * `nonRetryable()`) first, then what a Sluice error says of itself; anything else a step
+ * throws is retryable.
+ */
+export function retryabilityOf(err: unknown): { retryable: boolean; reason: string | null } {
+  const mark = retryMarkOf(err);
+  if (mark) return { retryable: mark.retryable, reason: mark.retryable ? null : (mark.reason ?? 'the step marked the error non-retryable') };
+  if (err instanceof SluiceError) {
+    if (err.retryable) return { retryable: true, reason: null };
+    if (err.nonRetryableReason !== null) return { retryable: false, reason: err.nonRetryableReason };
+    return { retryable: false, reason: err instanceof ValidationError ? 'invalid input fails the same way every time' : `${err.name} (${err.code}) is not retryable` };
+  }
+  return { retryable: true, reason: null };
 }
 
 /** Turns anything thrown into a one-line, user-facing message of bounded length. */

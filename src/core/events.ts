@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boundMessage } from './errors.ts';
+import { MAX_STACK_CHARS } from './failure.ts';
 
 /**
  * Events that step attempts report (DESIGN.md §4, topic `sluice.events`). Every event
@@ -23,6 +24,7 @@ const message = z.string().transform((m) => boundMessage(m));
 /** Log lines may carry more context than an error message, but still not a whole file. */
 export const MAX_LOG_CHARS = 4000;
 const logLine = z.string().transform((m) => boundMessage(m, MAX_LOG_CHARS));
+const stack = z.string().transform((m) => boundMessage(m, MAX_STACK_CHARS));
 
 const checkResult = z.object({
   asset: z.string(),
@@ -71,7 +73,17 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
   z.object({
     ...base,
     type: z.literal('attempt.failed'),
-    error: z.object({ code: z.string(), message, retryable: z.boolean() }),
+    // The optional fields came later: a v1 consumer that does not know them drops them, and
+    // an older worker that does not send them still reports a valid failure.
+    error: z.object({
+      code: z.string(),
+      message,
+      retryable: z.boolean(),
+      name: z.string().transform((m) => boundMessage(m, 200)).optional(),
+      nonRetryableReason: message.optional(),
+      stack: stack.optional(),
+      frame: z.string().transform((m) => boundMessage(m)).optional(),
+    }),
   }),
 ]);
 

@@ -1,3 +1,4 @@
+import type { FailureDetail } from '../core/failure.ts';
 import type { AttemptStatus, RunStatus, Severity, StepStatus } from '../core/states.ts';
 import type { ScheduleStore } from './schedule-store.ts';
 import type { TokenStore } from './token-store.ts';
@@ -15,10 +16,14 @@ export interface RunRecord {
   readonly error: string | null;
   /** Set when the run belongs to a backfill. */
   readonly backfillId: string | null;
+  /** The run this one retried (`POST /runs/{id}/retry`); null for a run started afresh. */
+  readonly parentRunId: string | null;
+  /** The first run of the chain of retries this one belongs to; null for a run started afresh. */
+  readonly rootRunId: string | null;
 }
 
 export type NewRun = Pick<RunRecord, 'id' | 'pipeline' | 'partition' | 'params'> &
-  Partial<Pick<RunRecord, 'status' | 'backfillId' | 'createdAt'>>;
+  Partial<Pick<RunRecord, 'status' | 'backfillId' | 'createdAt' | 'parentRunId' | 'rootRunId'>>;
 
 export type RunPatch = Partial<Pick<RunRecord, 'status' | 'startedAt' | 'finishedAt' | 'error'>>;
 
@@ -34,6 +39,12 @@ export interface StepRecord {
   readonly reason: string | null;
 }
 
+/** Why an attempt failed (class, message, stack, the pipeline's line) and why it was not retried. */
+export interface AttemptFailure extends FailureDetail {
+  /** Set when the step failed for good: why no retry followed (`…, retry policy allows 2 attempts`). */
+  readonly notRetried: string | null;
+}
+
 export interface AttemptRecord {
   readonly id: string;
   readonly runId: string;
@@ -42,8 +53,11 @@ export interface AttemptRecord {
   readonly status: AttemptStatus;
   readonly startedAt: string;
   readonly finishedAt: string | null;
+  /** The one-line message; `failure` has the detail. */
   readonly error: string | null;
   readonly rowsWritten: number;
+  /** Stored as given; read back as null when there is none. */
+  readonly failure?: AttemptFailure | null;
 }
 
 export interface RunDetail {
@@ -100,6 +114,8 @@ export interface EventFilter {
   /** Only events with id greater than this. */
   readonly afterId?: number;
   readonly limit?: number;
+  /** Highest ids first (`limit: 1` gives the latest event); oldest first otherwise. */
+  readonly newestFirst?: boolean;
 }
 
 export interface MaterializationRecord {
@@ -147,7 +163,10 @@ export interface PartitionStatus {
   readonly updatedAt: string;
 }
 
+/** A metric value kept across restarts: a gauge's latest value, or a counter's total. */
 export interface GaugeValue {
+  /** `gauge` when left out. */
+  readonly kind?: 'gauge' | 'counter';
   readonly name: string;
   readonly help: string;
   readonly labels: Record<string, string>;
@@ -184,7 +203,7 @@ export interface MetadataStore {
   listPartitions(pipeline: string): Promise<PartitionStatus[]>;
   getCheckpoint(key: string): Promise<unknown>;
   putCheckpoint(key: string, value: unknown): Promise<void>;
-  /** Upsert by (name, labels). */
+  /** Upsert by (name, labels); counters are stored as their totals. */
   putGauges(values: readonly GaugeValue[]): Promise<void>;
   listGauges(): Promise<GaugeValue[]>;
   /** Closes what the store created; an injected client is left open. */

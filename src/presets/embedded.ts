@@ -18,6 +18,7 @@ import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import { executeAttempt } from '../runtime/attempt-executor.ts';
 import { Coordinator } from '../runtime/coordinator.ts';
+import { DurableCounters } from '../runtime/durable-counters.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
@@ -70,14 +71,14 @@ async function openBus(config: SluiceConfig, local: boolean): Promise<EventBus> 
 }
 
 /** Stores, metrics and pipelines; `local` keeps the bus in this process whatever the config says. */
-async function openServices(config: SluiceConfig, local: boolean): Promise<{ services: Services; registry: PipelineRegistry }> {
+async function openServices(config: SluiceConfig, local: boolean): Promise<{ services: Services & { metrics: DurableCounters }; registry: PipelineRegistry }> {
   const logger = openLogger(config);
   const registry = await loadPipelines(config.pipelines);
   const metadata = await openMetadata(config);
   await metadata.migrate();
-  const metrics = createPromMetrics();
-  for (const g of await metadata.listGauges()) metrics.setGauge(g.name, g.help, g.labels, g.value);
-  const services: Services = {
+  const metrics = new DurableCounters(createPromMetrics(), metadata, { logger });
+  metrics.restore(await metadata.listGauges());
+  const services = {
     metadata,
     warehouse: openWarehouse(config),
     objects: await openObjects(config),
@@ -89,9 +90,11 @@ async function openServices(config: SluiceConfig, local: boolean): Promise<{ ser
   return { services, registry };
 }
 
-function closer(services: Services, ...first: { close(): Promise<unknown> }[]): () => Promise<void> {
+function closer(services: Services & { metrics: DurableCounters }, ...first: { close(): Promise<unknown> }[]): () => Promise<void> {
   return async () => {
     for (const c of first) await c.close();
+    // After the coordinator, whose last runs count here; before the store they are saved in.
+    await services.metrics.close();
     await services.bus.close();
     await services.objects.close();
     await services.warehouse.close();

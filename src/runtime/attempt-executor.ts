@@ -1,11 +1,13 @@
-import { CancelledError, SluiceError, StepError, TimeoutError, boundMessage, describeError } from '../core/errors.ts';
+import { CancelledError, InternalError, SluiceError, StepError, TimeoutError, boundMessage, describeError } from '../core/errors.ts';
 import { MAX_LOG_CHARS } from '../core/events.ts';
+import { failureDetail } from '../core/failure.ts';
 import { partitionWindow } from '../core/partitions.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import type { StepContext } from '../sdk/context.ts';
+import { parseParams } from '../sdk/pipeline.ts';
 import type { SourcePolicy } from '../sdk/source-policy.ts';
 import { AttemptEmitter } from './event-emitter.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
@@ -32,8 +34,9 @@ const PROGRESS_EVERY_MS = 250;
 
 /**
  * Runs one step attempt wherever a launcher put it (this process, a worker process, a
- * pod) and reports everything as events. User code runs inside one boundary: whatever it
- * throws becomes a StepError, so a user bug never looks like a framework bug.
+ * pod) and reports everything as events. User code runs inside one boundary (runBounded):
+ * whatever it throws becomes a StepError; anything else that fails here is an
+ * InternalError of the executor, so a user bug never looks like a framework bug.
  */
 export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, signal: AbortSignal): Promise<void> {
   const out = new AttemptEmitter(deps.bus, req);
@@ -44,7 +47,9 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     const def = deps.registry.get(req.pipeline);
     const stepDef = def.steps.find((s) => s.name === req.step);
     if (!stepDef) throw new SluiceError('unknown_step', `pipeline ${req.pipeline} has no step ${req.step}`);
-    const params = def.params.parse(req.params) as Record<string, unknown>;
+    // Valid when the run was submitted, but the definition may have changed since (a reload,
+    // a worker on another version): a ParamsError, never retried, saying why.
+    const params = parseParams(def, req.params) as Record<string, unknown>;
     const partition = req.partition !== null && def.partitions ? partitionWindow(def.partitions, req.partition) : null;
 
     const signals = [signal];
@@ -120,8 +125,15 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     }
     void out.emit({ type: 'attempt.succeeded', rowsWritten });
   } catch (err) {
-    const e = err instanceof SluiceError ? err : new StepError(req.step, err);
-    void out.emit({ type: 'attempt.failed', error: { code: e.code, message: e.message, retryable: e.retryable } });
+    const e = err instanceof SluiceError ? err : new InternalError('the attempt executor', err);
+    const d = failureDetail(e);
+    void out.emit({
+      type: 'attempt.failed',
+      error: {
+        code: d.code, message: d.message, retryable: d.retryable, name: d.name,
+        nonRetryableReason: d.nonRetryableReason ?? undefined, stack: d.stack ?? undefined, frame: d.frame ?? undefined,
+      },
+    });
   } finally {
     clearInterval(heartbeat);
     await out.flush();

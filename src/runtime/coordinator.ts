@@ -8,11 +8,13 @@ import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
-import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
+import type { AttemptFailure, RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import { parseParams } from '../sdk/pipeline.ts';
 import { loadOpenRuns, newActiveRun, type ActiveRun, type StepState } from './active-run.ts';
+import { failureOfEvent, logFailure, lostFailure } from './attempt-failure.ts';
 import { HealthMonitor } from './health-monitor.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
+import { decideRetry } from './retry-decision.ts';
 import type { RunListener, RunUpdate } from './run-updates.ts';
 import type { Services } from './services.ts';
 import { WriteBuffer } from './write-buffer.ts';
@@ -137,12 +139,14 @@ export class Coordinator {
     const why = `attempt ${step.attempt} lost: no sign of life for ${(silentMs / 1000).toFixed(1)} s`;
     this.#services.logger.warn({ run: run.record.id, step: step.name, attempt: attemptId }, why);
     this.#services.metrics.incCounter('sluice_lost_attempts_total', 'Attempts whose worker stopped answering', { pipeline: run.def.name, step: step.name });
+    const decision = run.cancelled ? null : decideRetry(step.def.retry, step.attempt, { retryable: true });
+    const failure = lostFailure(why, decision);
     // Fenced off from here on: its late events no longer match the step's current attempt.
-    await this.#endAttempt(run, step, 'lost', why);
-    await this.#record(run, 'attempt.lost', step.name, attemptId, { attempt: step.attempt, silentMs });
+    await this.#endAttempt(run, step, 'lost', why, failure);
+    await this.#record(run, 'attempt.lost', step.name, attemptId, { attempt: step.attempt, silentMs, notRetried: failure.notRetried });
     if (this.#launcher.canKill) void this.#launcher.kill(attemptId).catch(() => undefined);
     if (run.cancelled) await this.#setStep(run, step, 'cancelled', why);
-    else if (step.attempt < step.def.retry.maxAttempts) await this.#retryLater(run, step, why);
+    else if (decision?.retry) await this.#retryLater(run, step, why);
     else {
       await this.#setStep(run, step, 'failed', why);
       for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} failed`)) await this.#stepChanged(run, s);
@@ -176,7 +180,7 @@ export class Coordinator {
     if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
       throw new SluiceError('conflict', `run ${req.runId} already exists`);
     }
-    const reused = req.retryOf ? await this.#reusableSteps(req.retryOf, def.name) : new Set<string>();
+    const parent = req.retryOf ? await this.#retriedRun(req.retryOf, def.name) : null;
     const created = await metadata.createRun({
       id: req.runId ?? randomUUID(),
       pipeline: def.name,
@@ -184,7 +188,10 @@ export class Coordinator {
       params: params as Record<string, unknown>,
       backfillId: req.backfillId ?? null,
       status: 'queued',
+      parentRunId: parent?.id ?? null,
+      rootRunId: parent ? (parent.rootRunId ?? parent.id) : null,
     });
+    const reused = parent?.reused ?? new Set<string>();
     const run = newActiveRun(created, def, reused);
     const record = created;
     this.#runs.set(record.id, run);
@@ -213,10 +220,11 @@ export class Coordinator {
     return this.#runs.has(runId);
   }
 
-  async #reusableSteps(runId: string, pipeline: string): Promise<Set<string>> {
+  /** The run a retry comes from, with the steps it reuses (those that succeeded unblocked). */
+  async #retriedRun(runId: string, pipeline: string): Promise<RunRecord & { reused: Set<string> }> {
     const prev = await this.#services.metadata.getRun(runId);
     if (!prev || prev.run.pipeline !== pipeline) throw new NotFoundError('run', runId);
-    return new Set(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => s.step));
+    return { ...prev.run, reused: new Set(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => s.step)) };
   }
 
 
@@ -351,11 +359,18 @@ export class Coordinator {
         return;
       }
       case 'attempt.failed': {
-        await this.#endAttempt(run, step, ev.error.code === 'cancelled' ? 'cancelled' : 'failed', ev.error.message);
-        await this.#record(run, 'attempt.failed', step.name, ev.attemptId, { error: ev.error, attempt: step.attempt });
-        if (run.cancelled || ev.error.code === 'cancelled') {
+        const cancelled = run.cancelled || ev.error.code === 'cancelled';
+        const decision = cancelled ? null : decideRetry(step.def.retry, step.attempt, ev.error);
+        const failure = ev.error.code === 'cancelled' ? null : failureOfEvent(ev.error, decision);
+        await this.#endAttempt(run, step, failure ? 'failed' : 'cancelled', ev.error.message, failure);
+        await this.#record(run, 'attempt.failed', step.name, ev.attemptId, { error: ev.error, attempt: step.attempt, notRetried: failure?.notRetried ?? null });
+        if (failure) {
+          logFailure(this.#services.logger, { run: runId, pipeline: run.def.name, step: step.name, attempt: step.attempt }, failure);
+          this.#notify({ kind: 'attempt', runId, step: step.name, attempt: step.attempt, failure });
+        }
+        if (cancelled) {
           await this.#setStep(run, step, 'cancelled', ev.error.message);
-        } else if (ev.error.retryable && step.attempt < step.def.retry.maxAttempts) {
+        } else if (decision?.retry) {
           await this.#retryLater(run, step, ev.error.message);
         } else {
           await this.#setStep(run, step, 'failed', ev.error.message);
@@ -410,14 +425,16 @@ export class Coordinator {
       .catch((err) => this.#services.logger.error({ err: describeError(err), attempt: attemptId }, 'launch failed; the start timeout will retry it'));
   }
 
-  async #endAttempt(run: ActiveRun, step: StepState, status: 'succeeded' | 'failed' | 'cancelled' | 'lost', error: string | null): Promise<void> {
+  async #endAttempt(
+    run: ActiveRun, step: StepState, status: 'succeeded' | 'failed' | 'cancelled' | 'lost', error: string | null, failure: AttemptFailure | null = null,
+  ): Promise<void> {
     const id = step.attemptId!;
     this.#attempts.delete(id);
     this.#health.untrack(id);
     const finishedAt = nowIso();
     this.#writes.attempt({
       id, runId: run.record.id, step: step.name, attempt: step.attempt, status, startedAt: step.attemptStartedAt!,
-      finishedAt, error, rowsWritten: step.rowsWritten,
+      finishedAt, error, rowsWritten: step.rowsWritten, failure,
     });
     const seconds = (Date.parse(finishedAt) - Date.parse(step.attemptStartedAt!)) / 1000;
     this.#services.metrics.observe('sluice_step_duration_seconds', 'Duration of step attempts',

@@ -25,3 +25,4 @@ export type { SourcePolicy } from './source-policy.ts';
 export { replacePartitions } from './replace-partitions.ts';
 export type { ReplacePartitionsOptions } from './replace-partitions.ts';
 export { SluiceError, ValidationError } from '../core/errors.ts';
+export { nonRetryable, retryable } from './retry-errors.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { topoSort } from '../core/dag.ts';
-import { ValidationError } from '../core/errors.ts';
+import { ParamsError, ValidationError } from '../core/errors.ts';
+import { describeParamIssue } from '../core/param-issue.ts';
 import { firstIssue } from '../core/zod-issue.ts';
 import type { PartitionsDef } from '../core/partitions.ts';
 import type { StepDef } from './step.ts';
@@ -84,12 +85,14 @@ export function pipeline<S extends z.ZodType = z.ZodObject<Record<string, never>
 
 /**
  * Validates raw params (e.g. strings from `--param k=v`) against the pipeline's schema.
- * Throws a ValidationError that names the field.
+ * Throws a ParamsError (a ValidationError) that names the field and the value given.
  */
 export function parseParams<P>(def: PipelineDef<P>, raw: Record<string, unknown>): P {
   const r = def.params.safeParse(raw);
   if (r.success) return r.data;
   const { field: path, message } = firstIssue(r.error);
   const field = path || '(params)';
-  throw new ValidationError(`pipeline ${def.name}: bad param ${field}: ${message}`, field);
+  const issue = r.error.issues[0];
+  const why = issue.code === 'unrecognized_keys' ? message : describeParamIssue(issue, raw);
+  throw new ParamsError(`pipeline ${def.name}: bad param ${field}: ${why}`, field, r.error);
 }

@@ -12,6 +12,8 @@ export const runSchema = z.object({
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
   backfillId: z.string().nullable(),
+  parentRunId: z.string().nullable().describe('The run this one retried (POST /runs/{id}/retry); null for a run started afresh'),
+  rootRunId: z.string().nullable().describe('The first run of its chain of retries; null for a run started afresh'),
 });
 
 export const stepSchema = z.object({
@@ -35,6 +37,16 @@ export const attemptSchema = z.object({
   finishedAt: z.string().nullable(),
   error: z.string().nullable(),
   rowsWritten: z.number(),
+  failure: z.object({
+    code: z.string(),
+    name: z.string().describe('Class of what was thrown in the step (TypeError), else of Sluice\'s own error'),
+    message: z.string(),
+    retryable: z.boolean(),
+    nonRetryableReason: z.string().nullable(),
+    stack: z.string().nullable().describe('Stack of the thrown error and its causes, at most a few KB'),
+    frame: z.string().nullable().describe('First frame in pipeline code: path:line:column'),
+    notRetried: z.string().nullable().describe('Why no retry followed, when the step failed for good'),
+  }).nullable().describe('Why the attempt failed; null unless it did'),
 });
 
 export const runDetailSchema = z.object({ run: runSchema, steps: z.array(stepSchema), attempts: z.array(attemptSchema) });

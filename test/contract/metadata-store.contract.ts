@@ -26,7 +26,7 @@ const step = (runId: string, name: string, over: Partial<StepRecord> = {}): Step
 
 const attempt = (runId: string, name: string, n: number, over: Partial<AttemptRecord> = {}): AttemptRecord => ({
   id: uid('att'), runId, step: name, attempt: n, status: 'running', startedAt: at(n), finishedAt: null, error: null,
-  rowsWritten: 0, ...over,
+  rowsWritten: 0, failure: null, ...over,
 });
 
 /**
@@ -72,6 +72,8 @@ export function metadataStoreContract(
       assert.equal(r.finishedAt, null);
       assert.equal(r.error, null);
       assert.equal(r.backfillId, null);
+      assert.equal(r.parentRunId, null);
+      assert.equal(r.rootRunId, null);
       assert.match(r.createdAt, ISO_UTC);
       const created = Date.parse(r.createdAt);
       assert.ok(created >= t0 - 2000 && created <= t1 + 2000, `createdAt ${r.createdAt} is not now`);
@@ -84,6 +86,33 @@ export function metadataStoreContract(
       assert.equal(r.backfillId, 'bf-1');
       assert.equal(r.createdAt, '2024-01-01T00:00:00.000Z');
       assert.deepEqual((await store.getRun(r.id))?.run, r);
+    });
+
+    it('keeps where a retried run came from', async () => {
+      const root = await run({ createdAt: at(1) });
+      const parent = await run({ pipeline: root.pipeline, parentRunId: root.id, rootRunId: root.id, createdAt: at(2) });
+      const child = await run({ pipeline: root.pipeline, parentRunId: parent.id, rootRunId: root.id, createdAt: at(3) });
+      assert.deepEqual([parent.parentRunId, parent.rootRunId], [root.id, root.id]);
+      assert.deepEqual((await store.getRun(child.id))?.run, child);
+      assert.deepEqual((await store.listRuns({ pipeline: root.pipeline })).map((r) => [r.id, r.parentRunId, r.rootRunId]), [
+        [child.id, parent.id, root.id], [parent.id, root.id, root.id], [root.id, null, null],
+      ]);
+    });
+
+    it('stores the failure detail of an attempt, alone and in a batch', async () => {
+      const r = await run();
+      const failure = {
+        code: 'step_failed', name: 'TypeError', message: 'step load failed: TypeError: x is undefined', retryable: false,
+        nonRetryableReason: 'the step marked the error non-retryable', stack: 'TypeError: x is undefined\n    at run (file:///p/orders.ts:3:7)',
+        frame: '/p/orders.ts:3:7', notRetried: 'the step marked the error non-retryable, retry policy allows 3 attempts',
+      };
+      const one = attempt(r.id, 'load', 1, { status: 'failed', error: failure.message, failure });
+      await store.upsertAttempt(one);
+      const two = attempt(r.id, 'load', 2, { status: 'failed', error: 'again', failure: { ...failure, stack: null, frame: null } });
+      await store.writeBatch({ attempts: [two] });
+      const three = attempt(r.id, 'load', 3);
+      await store.writeBatch({ attempts: [three] });
+      assert.deepEqual((await store.getRun(r.id))?.attempts, [one, two, three]);
     });
 
     it('refuses a second run with the same id', async () => {
@@ -231,6 +260,9 @@ export function metadataStoreContract(
       const mine = new Set([a.id, b.id]);
       const tail = (await store.listEvents({ afterId: a1.id })).filter((e) => mine.has(e.runId));
       assert.deepEqual(tail, [b1, a2, a3]);
+      assert.deepEqual(await store.listEvents({ runId: a.id, newestFirst: true }), [a3, a2, a1]);
+      assert.deepEqual(await store.listEvents({ runId: a.id, newestFirst: true, limit: 1 }), [a3]);
+      assert.deepEqual(await store.listEvents({ newestFirst: true, limit: 1 }), [a3], 'the latest event of all');
     });
 
     it('keeps materializations and check results, newest first, filtered by asset, partition and run', async () => {
@@ -320,7 +352,7 @@ export function metadataStoreContract(
     it('upserts gauges by name and labels, whatever the label order', async () => {
       const name = uid('sluice_gauge').replaceAll('-', '_');
       const g = (labels: Record<string, string>, value: number, help = 'help', s = 1): GaugeValue =>
-        ({ name, help, labels, value, updatedAt: at(s) });
+        ({ kind: 'gauge', name, help, labels, value, updatedAt: at(s) });
       await store.putGauges([g({ pipeline: 'retail', step: 'load' }, 1), g({ pipeline: 'taxi' }, 2), g({}, 3)]);
       await store.putGauges([g({ step: 'load', pipeline: 'retail' }, 10, 'new help', 5)]);
       await store.putGauges([]);
@@ -335,6 +367,20 @@ export function metadataStoreContract(
       ].sort(byLabels));
     });
 
+    it('keeps counter totals beside gauges, each with its kind', async () => {
+      const name = uid('sluice_total').replaceAll('-', '_');
+      const c = (value: number, s: number): GaugeValue => ({ kind: 'counter', name, help: 'runs', labels: { status: 'failed', pipeline: 'p' }, value, updatedAt: at(s) });
+      await store.putGauges([c(1, 1)]);
+      await store.putGauges([c(3, 2)]);
+      const mine = (await store.listGauges()).filter((x) => x.name === name);
+      assert.deepEqual(mine.map((x) => ({ ...x, labels: Object.fromEntries(Object.entries(x.labels).sort()) })), [
+        { ...c(3, 2), labels: { pipeline: 'p', status: 'failed' } },
+      ]);
+      const plain = uid('sluice_gauge').replaceAll('-', '_');
+      await store.putGauges([{ name: plain, help: 'h', labels: {}, value: 1, updatedAt: at(1) }]);
+      assert.equal((await store.listGauges()).find((x) => x.name === plain)?.kind, 'gauge');
+    });
+
     // Only persistent adapters get this test; an in-memory store has nothing to reopen.
     if (reopen) it('keeps its data across close and reopen', async () => {
       const r = await run({ params: { k: 'v' }, partition: 'p1' });
@@ -347,7 +393,7 @@ export function metadataStoreContract(
       await store.recordMaterialization(m);
       const key = uid('ckpt');
       await store.putCheckpoint(key, { offset: 7 });
-      const gauge: GaugeValue = { name: uid('g').replaceAll('-', '_'), help: 'h', labels: { a: 'b' }, value: 1.25, updatedAt: at(3) };
+      const gauge: GaugeValue = { kind: 'gauge', name: uid('g').replaceAll('-', '_'), help: 'h', labels: { a: 'b' }, value: 1.25, updatedAt: at(3) };
       await store.putGauges([gauge]);
       const detail = await store.getRun(r.id);
 

@@ -14,6 +14,34 @@ import { metadataStoreContract } from './metadata-store.contract.ts';
 const TABLES = ['api_tokens', 'attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
   'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps'];
 
+/**
+ * A database as version 3 left it, holding a run and a gauge: what a store of an earlier
+ * release upgrades from.
+ */
+async function seedVersion3(exec: (sql: string) => Promise<unknown>): Promise<void> {
+  await exec('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+  for (const m of MIGRATIONS.filter((x) => x.version <= 3)) {
+    await exec(m.sql);
+    await exec(`INSERT INTO schema_migrations (version, name) VALUES (${m.version}, '${m.name}')`);
+  }
+  await exec(`INSERT INTO runs (id, pipeline, params, status, created_at, updated_at) VALUES ('old-run', 'p', '{}', 'failed', now(), now())`);
+  await exec(`INSERT INTO attempts (id, run_id, step, attempt, status, started_at, error, rows_written) VALUES ('old-att', 'old-run', 's', 1, 'failed', now(), 'boom', 0)`);
+  await exec(`INSERT INTO gauges (name, labels, help, value, updated_at) VALUES ('old_gauge', '{}', 'h', 2, now())`);
+}
+
+/** After the upgrade the old rows read with the new fields empty, and the new fields work. */
+async function checkUpgraded(store: Awaited<ReturnType<typeof createPgliteMetadataStore>>): Promise<void> {
+  await store.migrate();
+  await store.migrate();
+  const old = await store.getRun('old-run');
+  assert.equal(old?.run.status, 'failed');
+  assert.deepEqual([old?.run.parentRunId, old?.run.rootRunId], [null, null]);
+  assert.deepEqual(old?.attempts.map((a) => [a.error, a.failure]), [['boom', null]]);
+  assert.equal((await store.listGauges()).find((g) => g.name === 'old_gauge')?.kind, 'gauge');
+  const retry = await store.createRun({ id: 'retry-run', pipeline: 'p', partition: null, params: {}, parentRunId: 'old-run', rootRunId: 'old-run' });
+  assert.equal(retry.parentRunId, 'old-run');
+}
+
 metadataStoreContract('PGlite in memory', () => createPgliteMetadataStore());
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-pglite-'));
@@ -33,6 +61,18 @@ describe('PGlite metadata store', () => {
       assert.equal(db.closed, false);
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM runs');
       assert.deepEqual(rows, [{ n: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('upgrades a version 3 database in place, keeping its data', async () => {
+    const db = await PGlite.create();
+    try {
+      await seedVersion3((sql) => db.exec(sql));
+      const store = await createPgliteMetadataStore({ db });
+      await checkUpgraded(store);
+      await store.close();
     } finally {
       await db.close();
     }
@@ -83,6 +123,25 @@ await postgresSuite('MetadataStore contract: PostgreSQL', ({ connectionString, s
         assert.equal(elsewhere.rowCount, 0, 'schemas are isolated');
       } finally {
         await pool.end();
+      }
+    });
+
+    it('upgrades a version 3 schema in place, keeping its data', async () => {
+      const old = extraSchema('v3');
+      const client = await admin.connect();
+      try {
+        await client.query(`CREATE SCHEMA "${old}"`);
+        await client.query(`SET search_path TO "${old}"`);
+        await seedVersion3((sql) => client.query(sql));
+      } finally {
+        await client.query('RESET search_path');
+        client.release();
+      }
+      const store = await createPostgresMetadataStore({ connectionString, schema: old });
+      try {
+        await checkUpgraded(store);
+      } finally {
+        await store.close();
       }
     });
 

@@ -176,6 +176,20 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_active_name_idx ON api_tokens (name) WHERE revoked_at IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'retry lineage of runs, failure details of attempts, counter totals',
+    sql: `
+      -- No foreign keys: retention prunes a parent before its retries, and where a run came
+      -- from stays worth knowing after that.
+      ALTER TABLE runs ADD COLUMN IF NOT EXISTS parent_run_id text;
+      ALTER TABLE runs ADD COLUMN IF NOT EXISTS root_run_id text;
+      ALTER TABLE attempts ADD COLUMN IF NOT EXISTS failure jsonb;
+      -- Counters share the table: a name is one kind of metric, and restoring both at start
+      -- is one read.
+      ALTER TABLE gauges ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'gauge';
+    `,
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 import type {
+  AttemptFailure,
   AttemptRecord,
   CheckResultRecord,
   EventRecord,
@@ -30,6 +31,8 @@ export interface RunRow {
   finished_at: Ts | null;
   error: string | null;
   backfill_id: string | null;
+  parent_run_id: string | null;
+  root_run_id: string | null;
 }
 
 export const toRun = (r: RunRow): RunRecord => ({
@@ -43,6 +46,8 @@ export const toRun = (r: RunRow): RunRecord => ({
   finishedAt: isoOrNull(r.finished_at),
   error: r.error,
   backfillId: r.backfill_id,
+  parentRunId: r.parent_run_id ?? null,
+  rootRunId: r.root_run_id ?? null,
 });
 
 export interface StepRow {
@@ -77,6 +82,7 @@ export interface AttemptRow {
   finished_at: Ts | null;
   error: string | null;
   rows_written: number | string;
+  failure: AttemptFailure | null;
 }
 
 export const toAttempt = (r: AttemptRow): AttemptRecord => ({
@@ -89,6 +95,7 @@ export const toAttempt = (r: AttemptRow): AttemptRecord => ({
   finishedAt: isoOrNull(r.finished_at),
   error: r.error,
   rowsWritten: Number(r.rows_written),
+  failure: r.failure ?? null,
 });
 
 export interface EventRow {
@@ -172,6 +179,7 @@ export const toPartition = (r: PartitionRow): PartitionStatus => ({
 });
 
 export interface GaugeRow {
+  kind: string;
   name: string;
   help: string;
   labels: Record<string, string>;
@@ -180,6 +188,7 @@ export interface GaugeRow {
 }
 
 export const toGauge = (r: GaugeRow): GaugeValue => ({
+  kind: r.kind === 'counter' ? 'counter' : 'gauge',
   name: r.name,
   help: r.help,
   labels: r.labels,

@@ -77,11 +77,11 @@ export class SqlMetadataStore implements MetadataStore {
 
   async createRun(run: NewRun): Promise<RunRecord> {
     const { rows } = await this.#db.query<RunRow>(
-      `INSERT INTO runs (id, pipeline, partition, params, status, backfill_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, ${CREATED_AT('$7')}, ${CREATED_AT('$7')})
+      `INSERT INTO runs (id, pipeline, partition, params, status, backfill_id, parent_run_id, root_run_id, created_at, updated_at)
+       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, ${CREATED_AT('$9')}, ${CREATED_AT('$9')})
        RETURNING *`,
       [run.id, run.pipeline, run.partition, json(run.params ?? {}, 'params'), run.status ?? 'queued',
-        run.backfillId ?? null, run.createdAt ?? null],
+        run.backfillId ?? null, run.parentRunId ?? null, run.rootRunId ?? null, run.createdAt ?? null],
     );
     return toRun(rows[0]!);
   }
@@ -157,13 +157,14 @@ export class SqlMetadataStore implements MetadataStore {
 
   async #upsertAttempt(db: SqlExecutor, a: AttemptRecord): Promise<void> {
     await db.query(
-      `INSERT INTO attempts (id, run_id, step, attempt, status, started_at, finished_at, error, rows_written)
-       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8, $9)
+      `INSERT INTO attempts (id, run_id, step, attempt, status, started_at, finished_at, error, rows_written, failure)
+       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::timestamptz, $8, $9, $10::text::jsonb)
        ON CONFLICT (id) DO UPDATE SET
          run_id = EXCLUDED.run_id, step = EXCLUDED.step, attempt = EXCLUDED.attempt,
          status = EXCLUDED.status, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
-         error = EXCLUDED.error, rows_written = EXCLUDED.rows_written`,
-      [a.id, a.runId, a.step, a.attempt, a.status, a.startedAt, a.finishedAt, a.error, a.rowsWritten],
+         error = EXCLUDED.error, rows_written = EXCLUDED.rows_written, failure = EXCLUDED.failure`,
+      [a.id, a.runId, a.step, a.attempt, a.status, a.startedAt, a.finishedAt, a.error, a.rowsWritten,
+        a.failure ? json(a.failure, 'failure') : null],
     );
   }
 
@@ -202,8 +203,9 @@ export class SqlMetadataStore implements MetadataStore {
     if (filter.runId !== undefined) clauses.push(`run_id = ${p.bind(filter.runId)}`);
     if (filter.afterId !== undefined) clauses.push(`id > ${p.bind(filter.afterId)}`);
     const limit = limitOf(filter.limit, null);
+    const order = filter.newestFirst ? 'id DESC' : 'id';
     const { rows } = await this.#db.query<EventRow>(
-      `SELECT * FROM events ${where(clauses)} ORDER BY id${limit === null ? '' : ` LIMIT ${p.bind(limit)}`}`,
+      `SELECT * FROM events ${where(clauses)} ORDER BY ${order}${limit === null ? '' : ` LIMIT ${p.bind(limit)}`}`,
       p.values,
     );
     return rows.map(toEvent);
@@ -277,11 +279,11 @@ export class SqlMetadataStore implements MetadataStore {
     await this.#db.transaction(async (tx) => {
       for (const g of values) {
         await tx.query(
-          `INSERT INTO gauges (name, labels, help, value, updated_at)
-           VALUES ($1, $2::text::jsonb, $3, $4, $5::timestamptz)
+          `INSERT INTO gauges (name, labels, help, value, updated_at, kind)
+           VALUES ($1, $2::text::jsonb, $3, $4, $5::timestamptz, $6)
            ON CONFLICT (name, labels) DO UPDATE SET
-             help = EXCLUDED.help, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
-          [g.name, json(g.labels ?? {}, 'labels'), g.help, g.value, g.updatedAt],
+             help = EXCLUDED.help, value = EXCLUDED.value, updated_at = EXCLUDED.updated_at, kind = EXCLUDED.kind`,
+          [g.name, json(g.labels ?? {}, 'labels'), g.help, g.value, g.updatedAt, g.kind ?? 'gauge'],
         );
       }
     });

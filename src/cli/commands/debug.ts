@@ -5,6 +5,7 @@ import { ApiClient } from '../api-client.ts';
 import { loadConfig } from '../../presets/config.ts';
 import { print, type GlobalOptions } from '../context.ts';
 import { formatTable } from '../format-table.ts';
+import { checkRunId } from '../run-id.ts';
 import { readServerFile } from '../server-file.ts';
 
 function api(globals: GlobalOptions): ApiClient {
@@ -36,6 +37,7 @@ export function registerDebug(program: Command, globals: () => GlobalOptions): v
     .description('stop a run (its workers get stop/cancel) and wait until it has ended')
     .option('--timeout <s>', 'give up waiting after this many seconds', '60')
     .action(async (runId: string, o: { timeout: string }) => {
+      checkRunId(runId);
       const client = api(globals());
       await client.call<RunRecord>('POST', `/api/v1/runs/${runId}/cancel`);
       const deadline = Date.now() + Number(o.timeout) * 1000;

@@ -1,21 +1,27 @@
 import type { Command } from 'commander';
+import type { RunDetail } from '../../ports/metadata-store.ts';
 import type { Runtime } from '../../presets/embedded.ts';
-import { countNoun } from '../count-noun.ts';
 import { parseParamFlags } from '../parse-params.ts';
+import { printSummary } from '../print-summary.ts';
 import { ProgressView } from '../progress.ts';
 import { summarizeRun, type RunSummary } from '../run-summary.ts';
 import { print, viaServerOr, type GlobalOptions } from '../context.ts';
 import { runRemote } from '../remote-run.ts';
 
 /** Runs a pipeline to the end in this process and returns its summary. */
-export async function runOnce(
+export function runOnce(
   rt: Runtime,
   req: { pipeline: string; partition?: string; params: Record<string, unknown> },
   live: ProgressView | null,
 ): Promise<RunSummary> {
+  return followLocal(rt, () => rt.coordinator.submit(req), live);
+}
+
+/** Starts a run in this process (a new one, a retry), shows it live and returns its summary. */
+export async function followLocal(rt: Runtime, start: () => Promise<{ done: Promise<RunDetail> }>, live: ProgressView | null): Promise<RunSummary> {
   const off = live ? rt.coordinator.onUpdate(live.update) : () => undefined;
   try {
-    const { done } = await rt.coordinator.submit(req);
+    const { done } = await start();
     const detail = await done;
     const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, limit: 1000 });
     return summarizeRun(detail, history.materializations, history.checks);
@@ -33,15 +39,12 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .option('--json', 'print one JSON summary instead of live progress')
     .action(async (pipeline: string, o: { partition?: string; param: string[]; json?: boolean }) => {
       const params = parseParamFlags(o.param);
-      const live = o.json ? null : new ProgressView(process.stderr);
+      const verbose = Boolean(globals().verbose);
+      const live = o.json ? null : new ProgressView(process.stderr, '', { verbose });
       const req = { pipeline, partition: o.partition, params };
       const summary = await viaServerOr(globals(), (api) => runRemote(api, req, live), (rt) => runOnce(rt, req, live));
       if (o.json) print(JSON.stringify(summary, null, 2));
-      else {
-        const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
-        print(`${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined} quarantined`);
-        if (summary.error) print(`reason: ${summary.error}`);
-      }
+      else printSummary(summary);
       process.exitCode = summary.status === 'succeeded' ? 0 : 1;
     });
 }

@@ -46,6 +46,6 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
         },
       );
       if (o.json) print(JSON.stringify(runs, null, 2));
-      else print(formatTable(runs.map((r) => ({ ...r, params: undefined })), ['id', 'pipeline', 'partition', 'status', 'createdAt', 'finishedAt', 'error']));
+      else print(formatTable(runs.map((r) => ({ ...r, params: undefined })), ['id', 'pipeline', 'partition', 'status', 'createdAt', 'finishedAt', 'parentRunId', 'error']));
     });
 }

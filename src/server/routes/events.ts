@@ -3,9 +3,22 @@ import { describeError, NotFoundError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { eventSchema } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
+import type { EventPages } from '../sse/event-pages.ts';
 import { SseWriter } from '../sse/sse-writer.ts';
 
 const KEEPALIVE_MS = 15_000;
+
+/**
+ * Where a stream starts: after `Last-Event-ID` or `?after`, at `?from` (that id included),
+ * else a run's stream at the run's first event and the global stream live, after the latest
+ * event, since a client of every run's events wants what happens now, not the whole table.
+ */
+function startAfter(pages: EventPages, runId: string | undefined, header: unknown, query: EventsQuery): Promise<number> | number {
+  if (typeof header === 'string') return Number(header);
+  if (query.after !== undefined) return query.after;
+  if (query.from !== undefined) return Math.max(0, query.from - 1);
+  return runId === undefined ? pages.latestId() : 0;
+}
 
 /**
  * Server-Sent Events from the event table: every event has a global id, sent as the SSE
@@ -19,9 +32,14 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
   return async ({ request, reply, query, principal }) => {
     // HEAD answers what a GET would start with and ends there, holding no stream.
     if (request.method === 'HEAD') return '';
-    const header = request.headers['last-event-id'];
-    let after = Number(typeof header === 'string' ? header : (query as { after?: number }).after ?? 0);
     const release = limiter.acquire(principal.name);
+    let after: number;
+    try {
+      after = await startAfter(pages, runId, request.headers['last-event-id'], query as EventsQuery);
+    } catch (err) {
+      release();
+      throw err;
+    }
     reply.hijack();
     const res = reply.raw;
     const writer = new SseWriter(res, bounds, (reason) =>
@@ -77,14 +95,18 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
 }
 
 const eventId = z.string().regex(/^\d{1,15}$/, 'must be an event id (digits)');
-const query = z.object({ after: eventId.transform(Number).optional() }).strict();
+const query = z.object({
+  after: eventId.transform(Number).optional().describe('Start after this event id (what Last-Event-ID does)'),
+  from: eventId.transform(Number).optional().describe('Start at this event id, included: ?from=0 replays the whole history. Without it, Last-Event-ID or after, GET /events starts live'),
+}).strict();
+type EventsQuery = z.output<typeof query>;
 /** What an EventSource sends when it reconnects: the last id it saw. */
 const headers = z.object({ 'last-event-id': eventId.optional() });
 
 export function eventRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
-      method: 'GET', path: '/api/v1/runs/:id/events', operationId: 'streamRunEvents', summary: 'A run\'s events as Server-Sent Events (resumable with Last-Event-ID); ends when the run has ended',
+      method: 'GET', path: '/api/v1/runs/:id/events', operationId: 'streamRunEvents', summary: 'A run\'s events as Server-Sent Events, from its first event (or ?from=, or resumed with Last-Event-ID); ends when the run has ended',
       tag: 'events', access: 'view', produces: 'text/event-stream',
       params: z.object({ id: z.string().uuid() }), query, headers, response: eventSchema,
       handler: async (c) => {
@@ -95,7 +117,7 @@ export function eventRoutes(ctx: ServerContext): AnyRoute[] {
       },
     }),
     route({
-      method: 'GET', path: '/api/v1/events', operationId: 'streamEvents', summary: 'All events as Server-Sent Events (resumable with Last-Event-ID)',
+      method: 'GET', path: '/api/v1/events', operationId: 'streamEvents', summary: 'Events of every run as Server-Sent Events: live (new events only) unless ?from= asks for history; resumable with Last-Event-ID',
       tag: 'events', access: 'view', produces: 'text/event-stream', query, headers, response: eventSchema,
       handler: stream(ctx, undefined),
     }),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { NotFoundError, SluiceError, ValidationError } from '../../core/errors.ts';
-import { RUN_STATUSES } from '../../core/states.ts';
+import { ConflictError, NotFoundError, SluiceError, ValidationError } from '../../core/errors.ts';
+import { RUN_STATUSES, isTerminalRun } from '../../core/states.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { decodeCursor, encodeCursor, instant, paramsRecord, partitionKey, runDetailSchema, runSchema } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -55,6 +55,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
       params: runId, response: runSchema,
       handler: async ({ params }) => {
         const d = await detail(params.id);
+        if (isTerminalRun(d.run.status)) throw new ConflictError(`run ${params.id} already ${d.run.status}; nothing to cancel`);
         if (!(await ctx.coordinator.cancel(params.id))) {
           throw new SluiceError('conflict', `run ${params.id} is ${d.run.status}, not active here`);
         }
@@ -62,7 +63,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
       },
     }),
     route({
-      method: 'POST', path: '/api/v1/runs/:id/retry', operationId: 'retryRun', summary: 'Re-execute a failed run from its failed steps', tag: 'runs', access: 'edit', status: 201,
+      method: 'POST', path: '/api/v1/runs/:id/retry', operationId: 'retryRun', summary: 'Re-execute a failed run from its failed steps, as a new run whose parentRunId is this one', tag: 'runs', access: 'edit', status: 201,
       params: runId, response: runSchema,
       handler: async ({ params }) => (await ctx.coordinator.retry(params.id)).run,
     }),

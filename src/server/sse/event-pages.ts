@@ -44,6 +44,7 @@ export class EventPages {
   readonly #cache = new Map<string, { page: EventPage; bytes: number; at: number }>();
   #cached = 0;
   readonly #inflight = new Map<string, Promise<EventPage>>();
+  #latest: Promise<number> | null = null;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
@@ -70,6 +71,17 @@ export class EventPages {
       this.#inflight.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * The id of the newest event, where a live stream starts. Streams opening together share
+   * one query, and it waits its turn at the store like a page.
+   */
+  latestId(): Promise<number> {
+    this.#latest ??= this.#gated(() => this.#metadata.listEvents({ newestFirst: true, limit: 1 }))
+      .then(([e]) => e?.id ?? 0)
+      .finally(() => (this.#latest = null));
+    return this.#latest;
   }
 
   async #load(key: string, runId: string | undefined, afterId: number): Promise<EventPage> {

@@ -25,13 +25,13 @@ export interface FailureDetail {
 
 // Frames in here are Sluice's; one in a pipeline, a test fixture or a user module is the user's.
 const SLUICE_SRC = new URL('../', import.meta.url).href;
-const LOCATION = /\(?((?:file:\/\/|\/|[A-Za-z]:[\\/])[^()]*?):(\d+):(\d+)\)?$/;
+// `at fn (where:line:col)` or `at where:line:col`, where is a file URL or a path.
+const FRAME = /^\s+at (?:.*? \()?((?:file:\/\/|\/|[A-Za-z]:[\\/])[^()]*):(\d+):(\d+)\)?$/;
 
 /** The first stack frame in the user's code, as `path:line:column`. */
 export function firstUserFrame(stack: string | null | undefined): string | null {
   for (const line of (stack ?? '').split('\n')) {
-    if (!/^\s+at /.test(line)) continue;
-    const m = LOCATION.exec(line.trim());
+    const m = FRAME.exec(line);
     if (!m) continue;
     const [, where, row, col] = m;
     const url = where.startsWith('file://') ? where : null;

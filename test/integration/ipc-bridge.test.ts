@@ -33,6 +33,7 @@ interface RemoteError {
   message: string;
   code: string;
   retryable: boolean;
+  nonRetryableReason: string | null;
   sluice: boolean;
 }
 
@@ -181,9 +182,12 @@ describe('IPC bridge: a forked child on the parent\'s memory bus and chDB wareho
     assert.equal(r?.one, 1);
   });
 
-  it('rethrows warehouse errors as SluiceError with their code and retryable flag', async () => {
+  it('rethrows warehouse errors as SluiceError with their code, retryable flag and why not', async () => {
     const syntax = await child.call('query', { sql: 'SELEC 1' }).then(() => null, (e: { remote: RemoteError }) => e.remote);
-    assert.deepEqual({ ...syntax, message: undefined }, { name: 'SluiceError', code: 'warehouse', retryable: false, sluice: true, message: undefined });
+    assert.deepEqual({ ...syntax, message: undefined }, {
+      name: 'SluiceError', code: 'warehouse', retryable: false, sluice: true, message: undefined,
+      nonRetryableReason: 'the warehouse refuses the statement (SYNTAX_ERROR) the same way every time',
+    });
     assert.match(syntax!.message, /SYNTAX_ERROR/);
 
     const timeout = await child
@@ -192,6 +196,7 @@ describe('IPC bridge: a forked child on the parent\'s memory bus and chDB wareho
     assert.equal(timeout?.sluice, true);
     assert.equal(timeout?.code, 'warehouse');
     assert.equal(timeout?.retryable, true, 'a timeout stays retryable across the hop');
+    assert.equal(timeout?.nonRetryableReason, null);
     assert.match(timeout!.message, /TIMEOUT_EXCEEDED/);
   });
 

@@ -14,7 +14,9 @@ const id = z.number().int().nonnegative();
 const params = z.record(z.string(), z.unknown()).optional();
 
 /** An error as it crosses the channel: enough to rebuild retry classification. */
-export const wireErrorSchema = z.object({ name: z.string(), message: z.string(), code: z.string(), retryable: z.boolean() });
+export const wireErrorSchema = z.object({
+  name: z.string(), message: z.string(), code: z.string(), retryable: z.boolean(), nonRetryableReason: z.string().optional(),
+});
 export type WireError = z.infer<typeof wireErrorSchema>;
 
 export const requestSchema = z.discriminatedUnion('op', [
@@ -72,7 +74,10 @@ export function isBridgeMessage(raw: unknown): boolean {
  * error, so a step fails the same way on either side of the bridge.
  */
 export function toWireError(err: unknown): WireError {
-  if (err instanceof SluiceError) return { name: err.name, message: err.message, code: err.code, retryable: err.retryable };
+  if (err instanceof SluiceError) {
+    const why = err.nonRetryableReason === null ? {} : { nonRetryableReason: err.nonRetryableReason };
+    return { name: err.name, message: err.message, code: err.code, retryable: err.retryable, ...why };
+  }
   const e = err as { name?: unknown; code?: unknown } | null;
   return {
     name: typeof e?.name === 'string' ? e.name : 'Error',
@@ -84,7 +89,7 @@ export function toWireError(err: unknown): WireError {
 
 /** Rebuilds an error from the wire; `name` is kept for messages and logs. */
 export function fromWireError(w: WireError): SluiceError {
-  const err = new SluiceError(w.code, w.message, { retryable: w.retryable });
+  const err = new SluiceError(w.code, w.message, { retryable: w.retryable, nonRetryableReason: w.nonRetryableReason });
   err.name = w.name;
   return err;
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { describeError, SluiceError } from '../core/errors.ts';
+import { describeError, InternalError, SluiceError } from '../core/errors.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDebug } from './commands/debug.ts';
@@ -46,8 +46,10 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     const verbose = globals().verbose;
-    const code = err instanceof SluiceError ? ` [${err.code}]` : '';
-    process.stderr.write(`sluice: ${describeError(err)}${code}\n`);
+    // What is not a SluiceError was not expected anywhere: say so, rather than let it read
+    // like a mistake of the user's.
+    const e = err instanceof SluiceError ? err : new InternalError('the sluice command', err);
+    process.stderr.write(`sluice: ${describeError(e)} [${e.code}]\n`);
     if (verbose && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = 2;
   }

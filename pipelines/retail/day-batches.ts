@@ -48,18 +48,22 @@ export async function dayBatches(wh: Warehouse, days: readonly string[], maxRows
     const r = root(d);
     groups.set(r, [...(groups.get(r) ?? []), d]);
   }
+  return packGroups([...groups.values()].map((g) => ({ days: g, rows: g.reduce((n, d) => n + rows.get(d)!, 0) })), maxRows);
+}
+
+/** Groups of days, in order, packed into batches of about `maxRows` rows; a group is never split. */
+export function packGroups(groups: readonly { days: readonly string[]; rows: number }[], maxRows: number): string[][] {
   const batches: string[][] = [];
   let batch: string[] = [];
   let size = 0;
-  for (const group of groups.values()) {
-    const n = group.reduce((s, d) => s + rows.get(d)!, 0);
-    if (batch.length > 0 && size + n > maxRows) {
+  for (const group of groups) {
+    if (batch.length > 0 && size + group.rows > maxRows) {
       batches.push(batch);
       batch = [];
       size = 0;
     }
-    batch.push(...group);
-    size += n;
+    batch.push(...group.days);
+    size += group.rows;
   }
   if (batch.length > 0) batches.push(batch);
   return batches;

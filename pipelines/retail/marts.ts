@@ -1,4 +1,5 @@
-import { replacePartitions, type StepContext } from 'sluice';
+import type { StepContext } from 'sluice';
+import { buildFacts } from './facts.ts';
 import { runDays } from './run-days.ts';
 
 /**
@@ -8,23 +9,6 @@ import { runDays } from './run-days.ts';
  */
 const usedBy = (alias: string, key: string, column: string, source: string, extra = '') => `
   JOIN (SELECT ${column} AS used FROM ${source} WHERE day IN {days:Array(Date)}${extra} GROUP BY used) AS u ON u.used = ${alias}.${key}`;
-
-/**
- * The latest satellite version of each invoice line staged on the run's days. The group-by
- * keeps only the latest version's hash_diff, which then finds the row: argMax over the whole
- * attribute tuple keeps state the engine spills in many small files, whose merge outgrew
- * the bound. (line_hk, hash_diff) decides every attribute, so any copy of the row will do.
- */
-const LINES = `
-  SELECT latest.line_hk AS line_hk,
-         tuple(s.invoice_hk, s.product_hk, s.customer_hk, s.time_hk, s.country_hk, s.day, s.quantity, s.unit_price, s.line_total, s.is_return) AS v
-  FROM (
-    SELECT s.line_hk AS line_hk, argMax(s.hash_diff, s.load_ts) AS hash_diff
-    FROM vault.sat_invoice_line AS s
-    ${usedBy('s', 'line_hk', 'line_hk', 'staging.online_retail')}
-    GROUP BY s.line_hk
-  ) AS latest
-  ANY JOIN vault.sat_invoice_line AS s ON s.line_hk = latest.line_hk AND s.hash_diff = latest.hash_diff`;
 
 const SAT = 'vault.sat_invoice_line';
 
@@ -64,27 +48,6 @@ export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
     SELECT h.country_hk, h.country, now64(3) FROM vault.hub_country AS h
     ${usedBy('h', 'country_hk', 'country_hk', SAT)}`, params);
 
-  let facts = 0;
-  // ORDER BY day: the joins return lines in hash order, and an insert block spanning every
-  // day of the run would write a tiny part into each of them.
-  for (const [table, isReturn] of [['fact_sales', 0], ['fact_sale_returns', 1]] as const) {
-    const counts = await replacePartitions(wh, {
-      table: `marts.${table}`, column: 'day', days, writer: ctx,
-      fill: (tmp) => wh.command(`
-        INSERT INTO ${tmp}
-        SELECT l.v.6 AS day, l.line_hk, i.invoice_no, t.invoice_date, l.v.2, p.stock_code,
-               assumeNotNull(l.v.3), c.customer_id, l.v.4, l.v.5, co.country, l.v.7, l.v.8, l.v.9
-        FROM (${LINES}) AS l
-        JOIN vault.hub_invoice AS i ON i.invoice_hk = l.v.1
-        JOIN vault.hub_product AS p ON p.product_hk = l.v.2
-        JOIN vault.hub_customer AS c ON c.customer_hk = assumeNotNull(l.v.3)
-        JOIN vault.hub_time AS t ON t.time_hk = l.v.4
-        JOIN vault.hub_country AS co ON co.country_hk = l.v.5
-        WHERE l.v.10 = ${isReturn} AND l.v.3 IS NOT NULL
-        ORDER BY day
-        SETTINGS max_partitions_per_insert_block = 0`, params),
-    });
-    for (const n of counts.values()) facts += n;
-  }
+  const facts = await buildFacts(ctx, days);
   ctx.materialize('marts', { rows: facts, metadata: { days: days.length } });
 }

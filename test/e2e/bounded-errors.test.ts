@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { summarizeRun } from '../../src/cli/run-summary.ts';
 import { MAX_MESSAGE_CHARS, SluiceError, StepError, boundMessage, describeError } from '../../src/core/errors.ts';
 import { parseAttemptEvent } from '../../src/core/events.ts';
+import { MAX_STACK_CHARS } from '../../src/core/failure.ts';
 import type { Runtime } from '../../src/presets/embedded.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
@@ -51,7 +52,8 @@ test('a 5 MB header line gives a run error of bounded length in the run, step, a
   for (const s of detail.steps) assert.ok((s.reason ?? '').length < LIMIT, `step ${s.step} reason`);
   for (const a of detail.attempts) assert.ok((a.error ?? '').length < LIMIT, `attempt ${a.id} error`);
   const events = await rt.services.metadata.listEvents({ runId: detail.run.id });
-  for (const e of events) assert.ok(JSON.stringify(e.payload).length < 4 * LIMIT, `event ${e.type} is ${JSON.stringify(e.payload).length} chars`);
+  // An attempt.failed event also carries the error's stack, bounded on its own.
+  for (const e of events) assert.ok(JSON.stringify(e.payload).length < 4 * LIMIT + MAX_STACK_CHARS + 100, `event ${e.type} is ${JSON.stringify(e.payload).length} chars`);
   const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, limit: 1000 });
   const json = JSON.stringify(summarizeRun(detail, history.materializations, history.checks), null, 2);
   assert.ok(json.length < 20_000, `--json is ${json.length} chars`);

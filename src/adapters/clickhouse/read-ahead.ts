@@ -7,7 +7,13 @@ export async function* readAhead<T>(source: AsyncIterable<T>, depth = 2): AsyncG
   const it = source[Symbol.asyncIterator]();
   const queue: Promise<IteratorResult<T>>[] = [];
   const fill = () => {
-    while (queue.length < depth) queue.push(it.next());
+    while (queue.length < depth) {
+      const next = it.next();
+      // Awaited only once the consumer asks again: until then a failing source (an IPC
+      // feed whose worker died) would be an unhandled rejection and end the process.
+      next.catch(() => undefined);
+      queue.push(next);
+    }
   };
   try {
     fill();

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createChdbWarehouse } from '../src/adapters/chdb/chdb-warehouse.ts';
 import { createLocalObjectStore } from '../src/adapters/local-fs/local-object-store.ts';
-import type { StepContext } from '../src/sdk/context.ts';
 import { loadRaw } from '../pipelines/retail/load-raw.ts';
-import { retailParams, SAMPLE_SOURCE, type RetailParams } from '../pipelines/retail/params.ts';
+import { retailParams, SAMPLE_SOURCE } from '../pipelines/retail/params.ts';
+import type { RetailContext } from '../pipelines/retail/retail-pipeline.ts';
 import { RETAIL_DDL } from '../pipelines/retail/schema.ts';
 import type { Warehouse } from '../src/ports/warehouse.ts';
 import { loadConfig } from '../src/presets/config.ts';
@@ -19,7 +19,7 @@ const ROUNDS = 5;
 // The bench reads files it generates under a temp directory, as `sluice run` would.
 const SOURCES = sourcePolicyOf(loadConfig({ env: {}, cwd: process.cwd(), home: tmpdir() }), 'trusted');
 
-function ctxFor(wh: Warehouse, objects: ReturnType<typeof createLocalObjectStore>, source: string, runId: string): StepContext<RetailParams> {
+function ctxFor(wh: Warehouse, objects: ReturnType<typeof createLocalObjectStore>, source: string, runId: string): RetailContext {
   const noop = () => undefined;
   return {
     pipeline: 'retail', step: 'raw', runId, attemptId: runId, attempt: 1,

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { asset, check, daily, pipeline, step, type StepContext } from 'sluice';
+import { daily, definePipeline } from 'sluice';
 
 // A load simulator (SEEDS.md §E "dummy service"): it produces records at a steady rate,
 // reports progress, and on request fails, crashes its process or hangs it, so retries,
@@ -22,8 +22,14 @@ const params = z
     hangMs: z.coerce.number().int().positive().default(60_000),
   })
   .strict();
-type Params = z.output<typeof params>;
-type Ctx = StepContext<Params>;
+
+const dummy = definePipeline({
+  name: 'dummy',
+  description: 'simulates load: records at a rate, with progress; can fail, crash or hang on request',
+  params,
+  partitions: daily({ start: '2024-01-01' }),
+});
+type Ctx = typeof dummy.context;
 
 const BATCHES_PER_SECOND = 10;
 
@@ -71,11 +77,11 @@ async function trip(ctx: Ctx, done: number): Promise<void> {
   }
 }
 
-const records = asset<Params>({
+const records = dummy.asset({
   name: 'dummy.records',
   description: 'the simulated records of a run, as an object dummy/<runId>/<partition or all>.json',
   checks: [
-    check<Params>({
+    dummy.check({
       name: 'object_complete',
       severity: 'error',
       async evaluate(ctx) {
@@ -87,37 +93,31 @@ const records = asset<Params>({
   ],
 });
 
-export default pipeline({
-  name: 'dummy',
-  description: 'simulates load: records at a rate, with progress; can fail, crash or hang on request',
-  params,
-  partitions: daily({ start: '2024-01-01' }),
-  steps: [
-    step<Params>({
-      name: 'load',
-      description: 'produces `records` records at `rate` per second in batches, then writes them to an object',
-      assets: [records],
-      retry: { maxAttempts: 3, backoffMs: 200 },
-      async run(ctx) {
-        const { rate } = ctx.params;
-        const total = ctx.params.records;
-        const batch = Math.max(1, Math.round(rate / BATCHES_PER_SECOND));
-        const thresholds = [ctx.params.failAfter, ctx.params.crashAfter, ctx.params.hangAfter].filter((t) => t !== undefined);
-        const started = Date.now();
-        let done = 0;
-        await trip(ctx, done);
-        while (done < total) {
-          // Stop at a threshold exactly, so "after N records" means N.
-          done = Math.min(total, done + batch, ...thresholds.filter((t) => t > done));
-          ctx.progress(done, { total });
-          await trip(ctx, done);
-          const due = started + (done * 1000) / rate;
-          await sleep(Math.max(0, due - Date.now()), ctx.signal);
-        }
-        const key = objectKey(ctx);
-        const info = await ctx.objects.put(key, Readable.from(recordsJson(ctx)));
-        ctx.materialize('dummy.records', { rows: total, metadata: { object: key, bytes: info.size } });
-      },
-    }),
-  ],
+const load = dummy.step({
+  name: 'load',
+  description: 'produces `records` records at `rate` per second in batches, then writes them to an object',
+  assets: [records],
+  retry: { maxAttempts: 3, backoffMs: 200 },
+  async run(ctx) {
+    const { rate } = ctx.params;
+    const total = ctx.params.records;
+    const batch = Math.max(1, Math.round(rate / BATCHES_PER_SECOND));
+    const thresholds = [ctx.params.failAfter, ctx.params.crashAfter, ctx.params.hangAfter].filter((t) => t !== undefined);
+    const started = Date.now();
+    let done = 0;
+    await trip(ctx, done);
+    while (done < total) {
+      // Stop at a threshold exactly, so "after N records" means N.
+      done = Math.min(total, done + batch, ...thresholds.filter((t) => t > done));
+      ctx.progress(done, { total });
+      await trip(ctx, done);
+      const due = started + (done * 1000) / rate;
+      await sleep(Math.max(0, due - Date.now()), ctx.signal);
+    }
+    const key = objectKey(ctx);
+    const info = await ctx.objects.put(key, Readable.from(recordsJson(ctx)));
+    ctx.materialize(records, { rows: total, metadata: { object: key, bytes: info.size } });
+  },
 });
+
+export default dummy.build({ steps: [load] });

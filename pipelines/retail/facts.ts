@@ -1,4 +1,5 @@
-import { replacePartitions, type StepContext } from 'sluice';
+import { replacePartitions } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { packGroups } from './day-batches.ts';
 import { withScratchTable } from './scratch-table.ts';
 
@@ -67,7 +68,7 @@ const factBatch = (tmp: string, lines: string, isReturn: 0 | 1) => `
  * line_hk, then the facts are written in batches of whole days, ordered by day so that an
  * insert block writes a few partitions, not a tiny part into each day of the run.
  */
-export async function buildFacts(ctx: StepContext<unknown>, days: string[]): Promise<number> {
+export async function buildFacts(ctx: RetailContext, days: string[]): Promise<number> {
   const wh = ctx.warehouse;
   return withScratchTable(wh, ctx, 'marts.latest_lines', LINE_COLUMNS, async (lines) => {
     await withScratchTable(wh, ctx, 'marts.staged_lines', STAGED_KEYS, async (staged) => {

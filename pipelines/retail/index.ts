@@ -1,16 +1,14 @@
-import { asset, check, daily, pipeline, step, type StepContext } from 'sluice';
 import { buildMarts } from './marts.ts';
-import { retailParams, type RetailParams } from './params.ts';
+import type { RetailParams } from './params.ts';
 import { buildQuality } from './quality.ts';
 import { loadRaw } from './load-raw.ts';
+import { retail } from './retail-pipeline.ts';
 import { runDays } from './run-days.ts';
 import { RETAIL_DDL } from './schema.ts';
 import { buildStaging } from './staging.ts';
 import { loadVault } from './vault.ts';
 
-type Ctx = StepContext<RetailParams>;
-
-const rawNotEmpty = check<RetailParams>({
+const rawNotEmpty = retail.check({
   name: 'raw_not_empty',
   severity: 'error',
   description: 'the load wrote at least one row for the partition (or run)',
@@ -26,7 +24,7 @@ const rawNotEmpty = check<RetailParams>({
 
 /** A warn check: the worst day of the run must stay within a threshold param. */
 const dayThreshold = (name: string, column: string, limit: (p: RetailParams) => number) =>
-  check<RetailParams>({
+  retail.check({
     name,
     severity: 'warn',
     async evaluate(ctx) {
@@ -41,69 +39,67 @@ const dayThreshold = (name: string, column: string, limit: (p: RetailParams) => 
     },
   });
 
-export const rawAsset = asset<RetailParams>({ name: 'raw.online_retail', description: 'every parsable row as given', checks: [rawNotEmpty] });
+export const rawAsset = retail.asset({ name: 'raw.online_retail', description: 'every parsable row as given', checks: [rawNotEmpty] });
 
-export default pipeline({
-  name: 'retail',
-  description: 'UCI Online Retail ELT: raw → staging → data vault → marts → quality, daily partitions',
-  params: retailParams,
-  partitions: daily({ start: '2010-12-01' }),
-  schedules: [{ name: 'daily', cron: '0 1 * * *', timezone: 'UTC', partition: 'previous' }],
-  steps: [
-    step({
-      name: 'schema',
-      description: 'creates the databases and tables (idempotent)',
-      retry: { maxAttempts: 3, backoffMs: 500 },
-      async run(ctx: Ctx) {
-        for (const ddl of RETAIL_DDL) await ctx.warehouse.command(ddl);
-      },
-    }),
-    step({
-      name: 'raw',
-      deps: ['schema'],
-      description: 'streams the CSV source into raw.online_retail; malformed rows to quality.quarantine',
-      assets: [rawAsset, asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason' })],
-      retry: { maxAttempts: 3, backoffMs: 1000 },
-      timeoutMs: 30 * 60_000,
-      run: loadRaw,
-    }),
-    step({
-      name: 'staging',
-      deps: ['raw'],
-      assets: [asset({ name: 'staging.online_retail' })],
-      retry: { maxAttempts: 3, backoffMs: 1000 },
-      run: buildStaging,
-    }),
-    step({
-      name: 'vault',
-      deps: ['staging'],
-      assets: [asset({ name: 'vault', description: 'hubs, links and satellites' })],
-      retry: { maxAttempts: 3, backoffMs: 1000 },
-      run: loadVault,
-    }),
-    step({
-      name: 'marts',
-      deps: ['vault'],
-      assets: [asset({ name: 'marts', description: 'dimensions and the sales / returns facts' })],
-      retry: { maxAttempts: 3, backoffMs: 1000 },
-      run: buildMarts,
-    }),
-    step({
-      name: 'quality',
-      deps: ['marts'],
-      assets: [
-        asset<RetailParams>({
-          name: 'quality.data_quality',
-          description: 'per day: lines, missing customers, anomalies; sales summary',
-          checks: [
-            dayThreshold('missing_customer_id_ratio', 'missing_customer_id_ratio', (p) => p.maxMissingCustomerRatio),
-            dayThreshold('anomaly_unit_price_count', 'anomaly_unit_price_count', (p) => p.maxUnitPriceAnomalies),
-            dayThreshold('anomaly_quantity_count', 'anomaly_quantity_count', (p) => p.maxQuantityAnomalies),
-          ],
-        }),
+const schema = retail.step({
+  name: 'schema',
+  description: 'creates the databases and tables (idempotent)',
+  retry: { maxAttempts: 3, backoffMs: 500 },
+  async run(ctx) {
+    for (const ddl of RETAIL_DDL) await ctx.warehouse.command(ddl);
+  },
+});
+
+const raw = retail.step({
+  name: 'raw',
+  deps: [schema],
+  description: 'streams the CSV source into raw.online_retail; malformed rows to quality.quarantine',
+  assets: [rawAsset, retail.asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason' })],
+  retry: { maxAttempts: 3, backoffMs: 1000 },
+  timeoutMs: 30 * 60_000,
+  run: loadRaw,
+});
+
+const staging = retail.step({
+  name: 'staging',
+  deps: [raw],
+  assets: [retail.asset({ name: 'staging.online_retail' })],
+  retry: { maxAttempts: 3, backoffMs: 1000 },
+  run: buildStaging,
+});
+
+const vault = retail.step({
+  name: 'vault',
+  deps: [staging],
+  assets: [retail.asset({ name: 'vault', description: 'hubs, links and satellites' })],
+  retry: { maxAttempts: 3, backoffMs: 1000 },
+  run: loadVault,
+});
+
+const marts = retail.step({
+  name: 'marts',
+  deps: [vault],
+  assets: [retail.asset({ name: 'marts', description: 'dimensions and the sales / returns facts' })],
+  retry: { maxAttempts: 3, backoffMs: 1000 },
+  run: buildMarts,
+});
+
+const quality = retail.step({
+  name: 'quality',
+  deps: [marts],
+  assets: [
+    retail.asset({
+      name: 'quality.data_quality',
+      description: 'per day: lines, missing customers, anomalies; sales summary',
+      checks: [
+        dayThreshold('missing_customer_id_ratio', 'missing_customer_id_ratio', (p) => p.maxMissingCustomerRatio),
+        dayThreshold('anomaly_unit_price_count', 'anomaly_unit_price_count', (p) => p.maxUnitPriceAnomalies),
+        dayThreshold('anomaly_quantity_count', 'anomaly_quantity_count', (p) => p.maxQuantityAnomalies),
       ],
-      retry: { maxAttempts: 3, backoffMs: 1000 },
-      run: buildQuality,
     }),
   ],
+  retry: { maxAttempts: 3, backoffMs: 1000 },
+  run: buildQuality,
 });
+
+export default retail.build({ steps: [schema, raw, staging, vault, marts, quality] });

@@ -1,7 +1,7 @@
-import { SluiceError, csvRecords, replacePartitions, resolveSources, type CsvWarning, type StepContext } from 'sluice';
+import { SluiceError, csvRecords, replacePartitions, resolveSources, type CsvWarning } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { countingLines } from './line-count.ts';
 import { COLUMNS, RAW_TSV_COLUMNS, parseRetailRow, tsvSuffix } from './parse-row.ts';
-import type { RetailParams } from './params.ts';
 import { addReconciliation, checkReconciliation, emptyReconciliation } from './reconcile.ts';
 
 const QUARANTINE_BATCH = 1000;
@@ -24,7 +24,7 @@ type BadRow = {
  * checks that every line of every file is accounted for, then swaps the loaded days in.
  * A partitioned run keeps only its day's rows; the others count as other partitions.
  */
-export async function loadRaw(ctx: StepContext<RetailParams>): Promise<void> {
+export async function loadRaw(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const files = await resolveSources(ctx.params.source, {
     extension: '.csv', objects: ctx.objects, policy: ctx.sources, cachePrefix: 'raw_data/retail', signal: ctx.signal,

@@ -1,4 +1,4 @@
-import type { StepContext } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { buildFacts } from './facts.ts';
 import { runDays } from './run-days.ts';
 
@@ -17,7 +17,7 @@ const SAT = 'vault.sat_invoice_line';
  * facts per day rebuilt from the vault: sales are non-return lines with a customer,
  * returns are return lines with a customer.
  */
-export async function buildMarts(ctx: StepContext<unknown>): Promise<void> {
+export async function buildMarts(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const params = { days };

@@ -1,4 +1,5 @@
-import { replacePartitions, type StepContext } from 'sluice';
+import { replacePartitions } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { runDays } from './run-days.ts';
 
 const STG = 'staging.online_retail WHERE day IN {days:Array(Date)}';
@@ -15,7 +16,7 @@ export interface DayQuality {
  * One row per day: data quality of the staged lines, a sales summary of the day's fact
  * lines, and the offending lines themselves; then the latest day's figures as gauges.
  */
-export async function buildQuality(ctx: StepContext<unknown>): Promise<void> {
+export async function buildQuality(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const params = { days };
@@ -49,7 +50,7 @@ export async function buildQuality(ctx: StepContext<unknown>): Promise<void> {
 }
 
 /** The latest day present in the data drives the `latest_*` and anomaly gauges. */
-async function publishLatestGauges(ctx: StepContext<unknown>): Promise<void> {
+async function publishLatestGauges(ctx: RetailContext): Promise<void> {
   const [q] = await ctx.warehouse.query<DayQuality>(
     'SELECT toString(day) AS day, lines, missing_customer_id_ratio, anomaly_unit_price_count, anomaly_quantity_count FROM quality.data_quality ORDER BY day DESC LIMIT 1',
   );

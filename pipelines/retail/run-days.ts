@@ -1,10 +1,10 @@
-import type { StepContext } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 
 /**
  * The days a run works on: its partition, or every day the raw load of this run wrote.
  * Downstream layers rebuild exactly these days.
  */
-export async function runDays(ctx: StepContext<unknown>): Promise<string[]> {
+export async function runDays(ctx: RetailContext): Promise<string[]> {
   if (ctx.partition) return [ctx.partition.key];
   const rows = await ctx.warehouse.query<{ day: string }>(
     'SELECT DISTINCT toString(day) AS day FROM raw.online_retail WHERE run_id = {run:String} ORDER BY day',

@@ -1,4 +1,5 @@
-import { replacePartitions, type StepContext } from 'sluice';
+import { replacePartitions } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { dayBatches } from './day-batches.ts';
 import { hk, runDays } from './run-days.ts';
 
@@ -8,7 +9,7 @@ import { hk, runDays } from './run-days.ts';
  * (its position within its invoice). Written in batches of whole days that keep each
  * invoice together, so the numbering's in-memory sort does not grow with the run.
  */
-export async function buildStaging(ctx: StepContext<unknown>): Promise<void> {
+export async function buildStaging(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const batches = await dayBatches(wh, days);

@@ -1,4 +1,4 @@
-import type { StepContext } from 'sluice';
+import type { RetailContext } from './retail-pipeline.ts';
 import { hk, runDays } from './run-days.ts';
 
 const SRC = `'retail'`;
@@ -35,7 +35,7 @@ const LINE_COLUMNS = ['line_hk', 'hash_diff', 'invoice_hk', 'product_hk', 'custo
  * satellites, a key + attribute hash) already present is not inserted again, so reruns
  * add nothing.
  */
-export async function loadVault(ctx: StepContext<unknown>): Promise<void> {
+export async function loadVault(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const params = { days };
@@ -92,7 +92,7 @@ export async function loadVault(ctx: StepContext<unknown>): Promise<void> {
   ctx.materialize('vault', { rows: after - before, metadata: { days: days.length, total_rows: after } });
 }
 
-async function vaultRows(ctx: StepContext<unknown>): Promise<number> {
+async function vaultRows(ctx: RetailContext): Promise<number> {
   const [r] = await ctx.warehouse.query<{ n: number }>(
     `SELECT sum(total_rows) AS n FROM system.tables WHERE database = 'vault'`,
   );

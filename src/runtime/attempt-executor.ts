@@ -1,4 +1,4 @@
-import { CancelledError, InternalError, SluiceError, StepError, TimeoutError, boundMessage, describeError } from '../core/errors.ts';
+import { CancelledError, InternalError, SluiceError, StepError, TimeoutError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
 import { MAX_LOG_CHARS } from '../core/events.ts';
 import { failureDetail } from '../core/failure.ts';
 import { partitionWindow } from '../core/partitions.ts';
@@ -58,6 +58,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
 
     let rowsWritten = 0;
     const materialized = new Set<string>();
+    const declared = new Set(stepDef.assets.map((a) => a.name));
     let lastProgress = 0;
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
       void out.emit({ type: 'log', level, message: boundMessage(String(message), MAX_LOG_CHARS) });
@@ -81,7 +82,13 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
         const message = options?.message === undefined ? undefined : boundMessage(options.message);
         void out.emit({ type: 'progress', rows, total: options?.total, message });
       },
-      materialize(asset, info) {
+      materialize(ref, info) {
+        const asset = typeof ref === 'string' ? ref : ref.name;
+        // A name the step does not declare would be a lineage record no check or graph knows.
+        if (!declared.has(asset)) {
+          const names = [...declared].join(', ') || 'none';
+          throw new ValidationError(`step ${req.step} materialized asset "${asset}", which it does not declare (its assets: ${names})`, 'assets');
+        }
         materialized.add(asset);
         rowsWritten += info.rows;
         void out.emit({

@@ -2,18 +2,21 @@
  * The Sluice authoring SDK: what pipeline code imports.
  *
  * @example
- * import { pipeline, step, asset, check, daily } from 'sluice';
+ * import { definePipeline, daily, requirePartition } from 'sluice';
  */
+export { definePipeline } from './define-pipeline.ts';
+export type { PipelineBuilder, PipelineDeclaration, WindowOf } from './define-pipeline.ts';
+export { requirePartition } from './require-partition.ts';
 export { pipeline, parseParams } from './pipeline.ts';
 export type { PipelineDef, PipelineOptions, ScheduleDef } from './pipeline.ts';
 export { step, DEFAULT_RETRY } from './step.ts';
 export type { StepDef, StepOptions, RetryPolicy } from './step.ts';
 export { asset } from './asset.ts';
-export type { AssetDef } from './asset.ts';
+export type { AssetDef, AssetOptions } from './asset.ts';
 export { check } from './check.ts';
 export type { CheckDef, CheckOutcome, CheckOptions } from './check.ts';
 export { daily, monthly } from './partitions.ts';
-export type { StepContext, StepLogger } from './context.ts';
+export type { AssetRef, StepContext, StepLogger } from './context.ts';
 export type { PartitionWindow, PartitionsDef } from '../core/partitions.ts';
 export type { Warehouse } from '../ports/warehouse.ts';
 export type { ObjectStore } from '../ports/object-store.ts';

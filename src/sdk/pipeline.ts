@@ -3,7 +3,7 @@ import { topoSort } from '../core/dag.ts';
 import { ParamsError, ValidationError } from '../core/errors.ts';
 import { describeParamIssue } from '../core/param-issue.ts';
 import { firstIssue } from '../core/zod-issue.ts';
-import type { PartitionsDef } from '../core/partitions.ts';
+import type { PartitionWindow, PartitionsDef } from '../core/partitions.ts';
 import type { StepDef } from './step.ts';
 
 export interface ScheduleDef {
@@ -17,12 +17,12 @@ export interface ScheduleDef {
   readonly partition: 'previous' | 'current';
 }
 
-export interface PipelineDef<P = Record<string, unknown>> {
+export interface PipelineDef<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null> {
   readonly name: string;
   readonly description: string;
   readonly params: z.ZodType<P>;
   readonly partitions: PartitionsDef | null;
-  readonly steps: readonly StepDef<P>[];
+  readonly steps: readonly StepDef<P, W>[];
   /** Step names in an order that respects dependencies. */
   readonly order: readonly string[];
   readonly schedules: readonly ScheduleDef[];
@@ -44,9 +44,10 @@ export interface PipelineOptions<S extends z.ZodType> {
 const NAME = /^[a-z][a-z0-9_-]*$/;
 
 /**
- * Declares a pipeline: a DAG of steps with validated params, optional partitions,
+ * Declares a pipeline in one call: a DAG of steps with validated params, optional partitions,
  * schedules and a concurrency limit. Discovered by Sluice from `pipelines/<name>/index.ts`
- * (default export).
+ * (default export). Steps declared inline here see `ctx.params` typed only when spelled
+ * `step<Params>`; `definePipeline()` types them from the declaration instead.
  *
  * @example
  * import { z } from 'zod';
@@ -66,6 +67,7 @@ export function pipeline<S extends z.ZodType = z.ZodObject<Record<string, never>
     throw new ValidationError(`pipeline name "${options.name}" must be lower-case letters, digits, - or _`, 'name');
   }
   if (options.steps.length === 0) throw new ValidationError(`pipeline ${options.name} has no steps`, 'steps');
+  checkDeps(options.name, options.steps);
   const order = topoSort(options.steps);
   const schedules = (options.schedules ?? []).map((s, i) =>
     Object.freeze({ name: s.name ?? `schedule-${i + 1}`, cron: s.cron, timezone: s.timezone ?? 'UTC', partition: s.partition ?? 'previous' }),
@@ -81,6 +83,21 @@ export function pipeline<S extends z.ZodType = z.ZodObject<Record<string, never>
     schedules: Object.freeze(schedules),
     concurrency: options.concurrency ?? null,
   });
+}
+
+/** A dep by name is only checked here, at load: say which step and where it was declared. */
+function checkDeps(pipelineName: string, steps: readonly Pick<StepDef, 'name' | 'deps' | 'declaredAt'>[]): void {
+  const names = new Set(steps.map((s) => s.name));
+  for (const s of steps) {
+    for (const d of s.deps) {
+      if (names.has(d)) continue;
+      const at = s.declaredAt ? ` (at ${s.declaredAt})` : '';
+      throw new ValidationError(
+        `pipeline ${pipelineName}: step "${s.name}" depends on unknown step "${d}"${at}; its steps are ${[...names].join(', ')}`,
+        'deps',
+      );
+    }
+  }
 }
 
 /**

@@ -1,3 +1,5 @@
+import { firstUserFrame } from '../core/failure.ts';
+import type { PartitionWindow } from '../core/partitions.ts';
 import type { AssetDef } from './asset.ts';
 import type { StepContext } from './context.ts';
 
@@ -9,34 +11,38 @@ export interface RetryPolicy {
   readonly maxBackoffMs: number;
 }
 
-export interface StepDef<P = Record<string, unknown>> {
+export interface StepDef<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null> {
   readonly name: string;
   readonly description?: string;
   readonly deps: readonly string[];
-  readonly assets: readonly AssetDef<P>[];
+  readonly assets: readonly AssetDef<P, W>[];
   readonly retry: RetryPolicy;
   /** Per attempt; null means no limit. */
   readonly timeoutMs: number | null;
-  run(ctx: StepContext<P>): Promise<void>;
+  /** Where the step was declared (`file:line:column`), so a bad reference in it can say where. */
+  readonly declaredAt: string | null;
+  run(ctx: StepContext<P, W>): Promise<void>;
 }
 
-export interface StepOptions<P> {
+/** `A` is the tuple of assets the step declares; `ctx.materialize` accepts only those. */
+export interface StepOptions<P, W extends PartitionWindow | null = PartitionWindow | null, A extends readonly AssetDef<P, W>[] = readonly AssetDef<P, W>[]> {
   name: string;
   description?: string;
-  /** Steps that must succeed first, by name or by definition. */
-  deps?: readonly (string | StepDef<P>)[];
+  /** Steps that must succeed first, by definition (checked by tsc) or by name (checked at load). */
+  deps?: readonly (string | StepDef<P, W>)[];
   /** Assets this step writes; their checks run after it succeeds. */
-  assets?: readonly AssetDef<P>[];
+  assets?: A;
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
-  run(ctx: StepContext<P>): Promise<void> | void;
+  run(ctx: StepContext<P, W, A[number]['name']>): Promise<void> | void;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 1, backoffMs: 1000, maxBackoffMs: 60_000 });
 
 /**
  * Declares a step: the unit of execution, with its dependencies, the assets it writes,
- * its retry policy and timeout.
+ * its retry policy and timeout. Inside a pipeline, prefer `myPipeline.step(...)`, whose
+ * `ctx` is typed from the pipeline's declaration.
  *
  * @example
  * const load = step({
@@ -46,11 +52,16 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 1, backof
  *   timeoutMs: 60_000,
  *   async run(ctx) {
  *     await ctx.warehouse.command('INSERT INTO raw.events SELECT …');
- *     ctx.materialize('raw.events', { rows: 42 });
+ *     ctx.materialize(raw, { rows: 42 });
  *   },
  * });
  */
-export function step<P = Record<string, unknown>>(options: StepOptions<P>): StepDef<P> {
+export function step<
+  P = Record<string, unknown>,
+  W extends PartitionWindow | null = PartitionWindow | null,
+  const A extends readonly AssetDef<P, W>[] = readonly AssetDef<P, W>[],
+>(options: StepOptions<P, W, A>): StepDef<P, W> {
+  const declaredAt = firstUserFrame(new Error().stack);
   if (!/^[a-z][a-z0-9_-]*$/.test(options.name)) {
     throw new TypeError(`step name "${options.name}" must be lower-case letters, digits, - or _`);
   }
@@ -69,8 +80,10 @@ export function step<P = Record<string, unknown>>(options: StepOptions<P>): Step
     assets: Object.freeze([...(options.assets ?? [])]),
     retry: Object.freeze(retry),
     timeoutMs: options.timeoutMs ?? null,
-    run: async (ctx: StepContext<P>) => {
-      await run(ctx);
+    declaredAt,
+    run: async (ctx: StepContext<P, W>) => {
+      // The executor refuses any asset the step does not declare, so the narrower type holds.
+      await run(ctx as StepContext<P, W, A[number]['name']>);
     },
   });
 }

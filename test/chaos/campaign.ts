@@ -24,6 +24,8 @@ export interface CampaignOptions {
   readonly checkpointEvery?: number;
   /** Runs in flight at once (default 3). */
   readonly maxActive?: number;
+  /** Scales the pause after each repaired fault (default 1); a short campaign in CI runs them closer together. */
+  readonly settleScale?: number;
   /** Keep the state directory even when nothing was found. */
   readonly keepState?: boolean;
   readonly log?: (line: string) => void;
@@ -210,7 +212,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     if (pid === null) return skip('no live worker to kill');
     injections.push({ index: plan.index, target: plan.target, pid, moment: describeMoment(plan.moment), fired: fired.how, runs: runIds, atMs: at, waitedMs: at + started - submitted });
     log(`#${plan.index} ${plan.target} pid ${pid} killed ${describeMoment(plan.moment)} (${fired.how})`);
-    await sleep(plan.settleMs);
+    await sleep(plan.settleMs * (o.settleScale ?? 1));
     return true;
   };
 

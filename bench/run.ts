@@ -8,6 +8,7 @@ import { loadConfig } from '../src/presets/config.ts';
 import { openControlPlane, openRuntime, type Runtime } from '../src/presets/embedded.ts';
 import { BENCH_PIPELINES, benchDispatch } from './dispatch.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
+import { benchRetailScale } from './retail-scale.bench.ts';
 
 const fmt = (v: number | string) => (typeof v === 'string' ? v : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3));
 const show = (r: Record<string, number | string>) => {
@@ -21,6 +22,12 @@ if (!only || only === 'retail') {
   const r = await benchRetailLoad();
   show(r);
   console.log(`  => ratio ${r.ratio.toFixed(2)} (aim ≥ 0.5); heap peak ${r.x1_heap_mb.toFixed(1)} MB at 1× vs ${r.x5_heap_mb.toFixed(1)} MB at 5× input`);
+}
+
+if (!only || only === 'scale') {
+  console.log('retail pipeline, `sluice run retail` in a child process, on 1×, 10× and 50× the sample (rows/s and peak RSS per step)');
+  const copies = process.argv.slice(3).map(Number).filter((k) => Number.isInteger(k) && k > 0);
+  await benchRetailScale(copies.length > 0 ? copies : undefined);
 }
 
 /** A service URL from scripts/<name>.sh, or undefined when it is not installed here. */

@@ -9,6 +9,7 @@ import type { Warehouse } from '../ports/warehouse.ts';
 import type { StepContext } from '../sdk/context.ts';
 import { parseParams } from '../sdk/pipeline.ts';
 import type { SourcePolicy } from '../sdk/source-policy.ts';
+import { checkMessage } from './check-message.ts';
 import { AttemptEmitter } from './event-emitter.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
 
@@ -118,7 +119,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
           const r = await runBounded(req.step, () => c.evaluate(ctx), stepSignal, signal);
           passed = r.passed;
           value = r.value ?? null;
-          message = boundMessage(r.message ?? (passed ? 'passed' : 'failed'));
+          message = checkMessage(r);
         } catch (err) {
           if (signal.aborted) throw err;
           message = `check raised: ${describeError(err instanceof StepError ? err.cause : err)}`;

@@ -341,7 +341,8 @@ export class Coordinator {
         await this.#record(run, 'check.evaluated', step.name, ev.attemptId, { ...r, seq: ev.seq });
         metrics.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
           { pipeline: run.def.name, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
-        if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = `${r.asset}:${r.check}`;
+        // The reason keeps the check's message, so the run's error and every skipped step show its value.
+        if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = `${r.asset}:${r.check} failed (severity error) — ${r.message}`;
         this.#notify({ kind: 'check', runId, step: step.name, result: r });
         return;
       }
@@ -349,7 +350,7 @@ export class Coordinator {
         await this.#endAttempt(run, step, 'succeeded', null);
         step.rowsWritten = ev.rowsWritten;
         if (step.blockedBy !== null) {
-          const reason = `check ${step.blockedBy} failed (severity error)`;
+          const reason = `check ${step.blockedBy}`;
           await this.#setStep(run, step, 'succeeded', reason);
           for (const s of skipDownstream(run.steps, step.name, `blocked: ${reason}`)) await this.#stepChanged(run, s);
         } else {

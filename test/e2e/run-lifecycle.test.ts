@@ -33,7 +33,9 @@ test('a failing error check skips every downstream step and fails the run, namin
   assert.equal(detail.run.status, 'failed');
   assert.match(detail.run.error ?? '', /check gate\.extract:must_pass failed/);
   assert.deepEqual(status, { extract: 'succeeded', flaky: 'skipped', slow: 'skipped', report: 'skipped' });
-  for (const s of detail.steps.filter((x) => x.status === 'skipped')) assert.match(s.reason ?? '', /must_pass/);
+  // The check's value travels with it: into the run's error and every skipped step's reason.
+  assert.match(detail.run.error ?? '', /check gate\.extract:must_pass failed \(severity error\) — value 1/);
+  for (const s of detail.steps.filter((x) => x.status === 'skipped')) assert.match(s.reason ?? '', /must_pass failed \(severity error\) — value 1/);
   const h = await rt.services.metadata.assetHistory({ runId: detail.run.id });
   assert.deepEqual(h.checks.map((c) => [c.check, c.passed]).sort(), [['must_pass', false], ['nice_to_have', true]]);
 });

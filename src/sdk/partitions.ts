@@ -4,7 +4,7 @@ import type { PartitionsDef } from '../core/partitions.ts';
  * Daily partitions keyed `YYYY-MM-DD`, from `start` (inclusive) to `end` (inclusive, optional).
  *
  * @example
- * pipeline({ name: 'retail', partitions: daily({ start: '2010-12-01' }), steps: [...] })
+ * const retail = definePipeline({ name: 'retail', partitions: daily({ start: '2010-12-01' }) });
  */
 export function daily(options: { start: string; end?: string }): PartitionsDef {
   return Object.freeze({ granularity: 'daily', start: options.start, end: options.end });
@@ -14,7 +14,7 @@ export function daily(options: { start: string; end?: string }): PartitionsDef {
  * Monthly partitions keyed `YYYY-MM`.
  *
  * @example
- * pipeline({ name: 'taxi', partitions: monthly({ start: '2019-01' }), steps: [...] })
+ * const taxi = definePipeline({ name: 'taxi', partitions: monthly({ start: '2019-01' }) });
  */
 export function monthly(options: { start: string; end?: string }): PartitionsDef {
   return Object.freeze({ granularity: 'monthly', start: options.start, end: options.end });

@@ -103,6 +103,9 @@ function checkDeps(pipelineName: string, steps: readonly Pick<StepDef, 'name' | 
 /**
  * Validates raw params (e.g. strings from `--param k=v`) against the pipeline's schema.
  * Throws a ParamsError (a ValidationError) that names the field and the value given.
+ *
+ * @example
+ * const params = parseParams(retailPipeline, { maxBadRows: '10' }); // { maxBadRows: 10, … }
  */
 export function parseParams<P>(def: PipelineDef<P>, raw: Record<string, unknown>): P {
   const r = def.params.safeParse(raw);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, SluiceError, ValidationError, describeError } from '../core/errors.ts';
+import { NotFoundError, SluiceError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
 import { canTransitionStep, isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
@@ -342,7 +342,7 @@ export class Coordinator {
         metrics.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
           { pipeline: run.def.name, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
         // The reason keeps the check's message, so the run's error and every skipped step show its value.
-        if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = `${r.asset}:${r.check} failed (severity error) — ${r.message}`;
+        if (!r.passed && r.severity === 'error' && step.blockedBy === null) step.blockedBy = boundMessage(`${r.asset}:${r.check} failed (severity error) — ${r.message}`);
         this.#notify({ kind: 'check', runId, step: step.name, result: r });
         return;
       }

@@ -97,10 +97,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     api.url = cp.url;
   };
   /**
-   * Brings a control plane that failed to start back, retrying for a while: what stops it
-   * (a store that went away, a broken checkout) is one violation, not one per plan.
+   * Brings a control plane that died or failed to start back, retrying for a while: what
+   * stops it (a store that went away, a broken checkout) is one violation, not one per plan.
    */
-  const ensureUp = async () => {
+  const revive = async () => {
     if (cp.pid !== null) return;
     const down = Date.now();
     let first: string | null = null;
@@ -114,6 +114,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     }
     if (first !== null) violate({ kind: 'control-plane-start', runId: null, message: `no start for ${Math.round((Date.now() - down) / 1000)} s: ${first}` });
     if (cp.pid === null) throw new Error(`the control plane did not start again within ${OUTAGE_MS / 1000} s`);
+  };
+  let reviving: Promise<void> | null = null;
+  const ensureUp = () => (reviving ??= revive().finally(() => (reviving = null)));
+  // A crash of its own (not one of ours) is a finding; the campaign goes on once it is back.
+  cp.onUnexpectedExit = (code, signal) => {
+    const last = injections.at(-1);
+    const after = last ? `, ${Math.round((Date.now() - started - last.atMs) / 1000)} s after injection #${last.index} (${last.target})` : '';
+    violate({ kind: 'control-plane-died', runId: null, message: `the control plane exited by itself (${signal ?? `code ${code}`})${after}; log: ${logFile}` });
+    ensureUp().catch(() => undefined);
   };
 
   const book = new RunBook(api, home, violate);
@@ -191,10 +200,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       log(`#${plan.index} skipped (${plan.target}): ${reason}`);
       return false;
     };
-    if (cp.pid === null) {
-      violate({ kind: 'control-plane-died', runId: null, message: `the control plane exited by itself before injection #${plan.index} (log: ${logFile})` });
-      await ensureUp();
-    }
+    await ensureUp();
     const exclusive = plan.runs.some((r) => r.exclusive);
     const room = await book.waitActive(
       (runs) => (exclusive ? runs.length === 0 : !book.exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
@@ -269,6 +275,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
   } catch (err) {
     violate({ kind: 'campaign-error', runId: null, message: (err as Error).message });
   } finally {
+    await Promise.resolve(reviving).catch(() => undefined);
     await cp.stop();
     const left = await cp.waitSurvivors(10_000);
     if (left.length > 0) {

@@ -61,7 +61,11 @@ export class ControlPlaneProcess {
   readonly #log: WriteStream;
   #child: ChildProcess | null = null;
   #port = 0;
+  /** Set by kill and stop: any other exit of a started control plane is a crash of its own. */
+  #exitExpected = false;
   starts = 0;
+  /** Told when a control plane that was up exits without having been killed or stopped. */
+  onUnexpectedExit: ((code: number | null, signal: NodeJS.Signals | null) => void) | null = null;
 
   constructor(opts: ControlPlaneOptions) {
     this.#opts = opts;
@@ -109,13 +113,18 @@ export class ControlPlaneProcess {
         child.kill('SIGKILL');
         reject(new Error(`control plane did not start within ${START_TIMEOUT_MS} ms (log: ${this.#opts.logFile})`));
       }, START_TIMEOUT_MS);
-      child.stdout!.on('data', (d: Buffer) => {
+      const watch = (d: Buffer) => {
         tail = (tail + d.toString('utf8')).slice(-4096);
-        if (/ on http:\/\/\S+ \(state/.test(tail)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
+        if (!/ on http:\/\/\S+ \(state/.test(tail)) return;
+        child.stdout!.off('data', watch);
+        clearTimeout(timer);
+        this.#exitExpected = false;
+        child.once('exit', (code, signal) => {
+          if (!this.#exitExpected && this.#child === child) this.onUnexpectedExit?.(code, signal);
+        });
+        resolve();
+      };
+      child.stdout!.on('data', watch);
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`control plane exited (${signal ?? code}) before it was ready (log: ${this.#opts.logFile})`));
@@ -128,6 +137,7 @@ export class ControlPlaneProcess {
     const child = this.#child;
     const pid = this.pid;
     if (!child || pid === null) throw new Error('the control plane is not running');
+    this.#exitExpected = true;
     child.kill('SIGKILL');
     if (!(await exited(child, 10_000))) throw new Error(`control plane ${pid} still there 10 s after SIGKILL`);
     return pid;
@@ -137,6 +147,7 @@ export class ControlPlaneProcess {
   async stop(): Promise<void> {
     const child = this.#child;
     if (child && this.pid !== null) {
+      this.#exitExpected = true;
       child.kill('SIGTERM');
       if (!(await exited(child, STOP_GRACE_MS))) {
         child.kill('SIGKILL');

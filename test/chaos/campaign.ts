@@ -201,9 +201,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       return false;
     };
     await ensureUp();
-    const exclusive = plan.runs.some((r) => r.exclusive);
+    // A broker outage costs every run in flight two attempts: an older run that is about
+    // to lose one to an earlier fault could not afford it, so it starts from a quiet system.
+    const alone = plan.runs.some((r) => r.exclusive) || plan.target === 'broker';
     const room = await book.waitActive(
-      (runs) => (exclusive ? runs.length === 0 : !book.exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
+      (runs) => (alone ? runs.length === 0 : !book.exclusiveActive() && runs.length + plan.runs.length <= maxActive && affordable(plan.target, runs)),
       WAIT_ROOM_MS,
     );
     if (!room) return skip(`runs in flight did not leave room within ${WAIT_ROOM_MS / 1000} s`);

@@ -1,15 +1,11 @@
-import { SluiceError } from '../../core/errors.ts';
+import { SluiceError, boundMessage } from '../../core/errors.ts';
 import { QueryLimitError, QueryRefusedError, QuerySqlError } from '../../core/query-errors.ts';
 import type { QueryLimits } from './query-policy.ts';
 
 const LIMIT_TYPES = new Set(['TIMEOUT_EXCEEDED', 'TOO_SLOW', 'MEMORY_LIMIT_EXCEEDED', 'TOO_MANY_ROWS', 'TOO_MANY_BYTES', 'TOO_MANY_ROWS_OR_BYTES', 'QUERY_WAS_CANCELLED']);
 const REFUSED_TYPES = new Set(['READONLY', 'ACCESS_DENIED', 'UNKNOWN_USER', 'NOT_ENOUGH_PRIVILEGES', 'SETTING_CONSTRAINT_VIOLATION']);
+// Engine messages carry the position and the near text, so they may run longer than others.
 const MAX_MESSAGE = 1_000;
-
-/** Cuts a message to a length a response can carry, saying how long it was. */
-export function boundMessage(text: string, max = MAX_MESSAGE): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} chars)`;
-}
 
 /**
  * Turns what the engine threw at an untrusted statement into an error the caller can
@@ -28,7 +24,7 @@ export function engineFailure(err: unknown, limits: QueryLimits): Error {
     .replace(/:? In scope SELECT formatQuery\([\s\S]*$/, '')
     .replace(/\s*SETTINGS max_execution_time = \d+, timeout_overflow_mode[^]*?max_bytes_before_external_sort = \d+(?:, readonly = 1)?/g, '')
     .trim();
-  message = boundMessage(`${type}: ${message}`);
+  message = boundMessage(`${type}: ${message}`, MAX_MESSAGE);
   if (type === 'TIMEOUT_EXCEEDED' || type === 'TOO_SLOW') return new QueryLimitError(`query ran past the ${limits.timeoutMs / 1000} s limit (${message})`);
   if (type === 'MEMORY_LIMIT_EXCEEDED') return new QueryLimitError(`query needed more than the ${limits.maxMemoryBytes} bytes of memory it may use (${message})`);
   if (LIMIT_TYPES.has(type)) return new QueryLimitError(message);

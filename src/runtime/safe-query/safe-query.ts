@@ -28,6 +28,11 @@ export interface SafeQueryOptions {
   readonly databases?: () => Iterable<string>;
 }
 
+interface EngineFacts {
+  readonly readonly: number;
+  readonly tableFunctions: ReadonlySet<string>;
+}
+
 // How long past the engine's own limit the client waits before it gives up on the answer.
 const CLIENT_GRACE_MS = 2_000;
 
@@ -51,8 +56,7 @@ export class SafeQuery {
   readonly #idle: Warehouse[] = [];
   readonly #all: Warehouse[] = [];
   readonly #byCaller = new Map<string, number>();
-  #tableFunctions: Promise<ReadonlySet<string>> | null = null;
-  #sessionReadonly: Promise<number> | null = null;
+  #facts: Promise<EngineFacts> | null = null;
 
   constructor(options: SafeQueryOptions) {
     this.#connect = options.connect;
@@ -108,14 +112,15 @@ export class SafeQuery {
   async #run(wh: Warehouse, sql: string, signal: AbortSignal): Promise<Omit<SafeQueryResult, 'elapsedMs'>> {
     const opts = { signal };
     const databases = new Set<string>([...PIPELINE_DATABASES, ...this.#databases()]);
-    const scope = { databases, tableFunctions: await this.#knownTableFunctions(wh) };
+    const facts = await this.#engine(() => this.#engineFacts(wh));
+    const scope = { databases, tableFunctions: facts.tableFunctions };
     const formatted = await this.#engine(async () => {
       const [r] = await wh.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: sql }, opts);
       return r.f;
     });
     const ast = parseExplainAst(await this.#engine(() => wh.explain(`EXPLAIN AST ${formatted}`, undefined, opts)));
     const statement = checkStatement(ast, formatted, scope);
-    const settings = limitsSettings(this.limits, await this.#engine(() => this.#readonlyOf(wh)));
+    const settings = limitsSettings(this.limits, facts.readonly);
     let select: string | null = statement === 'select' ? formatted : null;
     if (statement === 'explain') {
       // The explained SELECT is the canonical text after the EXPLAIN line; prove it is the
@@ -147,27 +152,20 @@ export class SafeQuery {
     return { rows: kept, truncated };
   }
 
-  async #knownTableFunctions(wh: Warehouse): Promise<ReadonlySet<string>> {
-    this.#tableFunctions ??= wh
-      .query<{ name: string }>('SELECT name FROM system.table_functions')
-      .then((rows) => new Set(rows.map((r) => r.name.toLowerCase())))
+  /**
+   * What the checks need to know of the engine, asked once per SafeQuery in one statement:
+   * every table function it has (lower case), and the `readonly` a connection starts with
+   * (2 for a server's read-only user, by its profile; 0 for chDB). A failed answer is asked again.
+   */
+  async #engineFacts(wh: Warehouse): Promise<EngineFacts> {
+    this.#facts ??= wh
+      .query<{ r: unknown; tf: string[] }>("SELECT getSetting('readonly') AS r, (SELECT groupArray(name) FROM system.table_functions) AS tf")
+      .then(([row]) => ({ readonly: Number(row?.r ?? 0), tableFunctions: new Set((row?.tf ?? []).map((n) => n.toLowerCase())) }))
       .catch((err) => {
-        this.#tableFunctions = null;
+        this.#facts = null;
         throw err;
       });
-    return this.#tableFunctions;
-  }
-
-  /** The `readonly` every connection starts with: 2 for a server's read-only user (its profile), 0 for chDB. */
-  async #readonlyOf(wh: Warehouse): Promise<number> {
-    this.#sessionReadonly ??= wh
-      .query<{ r: unknown }>("SELECT getSetting('readonly') AS r")
-      .then(([row]) => Number(row?.r ?? 0))
-      .catch((err) => {
-        this.#sessionReadonly = null;
-        throw err;
-      });
-    return this.#sessionReadonly;
+    return this.#facts;
   }
 
   async #engine<T>(fn: () => Promise<T>): Promise<T> {

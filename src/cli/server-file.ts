@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive as alive } from './process-alive.ts';
 
 /** What a running server leaves in its state directory so CLI commands go through it. */
 export interface ServerFile {
@@ -18,15 +19,6 @@ export function writeServerFile(home: string, info: ServerFile): void {
 export function removeServerFile(home: string, pid: number): void {
   const cur = readServerFile(home);
   if (cur?.pid === pid) rmSync(path(home), { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The server that owns this state directory, if one is running (its process is alive). */

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { ConflictError } from '../core/errors.ts';
 import type { SluiceConfig } from '../presets/config.ts';
+import { processAlive as alive } from './process-alive.ts';
 
 /** Who has the embedded stores of a state directory open, as recorded in `<home>/stores.lock`. */
 export interface StoreOwner {
@@ -21,15 +22,6 @@ function startTimeOf(pid: number): string | null {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,34 +1,16 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { useFixtureApi } from '../helpers/fixture-api.ts';
 import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
 import { createApi } from '../../src/server/create-api.ts';
-import { startApi } from '../helpers/api.ts';
-import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
 // What Schemathesis found: the API answers malformed requests with the right 4xx as
 // problem+json, never a 500, and its document says what the server does.
-const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
-const dir = tempHome();
-let rt: Runtime;
-let app: FastifyInstance;
-let url: string;
-
-before(async () => {
-  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
-  ({ app, url } = await startApi(rt, async () => ({ role: 'admin', name: 'test' })));
-});
-after(async () => {
-  await app?.close();
-  await rt?.close();
-  dir.cleanup();
-});
+const api = useFixtureApi();
 
 async function send(method: string, path: string, body?: string, type = 'application/json') {
-  const res = await fetch(`${url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': type }, body });
+  const res = await fetch(`${api.url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': type }, body });
   const text = await res.text();
   const problem = (res.headers.get('content-type') ?? '').startsWith('application/problem+json');
   return { status: res.status, headers: res.headers, problem, body: text ? JSON.parse(text) : null };
@@ -68,7 +50,7 @@ describe('content types and methods', () => {
     assert.equal((await send('GET', '/api/v1/nothing')).status, 404);
     // fetch refuses to send TRACE.
     const trace = await new Promise<{ status: number; allow: string | undefined }>((resolve, reject) => {
-      request(`${url}/api/v1/runs`, { method: 'TRACE' }, (res) => {
+      request(`${api.url}/api/v1/runs`, { method: 'TRACE' }, (res) => {
         res.resume();
         resolve({ status: res.statusCode!, allow: res.headers.allow });
       }).on('error', reject).end();
@@ -76,7 +58,7 @@ describe('content types and methods', () => {
     assert.deepEqual(trace, { status: 405, allow: 'POST, GET, HEAD' });
     // HEAD of a stream answers its head and ends, instead of holding a stream open.
     const head = await new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
-      request(`${url}/api/v1/events`, { method: 'HEAD' }, (res) => {
+      request(`${api.url}/api/v1/events`, { method: 'HEAD' }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'] }));
       }).on('error', reject).end();
@@ -153,7 +135,7 @@ describe('parameters', () => {
     const bad = await send('GET', '/api/v1/events?after=-1');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.field, 'query.after');
-    const res = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': 'abc' } });
+    const res = await fetch(`${api.url}/api/v1/events`, { headers: { 'last-event-id': 'abc' } });
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { field: string }).field, 'header.last-event-id');
   });
@@ -183,7 +165,7 @@ describe('the OpenAPI document', () => {
 describe('event stream caps', () => {
   test('beyond the per-token cap 429, beyond the global cap 503, both with Retry-After; a closed stream frees its slot; streams end after maxStreamMs', async () => {
     const capped = createApi({
-      services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: 'test',
+      services: api.rt.services, registry: api.rt.registry, coordinator: api.rt.coordinator, query: api.rt.query, version: 'test',
       authenticate: async (h) => ({ role: 'view', name: h?.slice('Bearer '.length) ?? 'anonymous' }),
       sse: { maxBufferedBytes: 1 << 20, stallMs: 1_000, maxStreamMs: 1_500, maxStreamsPerToken: 2, maxStreams: 3 },
     });

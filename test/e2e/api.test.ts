@@ -1,45 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
-import { readSse, startApi } from '../helpers/api.ts';
-import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+import { useFixtureApi } from '../helpers/fixture-api.ts';
+import { readSse } from '../helpers/api.ts';
 
-const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
-const dir = tempHome();
-let rt: Runtime;
-let app: FastifyInstance;
-let url: string;
-
-before(async () => {
-  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
-  ({ app, url } = await startApi(rt, async () => ({ role: 'admin', name: 'test' })));
-});
-after(async () => {
-  await app?.close();
-  await rt?.close();
-  dir.cleanup();
-});
-
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: text ? JSON.parse(text) : null };
-};
-
-const waitRun = async (id: string) => {
-  for (let i = 0; i < 600; i++) {
-    const r = await call('GET', `/api/v1/runs/${id}`);
-    if (r.body.run.finishedAt) return r.body;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`run ${id} did not finish`);
-};
+const api = useFixtureApi();
+const { call, waitRun } = api;
 
 describe('pipelines', () => {
   test('list and get one with DAG, assets, schedules, partitions, params schema', async () => {
@@ -147,7 +112,7 @@ describe('runs', () => {
 describe('events', () => {
   test('a run\'s events stream as SSE and resume after Last-Event-ID', async () => {
     const r = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
-    const res = await fetch(`${url}/api/v1/runs/${r.body.id}/events`);
+    const res = await fetch(`${api.url}/api/v1/runs/${r.body.id}/events`);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
     const all = await readSse(res, (e) => e.event === 'end');
     const types = all.filter((e) => e.event !== 'end').map((e) => e.event);
@@ -155,15 +120,15 @@ describe('events', () => {
     assert.equal(types.at(-1), 'run.succeeded');
     const mid = all[3];
     const resumed = await readSse(
-      await fetch(`${url}/api/v1/runs/${r.body.id}/events`, { headers: { 'last-event-id': mid.id } }),
+      await fetch(`${api.url}/api/v1/runs/${r.body.id}/events`, { headers: { 'last-event-id': mid.id } }),
       (e) => e.event === 'end',
     );
     assert.deepEqual(resumed.filter((e) => e.event !== 'end').map((e) => e.id), all.slice(4).filter((e) => e.event !== 'end').map((e) => e.id));
   });
 
   test('the global stream delivers events of runs started after connecting', async () => {
-    const last = (await rt.services.metadata.listEvents({ limit: 100_000 })).at(-1)?.id ?? 0;
-    const res = await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(last) } });
+    const last = (await api.rt.services.metadata.listEvents({ limit: 100_000 })).at(-1)?.id ?? 0;
+    const res = await fetch(`${api.url}/api/v1/events`, { headers: { 'last-event-id': String(last) } });
     const r = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
     const got = await readSse(res, (e) => e.event === 'run.succeeded' && JSON.parse(e.data).runId === r.body.id);
     assert.ok(got.every((e) => Number(e.id) > last));
@@ -210,7 +175,7 @@ describe('backfills, assets, health', () => {
     assert.deepEqual({ ...q.body, elapsedMs: 0 }, { rows: [{ n: 3108 }], truncated: false, statement: 'select', elapsedMs: 0 });
     assert.equal((await call('GET', '/healthz')).body.status, 'ok');
     assert.equal((await call('GET', '/readyz')).body.status, 'ready');
-    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const metrics = await (await fetch(`${api.url}/metrics`)).text();
     assert.match(metrics, /sluice_runs_total\{pipeline="gate",status="succeeded"\} \d+/);
     assert.match(metrics, /latest_sales_volume\{pipeline="retail"\}/);
     const doc = (await call('GET', '/api/v1/openapi.json')).body;

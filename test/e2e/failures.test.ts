@@ -1,48 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FIXTURE_PIPELINES, useFixtureApi } from '../helpers/fixture-api.ts';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
 import { summarizeRun } from '../../src/cli/run-summary.ts';
-import { readSse, startApi } from '../helpers/api.ts';
-import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+import { readSse } from '../helpers/api.ts';
 
-const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
-const typeErrorLine = readFileSync(`${fixtures}errors.ts`, 'utf8').split('\n').findIndex((l) => l.includes('// throws: TypeError')) + 1;
-const dir = tempHome();
-let rt: Runtime;
-let app: FastifyInstance;
-let url: string;
-
-before(async () => {
-  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
-  ({ app, url } = await startApi(rt, async () => ({ role: 'admin', name: 'test' })));
-});
-after(async () => {
-  await app?.close();
-  await rt?.close();
-  dir.cleanup();
-});
-
-const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
-
-const waitRun = async (id: string) => {
-  for (let i = 0; i < 600; i++) {
-    const r = await call('GET', `/api/v1/runs/${id}`);
-    if (r.body.run.finishedAt) return r.body;
-    await new Promise((res) => setTimeout(res, 50));
-  }
-  throw new Error(`run ${id} did not finish`);
-};
+const api = useFixtureApi();
+const { call, waitRun } = api;
+const typeErrorLine = readFileSync(`${FIXTURE_PIPELINES}errors.ts`, 'utf8').split('\n').findIndex((l) => l.includes('// throws: TypeError')) + 1;
 
 const start = async (params: Record<string, unknown>) => (await call('POST', '/api/v1/runs', { pipeline: 'errors', params })).body.id as string;
 type Attempt = { step: string; status: string; error: string | null; failure: Record<string, unknown> | null };
@@ -58,13 +23,13 @@ describe('a step that throws', () => {
     assert.equal(f.name, 'TypeError');
     assert.equal(f.code, 'step_failed');
     assert.match(String(f.message), /TypeError: Cannot read properties of undefined \(reading 'total'\)/);
-    assert.ok(String(f.frame).startsWith(`${fixtures}errors.ts:`), `frame ${f.frame} is a path in the fixture`);
+    assert.ok(String(f.frame).startsWith(`${FIXTURE_PIPELINES}errors.ts:`), `frame ${f.frame} is a path in the fixture`);
     assert.match(String(f.frame), new RegExp(`errors\\.ts:${typeErrorLine}:\\d+$`));
-    assert.match(String(f.stack), new RegExp(`at run \\(file://${fixtures}errors\\.ts:${typeErrorLine}:\\d+\\)`));
+    assert.match(String(f.stack), new RegExp(`at run \\(file://${FIXTURE_PIPELINES}errors\\.ts:${typeErrorLine}:\\d+\\)`));
     assert.ok(String(f.stack).length <= 4_100, 'a bounded stack');
     assert.equal(first.error, f.message);
 
-    const events = await readSse(await fetch(`${url}/api/v1/runs/${id}/events`), (e) => e.event === 'end');
+    const events = await readSse(await fetch(`${api.url}/api/v1/runs/${id}/events`), (e) => e.event === 'end');
     const failed = events.filter((e) => e.event === 'attempt.failed').map((e) => JSON.parse(e.data).payload);
     assert.equal(failed.length, 3);
     assert.equal(failed[0].error.name, 'TypeError');
@@ -128,19 +93,19 @@ describe('retries of a run', () => {
 
 describe('the global event stream', () => {
   test('starts live without Last-Event-ID; ?from=0 replays the history', async () => {
-    const before = (await rt.services.metadata.listEvents({ newestFirst: true, limit: 1 }))[0].id;
-    const live = await fetch(`${url}/api/v1/events`);
+    const before = (await api.rt.services.metadata.listEvents({ newestFirst: true, limit: 1 }))[0].id;
+    const live = await fetch(`${api.url}/api/v1/events`);
     const id = await start({});
     const got = await readSse(live, (e) => e.event === 'run.succeeded' && JSON.parse(e.data).runId === id);
     assert.ok(got.every((e) => Number(e.id) > before), 'only events from after connecting');
     assert.equal(JSON.parse(got[0].data).runId, id);
 
-    const history = await readSse(await fetch(`${url}/api/v1/events?from=0`), () => true);
-    const first = (await rt.services.metadata.listEvents({ limit: 1 }))[0];
+    const history = await readSse(await fetch(`${api.url}/api/v1/events?from=0`), () => true);
+    const first = (await api.rt.services.metadata.listEvents({ limit: 1 }))[0];
     assert.equal(Number(history[0].id), first.id);
-    const fromMid = await readSse(await fetch(`${url}/api/v1/events?from=${before}`), () => true);
+    const fromMid = await readSse(await fetch(`${api.url}/api/v1/events?from=${before}`), () => true);
     assert.equal(Number(fromMid[0].id), before, '?from includes the event it names');
-    const resumed = await readSse(await fetch(`${url}/api/v1/events`, { headers: { 'last-event-id': String(before) } }), () => true);
+    const resumed = await readSse(await fetch(`${api.url}/api/v1/events`, { headers: { 'last-event-id': String(before) } }), () => true);
     assert.ok(Number(resumed[0].id) > before, 'Last-Event-ID still resumes after the event');
   });
 
@@ -155,7 +120,7 @@ describe('the global event stream', () => {
 
 describe('messages', () => {
   test('a SQL error shows what the user wrote, not the FORMAT clause the client added', async () => {
-    await assert.rejects(rt.services.warehouse.query('SELEC 1'), (err: Error) => {
+    await assert.rejects(api.rt.services.warehouse.query('SELEC 1'), (err: Error) => {
       assert.equal(err.name, 'SluiceError');
       assert.match(err.message, /SYNTAX_ERROR/);
       assert.doesNotMatch(err.message, /FORMAT/);

@@ -176,25 +176,12 @@ cmd_start() {
     --query "SYSTEM START LISTEN HTTP; SYSTEM START LISTEN TCP; SELECT sleepEachRow(1) FROM numbers(1000000000) SETTINGS function_sleep_max_microseconds_per_block = 0, max_block_size = 1, max_execution_time = 0 FORMAT Null" \
     >>"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
-  echo "$pid" >"$PID_FILE"
-  if ! wait_ready "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    rm -f "$PID_FILE"
-    fail_with_log "ClickHouse did not answer $URL/ping within ${START_TIMEOUT}s"
-  fi
+  record_started "$pid" "ClickHouse did not answer $URL/ping within ${START_TIMEOUT}s"
   log "started ClickHouse (chdb $VERSION) as pid $pid, data $DATA, log $LOG"
   echo "$URL"
 }
 
-cmd_stop() {
-  local pid
-  if ! pid=$(our_pid); then
-    rm -f "$PID_FILE"
-    log "not running"
-    return 0
-  fi
-  terminate "$pid" 10
-}
+cmd_stop() { stop_ours 10; }
 
 case "${1:-}" in
   install) cmd_install ;;

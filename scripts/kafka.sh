@@ -207,12 +207,7 @@ cmd_start() {
   # caller's pipes (execFile in the tests waits for them) or our lock (9>&-).
   setsid java "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" >>"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
-  echo "$pid" >"$PID_FILE"
-  if ! wait_ready "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    rm -f "$PID_FILE"
-    fail_with_log "the broker did not answer a metadata request on $BOOTSTRAP within ${START_TIMEOUT}s"
-  fi
+  record_started "$pid" "the broker did not answer a metadata request on $BOOTSTRAP within ${START_TIMEOUT}s"
   log "started Kafka $KAFKA_VERSION as pid $pid, log $LOG"
   echo "$BOOTSTRAP"
 }

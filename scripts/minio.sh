@@ -129,25 +129,12 @@ cmd_start() {
     setsid "$BIN" server --address "$HOST:$PORT" --console-address "$HOST:$CONSOLE_PORT" "$DATA" \
     >>"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
-  echo "$pid" >"$PID_FILE"
-  if ! wait_ready "$pid"; then
-    kill "$pid" 2>/dev/null || true
-    rm -f "$PID_FILE"
-    fail_with_log "MinIO did not answer $URL/minio/health/ready within ${START_TIMEOUT}s"
-  fi
+  record_started "$pid" "MinIO did not answer $URL/minio/health/ready within ${START_TIMEOUT}s"
   log "started MinIO as pid $pid, data $DATA, log $LOG"
   echo "$URL"
 }
 
-cmd_stop() {
-  local pid
-  if ! pid=$(our_pid); then
-    rm -f "$PID_FILE"
-    log "not running"
-    return 0
-  fi
-  terminate "$pid" 10
-}
+cmd_stop() { stop_ours 10; }
 
 # `start` installs while holding the same lock, so two builds never race on $BIN_DIR.
 locked_install() {

@@ -55,3 +55,26 @@ terminate() {
   rm -f "$PID_FILE"
   echo "stopped"
 }
+
+# Records the pid of a daemon just started in the background and waits until it answers;
+# when it does not, kills it, forgets it and fails showing the log with `what_failed`.
+record_started() {
+  local pid=$1 what_failed=$2
+  echo "$pid" >"$PID_FILE"
+  if ! wait_ready "$pid"; then
+    kill "$pid" 2>/dev/null || true
+    rm -f "$PID_FILE"
+    fail_with_log "$what_failed"
+  fi
+}
+
+# Stops the daemon our_pid finds (only one this script started), within `seconds`.
+stop_ours() {
+  local pid
+  if ! pid=$(our_pid); then
+    rm -f "$PID_FILE"
+    log "not running"
+    return 0
+  fi
+  terminate "$pid" "$1"
+}

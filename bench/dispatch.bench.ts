@@ -4,7 +4,7 @@
 // launcher and worker pick-up together.
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '../src/ports/event-bus.ts';
-import type { Runtime } from '../src/presets/embedded.ts';
+import type { Runtime } from '../src/presets/runtime.ts';
 import { CHAIN, FAN } from './pipelines/noop.ts';
 
 export const BENCH_PIPELINES = fileURLToPath(new URL('./pipelines/', import.meta.url));

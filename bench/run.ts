@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/presets/config.ts';
-import { openControlPlane, openRuntime, type Runtime } from '../src/presets/embedded.ts';
+import { openControlPlane, openRuntime, type Runtime } from '../src/presets/runtime.ts';
 import { BENCH_PIPELINES, benchDispatch } from './dispatch.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
 import { benchRetailScale } from './retail-scale.bench.ts';

@@ -1,6 +1,6 @@
 import { SluiceError } from '../core/errors.ts';
 import { loadConfig, type SluiceConfig } from '../presets/config.ts';
-import { openRuntime, type Runtime } from '../presets/embedded.ts';
+import { openRuntime, type Runtime } from '../presets/runtime.ts';
 import { ApiClient } from './api-client.ts';
 import { readServerFile, type ServerFile } from './server-file.ts';
 import { claimStores, storeOwner } from './store-lock.ts';

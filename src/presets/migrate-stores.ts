@@ -4,7 +4,7 @@ import { ensureQueryUser, type QueryUserOutcome } from '../runtime/query-user/en
 import { loadPipelines } from '../runtime/pipeline-registry.ts';
 import { PIPELINE_DATABASES } from '../runtime/safe-query/query-policy.ts';
 import type { SluiceConfig } from './config.ts';
-import { openMetadata, openWarehouse } from './embedded.ts';
+import { openMetadata, openWarehouse } from './open-services.ts';
 import { queryUserOf } from './query-user.ts';
 
 export interface MigrateReport {
@@ -30,7 +30,7 @@ export async function migrateStores(config: SluiceConfig): Promise<MigrateReport
   } finally {
     await metadata.close();
   }
-  const admin = openWarehouse(config);
+  const admin = await openWarehouse(config);
   try {
     for (const db of databases) await admin.command(`CREATE DATABASE IF NOT EXISTS ${ident(db)}`);
     const wh = config.warehouse;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { authenticate } from '../../src/server/auth/roles.ts';
 import { issueToken } from '../../src/server/auth/tokens.ts';
 import { startApi } from '../helpers/api.ts';

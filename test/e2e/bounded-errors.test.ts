@@ -6,7 +6,7 @@ import { summarizeRun } from '../../src/cli/run-summary.ts';
 import { MAX_MESSAGE_CHARS, SluiceError, StepError, boundMessage, describeError } from '../../src/core/errors.ts';
 import { parseAttemptEvent } from '../../src/core/events.ts';
 import { MAX_STACK_CHARS } from '../../src/core/failure.ts';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
 // A 5 MB header line once became a 5 MB run error, stored, streamed and printed (10 MB of

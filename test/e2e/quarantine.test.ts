@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
 const SAMPLE = new URL('../../data/online-retail/2010-12-01.csv', import.meta.url);

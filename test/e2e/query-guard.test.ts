@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { SafeQuery } from '../../src/runtime/safe-query/safe-query.ts';
 import { createChdbWarehouse } from '../../src/adapters/chdb/chdb-warehouse.ts';
 import { QueryBusyError, QueryLimitError } from '../../src/core/query-errors.ts';

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { runBackfill } from '../../src/runtime/backfill.ts';
 import { openTestRuntime, retailCounts, tempHome } from '../helpers/runtime.ts';
 import { assertRetailTotals } from '../helpers/retail-totals.ts';

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));

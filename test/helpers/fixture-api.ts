@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { Runtime } from '../../src/presets/embedded.ts';
+import type { Runtime } from '../../src/presets/runtime.ts';
 import { startApi } from './api.ts';
 import { openTestRuntime, tempHome } from './runtime.ts';
 

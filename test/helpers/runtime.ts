@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/presets/config.ts';
-import { openRuntime, type Runtime } from '../../src/presets/embedded.ts';
+import { openRuntime, type Runtime } from '../../src/presets/runtime.ts';
 import { numbers, RETAIL_COUNTS_SQL } from './retail-totals.ts';
 
 /** A fresh state directory that is removed with `cleanup()`. */

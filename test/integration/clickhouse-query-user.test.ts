@@ -10,7 +10,7 @@ import { createClickHouseServerWarehouse } from '../../src/adapters/clickhouse/c
 import type { ClickHouseWarehouse } from '../../src/adapters/clickhouse/clickhouse-warehouse.ts';
 import { QueryLimitError, QueryRefusedError, QuerySqlError } from '../../src/core/query-errors.ts';
 import { loadConfig } from '../../src/presets/config.ts';
-import { openRuntime, type Runtime } from '../../src/presets/embedded.ts';
+import { openRuntime, type Runtime } from '../../src/presets/runtime.ts';
 import { queryUserOf } from '../../src/presets/query-user.ts';
 import { engineErrorType } from '../../src/runtime/query-user/engine-error-type.ts';
 import { ensureQueryUser } from '../../src/runtime/query-user/ensure-query-user.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../../ports/metadata-store.ts';
-import type { Runtime } from '../../presets/embedded.ts';
+import type { Runtime } from '../../presets/runtime.ts';
 import type { ApiClient } from '../api-client.ts';
 import { ProgressView } from '../progress.ts';
 import { formatTable } from '../format-table.ts';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RunDetail } from '../../ports/metadata-store.ts';
-import type { Runtime } from '../../presets/embedded.ts';
+import type { Runtime } from '../../presets/runtime.ts';
 import { parseParamFlags } from '../parse-params.ts';
 import { printSummary } from '../print-summary.ts';
 import { ProgressView } from '../progress.ts';

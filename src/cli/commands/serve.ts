@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { SluiceError, describeError } from '../../core/errors.ts';
 import { loadConfig, type SluiceConfig } from '../../presets/config.ts';
-import { openControlPlane, type ControlPlane } from '../../presets/embedded.ts';
+import { openControlPlane, type ControlPlane } from '../../presets/runtime.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';

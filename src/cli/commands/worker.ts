@@ -9,7 +9,7 @@ import { NotSupportedError, ValidationError, describeError } from '../../core/er
 import type { SluiceConfig } from '../../presets/config.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
 import { openLogger } from '../../presets/logger.ts';
-import { openObjects } from '../../presets/objects.ts';
+import { openObjects, openOwnBus, openOwnWarehouse } from '../../presets/open-services.ts';
 import { sourcePolicyOf } from '../../presets/source-policy.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
@@ -26,33 +26,6 @@ const EMBEDDED_REFUSAL =
   'sluice worker runs beside a cluster control plane and needs Kafka and a ClickHouse server: ' +
   'chDB and the in-process bus live inside one process and cannot be shared. ' +
   'For local work use `sluice dev`, which runs its own worker processes.';
-
-/** The bus a worker outside the control plane connects to itself: Kafka. */
-export async function openClusterBus(config: SluiceConfig, clientId: string): Promise<EventBus> {
-  if (config.bus.kind !== 'kafka') {
-    throw new NotSupportedError(
-      'this worker has no bus of its own: no Kafka bus is configured (SLUICE_KAFKA_BROKERS), and the in-process bus lives in the control plane ' +
-        '(a WorkerPool bridges it with bridgeBus: true)',
-    );
-  }
-  // Loaded on demand: bridged workers never pay for the Kafka client.
-  const { createKafkaBus } = await import('../../adapters/kafka/kafka-bus.ts');
-  return createKafkaBus({ bootstrap: config.bus.brokers, clientId, topicPrefix: config.bus.topicPrefix });
-}
-
-/** The warehouse a worker outside the control plane connects to itself: a ClickHouse server. */
-export async function openClusterWarehouse(config: SluiceConfig): Promise<Warehouse> {
-  if (config.warehouse.kind !== 'clickhouse') {
-    throw new NotSupportedError(
-      'this worker has no warehouse of its own: chDB lives in the control plane (a WorkerPool bridges it when given the warehouse); ' +
-        'set SLUICE_WAREHOUSE_URL for a ClickHouse server',
-    );
-  }
-  // Loaded on demand: bridged workers never pay for the HTTP client.
-  const { createClickHouseServerWarehouse } = await import('../../adapters/clickhouse/clickhouse-server-warehouse.ts');
-  const { memorySettings } = await import('../../adapters/clickhouse/clickhouse-warehouse.ts');
-  return createClickHouseServerWarehouse({ url: config.warehouse.url, settings: memorySettings(config.statementMemoryBytes) });
-}
 
 export interface StartWorkerOptions {
   readonly id: string;
@@ -153,8 +126,8 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
       : loadConfig({ env, cwd: process.cwd(), home: args.home, pipelines: [...args.pipelines], logLevel: args.logLevel });
     const logger = openLogger(config, { worker: args.workerId, pid: process.pid });
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
-    bus = client && args.bridge.bus ? new IpcBus(client) : await openClusterBus(config, args.workerId);
-    const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openClusterWarehouse(config);
+    bus = client && args.bridge.bus ? new IpcBus(client) : await openOwnBus(config, args.workerId);
+    const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openOwnWarehouse(config);
     running = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
     await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'ready', workerId: args.workerId, pid: process.pid });
   } catch (err) {
@@ -185,8 +158,8 @@ async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?:
   }
   const id = o.id ?? `w-${process.pid}-${Date.now().toString(36)}`;
   const logger = pino({ level: config.logLevel, base: { worker: id } }, pino.destination(2));
-  const bus = await openClusterBus(config, id);
-  const warehouse = await openClusterWarehouse(config);
+  const bus = await openOwnBus(config, id);
+  const warehouse = await openOwnWarehouse(config);
   const running = await startWorker({ id, slots, config, bus, warehouse, logger });
   print(`Sluice worker ${id} ready: ${slots} slot(s), bus ${bus.kind}, warehouse ${warehouse.kind}`);
   await new Promise<void>((resolve) => {

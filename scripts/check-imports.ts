@@ -50,8 +50,25 @@ export function findViolations(base = root): string[] {
   return out;
 }
 
+/** The one module that reads configuration from the environment (DESIGN.md: config is validated once). */
+export const CONFIG_MODULE = 'src/presets/config.ts';
+const ENV_READ = /\b(?:env\.SLUICE_[A-Z0-9_]*|env\[\s*['"`]SLUICE_)/g;
+
+/** One line per `SLUICE_*` variable read outside the config module: `file:line: env.SLUICE_X`. */
+export function findEnvReads(base = root): string[] {
+  const out: string[] = [];
+  for (const file of files(join(base, 'src'))) {
+    const rel = relative(base, file);
+    if (rel === CONFIG_MODULE) continue;
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      for (const m of line.matchAll(ENV_READ)) out.push(`${rel}:${i + 1}: reads ${m[0]} (only ${CONFIG_MODULE} reads SLUICE_* variables)`);
+    });
+  }
+  return out;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const v = findViolations();
+  const v = [...findViolations(), ...findEnvReads()];
   if (v.length > 0) {
     console.error(`import rule violations:\n${v.join('\n')}`);
     process.exit(1);

@@ -1,5 +1,5 @@
 import { SluiceError } from '../core/errors.ts';
-import { loadConfig, type SluiceConfig } from '../presets/config.ts';
+import { clientEnv, loadConfig, type SluiceConfig } from '../presets/config.ts';
 import { openRuntime, type Runtime } from '../presets/runtime.ts';
 import { ApiClient } from './api-client.ts';
 import { readServerFile, type ServerFile } from './server-file.ts';
@@ -52,7 +52,7 @@ async function serverOf(config: SluiceConfig): Promise<ServerFile | undefined> {
 export async function viaServerOr<T>(opts: GlobalOptions, remote: (api: ApiClient) => Promise<T>, local: (rt: Runtime) => Promise<T>): Promise<T> {
   const config = configOf(opts);
   const server = await serverOf(config);
-  if (server) return remote(new ApiClient(server, process.env.SLUICE_TOKEN));
+  if (server) return remote(new ApiClient(server, clientEnv(process.env).token));
   return openAndRun(config, local);
 }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 import { firstIssue } from '../core/zod-issue.ts';
-import { mergeSources, sourcesFromEnv, sourcesSchema } from './source-config.ts';
+import { mergeSources, sourcesSchema } from './source-config.ts';
 
 /** Where a control plane puts its validated config (JSON) for the workers it forks. */
 export const WORKER_CONFIG_ENV = 'SLUICE_WORKER_CONFIG';
@@ -224,6 +224,49 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
     const { field, message } = firstIssue(r.error);
     const where = env.SLUICE_CONFIG ? ` (${env.SLUICE_CONFIG} and environment)` : '';
     throw new ValidationError(`configuration${where}: ${field || '(root)'}: ${message}`, field);
+  }
+  return Object.freeze(r.data);
+}
+
+const flag = (v: string): unknown => ({ true: true, '1': true, yes: true, false: false, '0': false, no: false })[v.toLowerCase()] ?? v;
+
+/**
+ * The `SLUICE_SOURCE_*` variables as a partial `sources` section. Roots are `:`-separated
+ * like SLUICE_PIPELINES, URL prefixes comma- or space-separated (URLs contain `:`).
+ */
+export function sourcesFromEnv(env: Readonly<Record<string, string | undefined>>, cwd: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (env.SLUICE_SOURCE_TRUST) out.trust = env.SLUICE_SOURCE_TRUST;
+  if (env.SLUICE_SOURCE_ROOTS !== undefined) out.roots = env.SLUICE_SOURCE_ROOTS.split(':').filter(Boolean).map((r) => resolve(cwd, r));
+  if (env.SLUICE_SOURCE_URL_PREFIXES !== undefined) out.urlPrefixes = env.SLUICE_SOURCE_URL_PREFIXES.split(/[\s,]+/).filter(Boolean);
+  if (env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS) out.allowPrivateNetworks = flag(env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS);
+  if (env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS) out.connectTimeoutMs = Number(env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS);
+  if (env.SLUICE_SOURCE_IDLE_TIMEOUT_MS) out.idleTimeoutMs = Number(env.SLUICE_SOURCE_IDLE_TIMEOUT_MS);
+  if (env.SLUICE_SOURCE_MAX_BYTES) out.maxBytes = Number(env.SLUICE_SOURCE_MAX_BYTES);
+  return out;
+}
+
+const clientEnvSchema = z.object({
+  url: url(['http:', 'https:']).optional(),
+  token: z.string().min(1).max(4096).optional(),
+  host: z.string().min(1).max(255).optional(),
+  port: z.string().regex(/^\d{1,5}$/, 'a port number').optional(),
+});
+
+export type ClientEnv = Readonly<z.output<typeof clientEnvSchema>>;
+
+/**
+ * What the CLI takes from the environment besides the stores: the server it talks to
+ * (SLUICE_URL, for `ping`/`stop` against a remote one), the token it sends (SLUICE_TOKEN),
+ * and where `sluice server` listens (SLUICE_HOST, SLUICE_PORT).
+ */
+export function clientEnv(env: Readonly<Record<string, string | undefined>>): ClientEnv {
+  const r = clientEnvSchema.safeParse({
+    url: env.SLUICE_URL || undefined, token: env.SLUICE_TOKEN || undefined, host: env.SLUICE_HOST || undefined, port: env.SLUICE_PORT || undefined,
+  });
+  if (!r.success) {
+    const { field, message } = firstIssue(r.error);
+    throw new ValidationError(`configuration: SLUICE_${field.toUpperCase()}: ${message}`, `SLUICE_${field.toUpperCase()}`);
   }
   return Object.freeze(r.data);
 }

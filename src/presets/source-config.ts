@@ -33,24 +33,6 @@ export const sourcesSchema = z
 
 export type SourcesConfig = z.output<typeof sourcesSchema>;
 
-const flag = (v: string): unknown => ({ true: true, '1': true, yes: true, false: false, '0': false, no: false })[v.toLowerCase()] ?? v;
-
-/**
- * The `SLUICE_SOURCE_*` variables as a partial `sources` section. Roots are `:`-separated
- * like SLUICE_PIPELINES, URL prefixes comma- or space-separated (URLs contain `:`).
- */
-export function sourcesFromEnv(env: Readonly<Record<string, string | undefined>>, cwd: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (env.SLUICE_SOURCE_TRUST) out.trust = env.SLUICE_SOURCE_TRUST;
-  if (env.SLUICE_SOURCE_ROOTS !== undefined) out.roots = env.SLUICE_SOURCE_ROOTS.split(':').filter(Boolean).map((r) => resolve(cwd, r));
-  if (env.SLUICE_SOURCE_URL_PREFIXES !== undefined) out.urlPrefixes = env.SLUICE_SOURCE_URL_PREFIXES.split(/[\s,]+/).filter(Boolean);
-  if (env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS) out.allowPrivateNetworks = flag(env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS);
-  if (env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS) out.connectTimeoutMs = Number(env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS);
-  if (env.SLUICE_SOURCE_IDLE_TIMEOUT_MS) out.idleTimeoutMs = Number(env.SLUICE_SOURCE_IDLE_TIMEOUT_MS);
-  if (env.SLUICE_SOURCE_MAX_BYTES) out.maxBytes = Number(env.SLUICE_SOURCE_MAX_BYTES);
-  return out;
-}
-
 /** The file's section under the environment's, with the file's roots made absolute. */
 export function mergeSources(file: unknown, env: Record<string, unknown>, cwd: string): unknown {
   if (file !== undefined && (typeof file !== 'object' || file === null || Array.isArray(file))) return file;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSchema, loadConfig } from '../../src/presets/config.ts';
+import { ValidationError } from '../../src/core/errors.ts';
+import { clientEnv, configSchema, loadConfig } from '../../src/presets/config.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'sluice-config-'));
 
@@ -84,4 +85,10 @@ test('objects: a local directory by default, or an S3 bucket from the environmen
       return true;
     },
   );
+});
+
+test('the CLI environment is validated like the rest: a bad SLUICE_PORT or SLUICE_URL is named', () => {
+  assert.deepEqual({ ...clientEnv({ SLUICE_URL: 'http://127.0.0.1:4200', SLUICE_TOKEN: 't', SLUICE_PORT: '4300' }) }, { url: 'http://127.0.0.1:4200', token: 't', host: undefined, port: '4300' });
+  assert.throws(() => clientEnv({ SLUICE_PORT: 'eighty' }), (e: Error) => e instanceof ValidationError && /SLUICE_PORT: a port number/.test(e.message));
+  assert.throws(() => clientEnv({ SLUICE_URL: 'file:///etc/passwd' }), (e: Error) => e instanceof ValidationError && /SLUICE_URL: must be a http: or https: URL/.test(e.message));
 });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SluiceError } from '../../core/errors.ts';
 import type { RunRecord } from '../../ports/metadata-store.ts';
 import { ApiClient } from '../api-client.ts';
-import { loadConfig } from '../../presets/config.ts';
+import { clientEnv, loadConfig } from '../../presets/config.ts';
 import { print, type GlobalOptions } from '../context.ts';
 import { formatTable } from '../format-table.ts';
 import { checkRunId } from '../run-id.ts';
@@ -10,9 +10,10 @@ import { readServerFile } from '../server-file.ts';
 
 function api(globals: GlobalOptions): ApiClient {
   const home = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home }).home;
-  const server = process.env.SLUICE_URL ? { url: process.env.SLUICE_URL } : readServerFile(home);
+  const env = clientEnv(process.env);
+  const server = env.url ? { url: env.url } : readServerFile(home);
   if (!server) throw new SluiceError('not_found', `no server owns ${home}; start one with sluice dev (or set SLUICE_URL)`);
-  return new ApiClient(server, process.env.SLUICE_TOKEN);
+  return new ApiClient(server, env.token);
 }
 
 export function registerDebug(program: Command, globals: () => GlobalOptions): void {

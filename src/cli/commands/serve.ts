@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { SluiceError, describeError } from '../../core/errors.ts';
-import { loadConfig, type SluiceConfig } from '../../presets/config.ts';
+import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { openControlPlane, type ControlPlane } from '../../presets/runtime.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
@@ -143,7 +143,11 @@ export function registerServe(program: Command, globals: () => GlobalOptions): v
   program
     .command('server')
     .description('the control plane for a cluster: stores from the environment, tokens required')
-    .option('--host <host>', 'address to listen on', process.env.SLUICE_HOST ?? '0.0.0.0')
-    .option('--port <n>', 'port', process.env.SLUICE_PORT ?? '4200')
-    .action((o: { host: string; port: string }) => serve(globals(), { host: o.host, port: o.port, dev: false }));
+    .option('--host <host>', 'address to listen on (default 0.0.0.0, or SLUICE_HOST)')
+    .option('--port <n>', 'port (default 4200, or SLUICE_PORT)')
+    .action((o: { host?: string; port?: string }) => {
+      // Read here, not at registration: a bad SLUICE_PORT is an error of `sluice server` only.
+      const env = clientEnv(process.env);
+      return serve(globals(), { host: o.host ?? env.host ?? '0.0.0.0', port: o.port ?? env.port ?? '4200', dev: false });
+    });
 }

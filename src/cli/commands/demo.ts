@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunRecord } from '../../ports/metadata-store.ts';
+import { DEMO_PIPELINE, DEMO_SUMMARY_SQL, demoDays } from '../../presets/demo-data.ts';
 import type { Runtime } from '../../presets/runtime.ts';
 import type { ApiClient } from '../api-client.ts';
 import { ProgressView } from '../progress.ts';
@@ -19,22 +20,14 @@ interface DemoStores {
   query(sql: string): Promise<Record<string, unknown>[]>;
 }
 
-const SUMMARY_SQL = `SELECT toString(q.day) AS day, q.lines, round(q.missing_customer_id_ratio, 4) AS missing_cust_ratio,
-        q.anomaly_unit_price_count AS bad_price, s.fact_lines, s.min_total, s.max_total,
-        round(s.median_total, 2) AS median_total, round(s.volume, 2) AS volume
- FROM quality.data_quality AS q JOIN quality.sales_summary AS s USING day ORDER BY day`;
-
 function local(rt: Runtime): DemoStores {
   const wh = rt.services.warehouse;
   return {
     where: rt.config.home,
-    loaded: async () => {
-      const [r] = await wh.query<{ n: number }>("SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0");
-      return Number(r.n) > 0;
-    },
+    loaded: async () => (await demoDays(wh)) > 0,
     // Nothing else can be loading: this process holds the stores.
     inFlight: async () => null,
-    load: async (live) => (await runOnce(rt, { pipeline: 'retail', params: {} }, live)).status,
+    load: async (live) => (await runOnce(rt, { pipeline: DEMO_PIPELINE, params: {} }, live)).status,
     query: (sql) => wh.query(sql),
   };
 }
@@ -53,7 +46,7 @@ function remote(api: ApiClient): DemoStores {
       }
       return null;
     },
-    load: async (live) => (await runRemote(api, { pipeline: 'retail', params: {} }, live)).status,
+    load: async (live) => (await runRemote(api, { pipeline: DEMO_PIPELINE, params: {} }, live)).status,
     query,
   };
 }
@@ -76,7 +69,7 @@ async function demo(stores: DemoStores): Promise<void> {
       }
     }
   }
-  print(`\nquality.data_quality ⋈ quality.sales_summary\n${formatTable(await stores.query(SUMMARY_SQL))}`);
+  print(`\nquality.data_quality ⋈ quality.sales_summary\n${formatTable(await stores.query(DEMO_SUMMARY_SQL))}`);
   print(`\nNext: npx sluice query "SELECT country, round(sum(line_total)) AS revenue FROM marts.fact_sales GROUP BY country ORDER BY revenue DESC LIMIT 5"`);
   print('      npx sluice runs · npx sluice metrics · npx sluice run retail --partition 2010-12-01');
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { SluiceError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
-import { openControlPlane, type ControlPlane } from '../../presets/runtime.ts';
+import { seedDemo } from '../../presets/demo-data.ts';
+import { openControlPlane } from '../../presets/runtime.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
@@ -46,27 +47,6 @@ function stopRequested(): Promise<string> {
       });
     }
   });
-}
-
-/** What the demo data is doing, for the banner; starts the load on a fresh state directory. */
-async function seedDemo(rt: ControlPlane): Promise<string> {
-  if (!rt.registry.list().some((p) => p.name === 'retail')) return 'none (no retail pipeline found)';
-  const [r] = await rt.services.warehouse.query<{ n: number }>(
-    "SELECT count() AS n FROM system.tables WHERE database = 'quality' AND name = 'sales_summary' AND total_rows > 0",
-  );
-  if (Number(r.n) > 0) {
-    const [d] = await rt.services.warehouse.query<{ days: number }>('SELECT count() AS days FROM quality.sales_summary');
-    return `the retail sample is loaded (${Number(d.days)} days; sluice run retail reloads it)`;
-  }
-  const { run, done } = await rt.coordinator.submit({ pipeline: 'retail' });
-  const started = Date.now();
-  void done.then(
-    (d) => print(d.run.status === 'succeeded'
-      ? `demo data: the retail sample is loaded (run ${d.run.id}, ${((Date.now() - started) / 1000).toFixed(1)} s)`
-      : `demo data: run ${d.run.id} ${d.run.status}${d.run.error ? `: ${d.run.error}` : ''} (sluice runs --pipeline retail)`),
-    () => undefined,
-  );
-  return `loading the retail sample in the background (run ${run.id})`;
 }
 
 /** Runs the control plane until SIGINT/SIGTERM/SIGHUP. */
@@ -113,7 +93,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
-  const demo = o.dev ? await seedDemo(rt).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
+  const demo = o.dev ? await seedDemo(rt, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
   print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid }));
 
   const signal = await stop;

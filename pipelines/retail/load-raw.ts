@@ -1,6 +1,8 @@
-import { SluiceError, csvRecords, replacePartitions, resolveSources, type CsvWarning } from 'sluice';
+import { csvRecords, nonRetryable, replacePartitions, resolveSources, type CsvWarning } from 'sluice';
 import type { RetailContext } from './retail-pipeline.ts';
 import { countingLines } from './line-count.ts';
+
+const SAME_FILE = 'the source file is the same on every attempt';
 import { COLUMNS, RAW_TSV_COLUMNS, parseRetailRow, tsvSuffix } from './parse-row.ts';
 import { addReconciliation, checkReconciliation, emptyReconciliation } from './reconcile.ts';
 
@@ -49,9 +51,9 @@ export async function loadRaw(ctx: RetailContext): Promise<void> {
     quarantined += 1;
     const max = ctx.params.maxBadRows;
     if (max !== undefined && quarantined > max) {
-      throw fail(new SluiceError(
-        'too_many_bad_rows',
+      throw fail(nonRetryable(
         `more than ${max} malformed rows (maxBadRows); last: ${row.source_file} line ${row.line_no}: ${row.reason}`,
+        'the same rows are malformed on every attempt',
       ));
     }
     const cut = row.raw_text.length > RAW_TEXT_MAX;
@@ -88,7 +90,7 @@ export async function loadRaw(ctx: RetailContext): Promise<void> {
           r.headerLines = 1;
           const header = rec.fields.map((f) => f.trim());
           if (header.join(',') !== COLUMNS.join(',')) {
-            throw fail(new SluiceError('bad_header', `${file.name} line ${rec.line}: header is "${rec.raw}"${rec.error ? ` (${rec.error})` : ''}, expected "${COLUMNS.join(',')}"`));
+            throw fail(nonRetryable(`${file.name} line ${rec.line}: header is "${rec.raw}"${rec.error ? ` (${rec.error})` : ''}, expected "${COLUMNS.join(',')}"`, SAME_FILE));
           }
           continue;
         }
@@ -119,9 +121,9 @@ export async function loadRaw(ctx: RetailContext): Promise<void> {
       }
       r.linesRead = counted.lines();
       r.blankLines = stats.blankLines;
-      if (r.headerLines === 0) throw fail(new SluiceError('empty_source', `${file.name} is empty: no header line and no data lines`));
+      if (r.headerLines === 0) throw fail(nonRetryable(`${file.name} is empty: no header line and no data lines`, SAME_FILE));
       if (r.loaded + r.quarantined + r.otherPartitions === 0) {
-        throw fail(new SluiceError('empty_source', `${file.name} has only a header line and no data lines`));
+        throw fail(nonRetryable(`${file.name} has only a header line and no data lines`, SAME_FILE));
       }
       checkReconciliation(file.name, r);
       addReconciliation(total, r);
@@ -143,7 +145,7 @@ export async function loadRaw(ctx: RetailContext): Promise<void> {
       // Loaded means in the table: count what arrived before anything is swapped in.
       const [{ n }] = await wh.query<{ n: number | string }>(`SELECT count() AS n FROM ${tmp}`);
       if (Number(n) !== good) {
-        throw new SluiceError('reconciliation_failed', `${good} rows were sent to the warehouse but ${n} arrived in ${tmp}`);
+        throw new Error(`${good} rows were sent to the warehouse but ${n} arrived in ${tmp}`);
       }
     },
   });

@@ -1,4 +1,4 @@
-import { SluiceError } from 'sluice';
+import { nonRetryable } from 'sluice';
 
 /**
  * Where every physical line of a source went. They must add up:
@@ -28,8 +28,8 @@ export function addReconciliation(into: Reconciliation, r: Reconciliation): void
 export function checkReconciliation(source: string, r: Reconciliation): void {
   const accounted = r.headerLines + r.loaded + r.quarantined + r.otherPartitions + r.blankLines + r.continuationLines;
   if (accounted === r.linesRead) return;
-  throw new SluiceError(
-    'reconciliation_failed',
+  throw nonRetryable(
     `${source}: ${r.linesRead} lines read but ${accounted} accounted for (${r.headerLines} header + ${r.loaded} loaded + ${r.quarantined} quarantined + ${r.otherPartitions} other partitions + ${r.blankLines} blank + ${r.continuationLines} continuation lines)`,
+    'the same file reconciles the same way on every attempt',
   );
 }

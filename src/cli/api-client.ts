@@ -1,4 +1,4 @@
-import { SluiceError } from '../core/errors.ts';
+import { SluiceError, UnavailableError, errorCodeOf } from '../core/errors.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { ServerFile } from './server-file.ts';
 
@@ -34,7 +34,7 @@ export class ApiClient {
       res = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       const why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      throw new SluiceError('unavailable', `cannot reach the server at ${this.url}: ${why}`, { cause: err, retryable: true });
+      throw new UnavailableError(`cannot reach the server at ${this.url}: ${why}`, { cause: err });
     }
     const text = await res.text();
     if (!res.ok) {
@@ -44,7 +44,7 @@ export class ApiClient {
       } catch {
         problem = null;
       }
-      throw new SluiceError(problem?.code ?? 'http', problem?.detail ?? `HTTP ${res.status} from ${path}`);
+      throw new SluiceError(problem ? errorCodeOf(problem.code) : 'unavailable', problem?.detail ?? `HTTP ${res.status} from ${path}`);
     }
     return text;
   }
@@ -62,7 +62,7 @@ export class ApiClient {
         await new Promise((r) => setTimeout(r, Math.min(10, Number(res.headers.get('retry-after')) || 1) * 1000));
         continue;
       }
-      if (!res.ok || !res.body) throw new SluiceError('http', `cannot follow run ${runId}: HTTP ${res.status}`);
+      if (!res.ok || !res.body) throw new UnavailableError(`cannot follow run ${runId}: HTTP ${res.status}`, { retryable: false });
       let buf = '';
       const decoder = new TextDecoder();
       for await (const chunk of res.body) {

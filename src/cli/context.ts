@@ -1,4 +1,4 @@
-import { SluiceError } from '../core/errors.ts';
+import { TimeoutError } from '../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../presets/config.ts';
 import { openRuntime, type Runtime } from '../presets/runtime.ts';
 import { ApiClient } from './api-client.ts';
@@ -37,7 +37,7 @@ async function serverOf(config: SluiceConfig): Promise<ServerFile | undefined> {
     const owner = storeOwner(config.home);
     if (!owner || !/^sluice (dev|server)\b/.test(owner.command)) return undefined;
     if (Date.now() > deadline) {
-      throw new SluiceError('timeout', `the server (pid ${owner.pid}) on ${config.home} has not come up in ${SERVER_START_WAIT_MS / 1000} s`);
+      throw new TimeoutError(`the server (pid ${owner.pid}) on ${config.home} has not come up in ${SERVER_START_WAIT_MS / 1000} s`);
     }
     if (!told) process.stderr.write(`waiting for the server (pid ${owner.pid}) that is starting on ${config.home}…\n`);
     told = true;

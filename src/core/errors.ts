@@ -15,18 +15,46 @@ export function boundMessage(text: string, max = MAX_MESSAGE_CHARS): string {
 }
 
 /**
+ * Every code an error may carry: stable, machine-readable, the same in events, the store,
+ * the API's problem documents and the CLI. HTTP statuses are the server's business
+ * (src/server/problem.ts), not the errors'.
+ */
+export const ERROR_CODES = [
+  // The caller's input or standing.
+  'validation', 'not_found', 'conflict', 'too_large', 'unauthorized', 'forbidden',
+  'method_not_allowed', 'unsupported_media_type', 'too_many_requests',
+  // Runs and their steps.
+  'step_failed', 'timeout', 'cancelled',
+  // The query endpoint.
+  'query_refused', 'sql_error', 'query_limit',
+  // What runs read and write.
+  'source_forbidden', 'source_unavailable', 'source_timeout', 'source_too_large', 'warehouse', 'object_store_failed',
+  // Sluice itself: a capability not configured, a part not reachable, a bug.
+  'not_supported', 'unavailable', 'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** A code from outside the process (the wire, a problem document) as ours; anything else is internal. */
+export function errorCodeOf(value: unknown): ErrorCode {
+  return typeof value === 'string' && CODES.has(value) ? (value as ErrorCode) : 'internal';
+}
+
+/**
  * The error hierarchy every layer speaks. `code` is stable and machine-readable,
  * `retryable` tells the coordinator whether another attempt can help. Messages are bounded
  * (`boundMessage`) here, once, so no layer has to remember to.
  */
 export class SluiceError extends Error {
   override name = 'SluiceError';
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   /** When not retryable: why another attempt would fail the same way, for the run's summary. */
   readonly nonRetryableReason: string | null;
 
-  constructor(code: string, message: string, options: { cause?: unknown; retryable?: boolean; nonRetryableReason?: string } = {}) {
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean; nonRetryableReason?: string } = {}) {
     super(boundMessage(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? false;
@@ -69,11 +97,30 @@ export class NotSupportedError extends SluiceError {
   }
 }
 
-/** A step attempt ran past its timeout. Retryable: the next attempt may be faster. */
+/** Something ran past its time limit (a step attempt, a wait). Retryable: the next try may be faster. */
 export class TimeoutError extends SluiceError {
   override name = 'TimeoutError';
   constructor(message: string) {
     super('timeout', message, { retryable: true });
+  }
+}
+
+/**
+ * A part of Sluice cannot be reached or has gone: a closed bus, a worker process that
+ * exited, a server that does not answer. Retryable unless said otherwise.
+ */
+export class UnavailableError extends SluiceError {
+  override name = 'UnavailableError';
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super('unavailable', message, { cause: options.cause, retryable: options.retryable ?? true });
+  }
+}
+
+/** A request or a piece of work over a size limit; the message names the limit. */
+export class TooLargeError extends SluiceError {
+  override name = 'TooLargeError';
+  constructor(message: string) {
+    super('too_large', message);
   }
 }
 
@@ -152,10 +199,9 @@ export function describeError(err: unknown): string {
  */
 export type UnauthorizedReason = 'missing' | 'malformed' | 'invalid';
 
-/** The caller is not authenticated. HTTP 401. */
+/** The caller is not authenticated. */
 export class UnauthorizedError extends SluiceError {
   override name = 'UnauthorizedError';
-  readonly status = 401;
   readonly reason: UnauthorizedReason;
   constructor(reason: UnauthorizedReason, message: string) {
     super('unauthorized', message);
@@ -163,19 +209,17 @@ export class UnauthorizedError extends SluiceError {
   }
 }
 
-/** The caller is authenticated but its role does not allow the action. HTTP 403. */
+/** The caller is authenticated but its role does not allow the action. */
 export class ForbiddenError extends SluiceError {
   override name = 'ForbiddenError';
-  readonly status = 403;
   constructor(message: string) {
     super('forbidden', message);
   }
 }
 
-/** Something with this key already exists (a token name). HTTP 409. */
+/** The state does not allow it: something with this key exists, the run is not in that state. */
 export class ConflictError extends SluiceError {
   override name = 'ConflictError';
-  readonly status = 409;
   constructor(message: string) {
     super('conflict', message);
   }

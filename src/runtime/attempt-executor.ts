@@ -1,4 +1,4 @@
-import { CancelledError, InternalError, SluiceError, StepError, TimeoutError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
+import { CancelledError, InternalError, NotFoundError, SluiceError, StepError, TimeoutError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
 import { MAX_LOG_CHARS } from '../core/events.ts';
 import { failureDetail } from '../core/failure.ts';
 import { partitionWindow } from '../core/partitions.ts';
@@ -47,7 +47,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
   try {
     const def = deps.registry.get(req.pipeline);
     const stepDef = def.steps.find((s) => s.name === req.step);
-    if (!stepDef) throw new SluiceError('unknown_step', `pipeline ${req.pipeline} has no step ${req.step}`);
+    if (!stepDef) throw new NotFoundError('step', `${req.step} in pipeline ${req.pipeline}`);
     // Valid when the run was submitted, but the definition may have changed since (a reload,
     // a worker on another version): a ParamsError, never retried, saying why.
     const params = parseParams(def, req.params) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SluiceError, ValidationError } from '../core/errors.ts';
+import { TooLargeError, ValidationError } from '../core/errors.ts';
 import { partitionKeys } from '../core/partitions.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { Coordinator } from './coordinator.ts';
@@ -40,7 +40,7 @@ export async function runBackfill(
   const keys = partitionKeys(def.partitions, req.from, req.to);
   const max = req.maxPartitions ?? MAX_BACKFILL_PARTITIONS;
   if (keys.length > max) {
-    throw new SluiceError('too_large', `backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
+    throw new TooLargeError(`backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
   }
   const concurrency = req.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError, SluiceError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
 import { canTransitionStep, isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
@@ -178,7 +178,7 @@ export class Coordinator {
     }
     const { metadata } = this.#services;
     if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
-      throw new SluiceError('conflict', `run ${req.runId} already exists`);
+      throw new ConflictError(`run ${req.runId} already exists`);
     }
     const parent = req.retryOf ? await this.#retriedRun(req.retryOf, def.name) : null;
     const created = await metadata.createRun({
@@ -210,8 +210,8 @@ export class Coordinator {
   async retry(runId: string): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
     const prev = await this.#services.metadata.getRun(runId);
     if (!prev) throw new NotFoundError('run', runId);
-    if (!isTerminalRun(prev.run.status)) throw new SluiceError('conflict', `run ${runId} is still ${prev.run.status}`);
-    if (prev.run.status === 'succeeded') throw new SluiceError('conflict', `run ${runId} succeeded; nothing to retry`);
+    if (!isTerminalRun(prev.run.status)) throw new ConflictError(`run ${runId} is still ${prev.run.status}`);
+    if (prev.run.status === 'succeeded') throw new ConflictError(`run ${runId} succeeded; nothing to retry`);
     return this.submit({ pipeline: prev.run.pipeline, params: prev.run.params, partition: prev.run.partition, retryOf: runId });
   }
 

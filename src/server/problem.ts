@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SluiceError, ValidationError } from '../core/errors.ts';
+import { SluiceError, ValidationError, type ErrorCode } from '../core/errors.ts';
 import { QuerySqlError } from '../core/query-errors.ts';
 import { firstIssue } from '../core/zod-issue.ts';
 
@@ -19,35 +19,44 @@ export const problemSchema = z.object({
 });
 export type Problem = z.infer<typeof problemSchema>;
 
-const STATUS: Record<string, [number, string]> = {
+/** Every error code's HTTP status: total, so a new code cannot reach a client unmapped. */
+const STATUS: Record<ErrorCode, [number, string]> = {
   validation: [400, 'Bad request'],
+  sql_error: [400, 'SQL error'],
+  query_limit: [400, 'Query limit reached'],
   unauthorized: [401, 'Unauthorized'],
   forbidden: [403, 'Forbidden'],
   query_refused: [403, 'Statement refused'],
-  sql_error: [400, 'SQL error'],
-  query_limit: [400, 'Query limit reached'],
+  source_forbidden: [403, 'Source refused'],
   not_found: [404, 'Not found'],
   method_not_allowed: [405, 'Method not allowed'],
   conflict: [409, 'Conflict'],
+  cancelled: [409, 'Cancelled'],
   too_large: [413, 'Request too large'],
+  source_too_large: [413, 'Source too large'],
   unsupported_media_type: [415, 'Unsupported media type'],
   too_many_requests: [429, 'Too many requests'],
+  internal: [500, 'Internal error'],
+  step_failed: [500, 'Step failed'],
   not_supported: [501, 'Not supported'],
+  source_unavailable: [502, 'Source unavailable'],
+  warehouse: [502, 'Warehouse error'],
+  object_store_failed: [502, 'Object store error'],
   unavailable: [503, 'Service unavailable'],
+  timeout: [504, 'Timeout'],
+  source_timeout: [504, 'Source timeout'],
 };
 
 /** Maps any error to a problem document; internal errors keep their details out of the body. */
 export function toProblem(err: unknown, instance?: string): Problem {
   if (err instanceof z.ZodError) return toProblem(fromZod(err), instance);
-  if (err instanceof SluiceError && STATUS[err.code]) {
+  if (err instanceof SluiceError) {
     const [status, title] = STATUS[err.code];
     const field = err instanceof ValidationError ? err.field : undefined;
     const position = err instanceof QuerySqlError ? err.position : undefined;
     return { type: `https://sluice.dev/problems/${err.code}`, title, status, detail: err.message, code: err.code, field, instance, position };
   }
-  const code = err instanceof SluiceError ? err.code : 'internal';
-  const detail = err instanceof SluiceError ? err.message : 'internal error; see the server log';
-  return { type: `https://sluice.dev/problems/${code}`, title: 'Internal error', status: 500, detail, code, instance };
+  return { type: 'https://sluice.dev/problems/internal', title: 'Internal error', status: 500, detail: 'internal error; see the server log', code: 'internal', instance };
 }
 
 /** The first zod issue as a ValidationError naming its field. */

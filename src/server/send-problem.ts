@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SluiceError, ValidationError } from '../core/errors.ts';
+import { type ErrorCode, SluiceError, ValidationError } from '../core/errors.ts';
 import type { Logger } from '../runtime/services.ts';
 import { QueryBusyError } from '../core/query-errors.ts';
 import { BusyError } from './busy-error.ts';
 import { toProblem } from './problem.ts';
 
 /** Codes for errors fastify raises itself (before a route runs), by status. */
-const HTTP_CODES: Record<number, string> = {
+const HTTP_CODES: Record<number, ErrorCode> = {
   404: 'not_found',
   405: 'method_not_allowed',
   413: 'too_large',

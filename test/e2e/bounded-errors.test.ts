@@ -31,7 +31,7 @@ test('boundMessage cuts to the limit and says how long the text was; short text 
   assert.equal(cut, `${'x'.repeat(MAX_MESSAGE_CHARS)}… (10000 chars)`);
   // A surrogate pair at the cut is not split.
   assert.ok(!/[\uD800-\uDBFF]…/.test(boundMessage(`${'x'.repeat(MAX_MESSAGE_CHARS - 1)}😀😀😀`)));
-  assert.ok(new SluiceError('x', 'y'.repeat(1e6)).message.length < LIMIT);
+  assert.ok(new SluiceError('internal', 'y'.repeat(1e6)).message.length < LIMIT);
   assert.ok(new StepError('raw', new Error('z'.repeat(1e6))).message.length < LIMIT);
   assert.ok(describeError('w'.repeat(1e6)).length < LIMIT);
   const ev = parseAttemptEvent({

@@ -1,4 +1,4 @@
-import { SluiceError } from '../../core/errors.ts';
+import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.ts';
 import type { IpcClient } from './ipc-client.ts';
 
@@ -73,7 +73,7 @@ export class IpcBus implements EventBus {
   }
 
   #open(action: string, topic: string): void {
-    if (this.#closed) throw new SluiceError('bus_closed', `ipc bus is closed; cannot ${action} ${topic}`);
-    if (!topic) throw new SluiceError('validation', 'topic name must not be empty');
+    if (this.#closed) throw new UnavailableError(`ipc bus is closed; cannot ${action} ${topic}`, { retryable: false });
+    if (!topic) throw new ValidationError('topic name must not be empty');
   }
 }

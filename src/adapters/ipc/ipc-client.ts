@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { SluiceError } from '../../core/errors.ts';
+import { NotSupportedError, type SluiceError, UnavailableError } from '../../core/errors.ts';
 import type { BusMessage } from '../../ports/event-bus.ts';
 import {
   IPC_CHANNEL,
@@ -41,7 +41,7 @@ export class IpcClient {
   #gone = false;
 
   constructor(endpoint: IpcEndpoint, options: IpcClientOptions = {}) {
-    if (!endpoint.send) throw new SluiceError('ipc_unavailable', 'this process has no IPC channel: it must be started with child_process.fork');
+    if (!endpoint.send) throw new NotSupportedError('this process has no IPC channel: it must be started with child_process.fork');
     this.#endpoint = endpoint;
     this.#opts = options;
     endpoint.on('message', this.#onMessage);
@@ -100,7 +100,7 @@ export class IpcClient {
 
   /** Stops listening; what is pending fails. The parent keeps its side until the child exits. */
   close(): void {
-    this.#teardown(new SluiceError('ipc_closed', 'the IPC client was closed', { retryable: true }));
+    this.#teardown(new UnavailableError('the IPC client was closed'));
   }
 
   readonly #onMessage = (raw: unknown): void => {
@@ -132,7 +132,7 @@ export class IpcClient {
     let reply: ChildBody;
     if (!handler) {
       // Closed here while the parent was delivering: the bus hands it to someone else.
-      const error = toWireError(new SluiceError('ipc_unsubscribed', `subscription ${sub} is closed in the worker`, { retryable: true }));
+      const error = toWireError(new UnavailableError(`subscription ${sub} is closed in the worker`));
       reply = { t: 'nack', delivery, error };
     } else {
       try {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { NotSupportedError, SluiceError } from '../../core/errors.ts';
+import { NotSupportedError, UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { ChunkFeed } from './chunk-feed.ts';
@@ -58,7 +58,7 @@ export class IpcHost {
   peakBufferedChunks = 0;
 
   constructor(options: IpcHostOptions) {
-    if (!options.child.send) throw new SluiceError('ipc_unavailable', 'IpcHost needs a child started with child_process.fork (no IPC channel)');
+    if (!options.child.send) throw new NotSupportedError('IpcHost needs a child started with child_process.fork (no IPC channel)');
     this.#child = options.child;
     this.#opts = options;
     this.#child.on('message', this.#onMessage);
@@ -77,7 +77,7 @@ export class IpcHost {
     this.#child.off('message', this.#onMessage);
     this.#child.off('disconnect', this.#onGone);
     this.#child.off('exit', this.#onGone);
-    const gone = new SluiceError('ipc_disconnected', `worker process ${this.#child.pid} is gone`, { retryable: true });
+    const gone = new UnavailableError(`worker process ${this.#child.pid} is gone`);
     // Close first, then fail what is in flight: the bus then puts those messages back to
     // the group instead of offering them to the dead child again.
     const closing = [...this.#subs.values()].map((s) => s.close());
@@ -102,7 +102,7 @@ export class IpcHost {
       this.#warn({ pid: this.#child.pid, err: parsed.error.message }, 'dropped an invalid IPC message from a worker');
       // A malformed request still gets an answer, so the child does not wait forever.
       if (typeof id === 'number' && (raw as { t?: unknown }).t === 'req') {
-        this.#send({ t: 'res', id, result: undefined, error: toWireError(new SluiceError('validation', `invalid IPC request: ${parsed.error.message}`)) });
+        this.#send({ t: 'res', id, result: undefined, error: toWireError(new ValidationError(`invalid IPC request: ${parsed.error.message}`)) });
       }
       return;
     }
@@ -188,7 +188,7 @@ export class IpcHost {
 
   /** The bus handler for a child's subscription: settles when the child has handled it. */
   #deliver(sub: number, m: BusMessage): Promise<void> {
-    if (this.#closing) return Promise.reject(new SluiceError('ipc_disconnected', `worker process ${this.#child.pid} is gone`, { retryable: true }));
+    if (this.#closing) return Promise.reject(new UnavailableError(`worker process ${this.#child.pid} is gone`));
     const delivery = this.#nextDelivery++;
     return new Promise<void>((resolve, reject) => {
       this.#deliveries.set(delivery, { resolve, reject });

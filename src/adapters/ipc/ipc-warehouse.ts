@@ -1,4 +1,4 @@
-import { SluiceError } from '../../core/errors.ts';
+import { ValidationError } from '../../core/errors.ts';
 import type { QueryOptions, QueryParams, Warehouse } from '../../ports/warehouse.ts';
 import type { IpcClient } from './ipc-client.ts';
 import { disconnected, toWireError } from './protocol.ts';
@@ -31,7 +31,7 @@ export class IpcWarehouse implements Warehouse {
     this.#client = client;
     this.#window = options.window ?? 4;
     this.#chunkChars = options.chunkChars ?? 256 * 1024;
-    if (!Number.isInteger(this.#window) || this.#window < 1) throw new SluiceError('validation', `ipc warehouse window must be a positive integer, got ${this.#window}`);
+    if (!Number.isInteger(this.#window) || this.#window < 1) throw new ValidationError(`ipc warehouse window must be a positive integer, got ${this.#window}`);
   }
 
   async command(sql: string, params?: QueryParams): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SluiceError } from '../../core/errors.ts';
+import { SluiceError, UnavailableError, errorCodeOf } from '../../core/errors.ts';
 
 /**
  * The wire format between a forked worker (child) and the control plane (parent) over
@@ -78,18 +78,18 @@ export function toWireError(err: unknown): WireError {
     const why = err.nonRetryableReason === null ? {} : { nonRetryableReason: err.nonRetryableReason };
     return { name: err.name, message: err.message, code: err.code, retryable: err.retryable, ...why };
   }
-  const e = err as { name?: unknown; code?: unknown } | null;
+  const e = err as { name?: unknown } | null;
   return {
     name: typeof e?.name === 'string' ? e.name : 'Error',
     message: err instanceof Error ? err.message : String(err),
-    code: typeof e?.code === 'string' ? e.code : 'remote_error',
+    code: 'internal',
     retryable: true,
   };
 }
 
 /** Rebuilds an error from the wire; `name` is kept for messages and logs. */
 export function fromWireError(w: WireError): SluiceError {
-  const err = new SluiceError(w.code, w.message, { retryable: w.retryable, nonRetryableReason: w.nonRetryableReason });
+  const err = new SluiceError(errorCodeOf(w.code), w.message, { retryable: w.retryable, nonRetryableReason: w.nonRetryableReason });
   err.name = w.name;
   return err;
 }
@@ -120,5 +120,5 @@ export function sendOn(endpoint: IpcEndpoint, message: unknown): Promise<void> {
 }
 
 export function disconnected(cause?: unknown): SluiceError {
-  return new SluiceError('ipc_disconnected', 'the IPC channel between the worker and the control plane is closed', { cause, retryable: true });
+  return new UnavailableError('the IPC channel between the worker and the control plane is closed', { cause });
 }

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Admin, compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
-import { SluiceError, ValidationError } from '../../core/errors.ts';
+import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
 import { openSubscription } from './kafka-subscription.ts';
 import { topicCreator } from './kafka-topics.ts';
@@ -79,11 +79,11 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     await Promise.all([...specs.values()].map((spec) => topics.ensure(prefix + spec.name, spec)));
   } catch (err) {
     await Promise.allSettled([producer.close(), admin.close()]);
-    throw new SluiceError('bus_unavailable', `kafka bus cannot create its topics on ${bootstrap.join(',')}: ${(err as Error).message}`, { cause: err, retryable: true });
+    throw new UnavailableError(`kafka bus cannot create its topics on ${bootstrap.join(',')}: ${(err as Error).message}`, { cause: err });
   }
 
   function checkTopic(action: string, topic: string): void {
-    if (closed) throw new SluiceError('bus_closed', `kafka bus is closed; cannot ${action} ${topic}`);
+    if (closed) throw new UnavailableError(`kafka bus is closed; cannot ${action} ${topic}`, { retryable: false });
     if (!topic) throw new ValidationError('topic name must not be empty', 'topic');
   }
 

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { SluiceError } from '../../core/errors.ts';
+import { ConflictError, UnavailableError, ValidationError } from '../../core/errors.ts';
 import { TOPICS, type EventBus, type Subscription } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { IpcHost } from '../ipc/ipc-host.ts';
@@ -107,13 +107,13 @@ export class WorkerPool {
   #closing: Promise<void> | null = null;
 
   constructor(options: WorkerPoolOptions) {
-    if (!Number.isInteger(options.size) || options.size < 1) throw new SluiceError('validation', `worker pool size must be a positive integer, got ${options.size}`);
+    if (!Number.isInteger(options.size) || options.size < 1) throw new ValidationError(`worker pool size must be a positive integer, got ${options.size}`);
     this.#opts = options;
   }
 
   /** Forks every worker and resolves once all are ready; fails (and cleans up) if one cannot start. */
   async start(): Promise<void> {
-    if (this.#started) throw new SluiceError('conflict', 'worker pool already started');
+    if (this.#started) throw new ConflictError('worker pool already started');
     this.#started = true;
     this.#events = await this.#opts.bus.subscribe(TOPICS.events, { group: `sluice-pool-${this.#poolId}` }, (m) => this.#onEvent(m.value));
     const ready: Promise<void>[] = [];
@@ -215,7 +215,7 @@ export class WorkerPool {
     return new Promise<void>((resolve, reject) => {
       const timeoutMs = o.readyTimeoutMs ?? 60_000;
       const timer = setTimeout(() => {
-        fail(new SluiceError('worker_start_failed', `worker ${workerId} was not ready within ${timeoutMs} ms`, { retryable: true }));
+        fail(new UnavailableError(`worker ${workerId} was not ready within ${timeoutMs} ms`));
         child.kill('SIGKILL');
       }, timeoutMs);
       let fatal: string | null = null;
@@ -238,11 +238,11 @@ export class WorkerPool {
       });
       child.once('error', (err) => {
         o.logger.error({ worker: workerId, err: err.message }, 'worker process error');
-        fail(new SluiceError('worker_start_failed', `worker ${workerId} could not be started: ${err.message}`, { cause: err, retryable: true }));
+        fail(new UnavailableError(`worker ${workerId} could not be started: ${err.message}`, { cause: err }));
       });
       child.once('exit', (code, signal) => {
         const why = fatal ?? `exited (${signal ?? `code ${code}`}) before it was ready`;
-        fail(new SluiceError('worker_start_failed', `worker ${workerId}: ${why}`, { retryable: fatal === null }));
+        fail(new UnavailableError(`worker ${workerId}: ${why}`, { retryable: fatal === null }));
         this.#onExit(slot, child, code, signal);
       });
     });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SluiceError } from '../../core/errors.ts';
+import { SluiceError, TimeoutError } from '../../core/errors.ts';
 import type { RunRecord } from '../../ports/metadata-store.ts';
 import { ApiClient } from '../api-client.ts';
 import { clientEnv, loadConfig } from '../../presets/config.ts';
@@ -48,7 +48,7 @@ export function registerDebug(program: Command, globals: () => GlobalOptions): v
           print(`run ${runId} ${d.run.status}`);
           return;
         }
-        if (Date.now() > deadline) throw new SluiceError('timeout', `run ${runId} still ${d.run.status} after ${o.timeout} s`);
+        if (Date.now() > deadline) throw new TimeoutError(`run ${runId} still ${d.run.status} after ${o.timeout} s`);
         await new Promise((r) => setTimeout(r, 200));
       }
     });

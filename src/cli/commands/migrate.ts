@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SluiceError } from '../../core/errors.ts';
+import { ConflictError } from '../../core/errors.ts';
 import { loadConfig } from '../../presets/config.ts';
 import { migrateStores, type MigrateReport } from '../../presets/migrate-stores.ts';
 import { print, type GlobalOptions } from '../context.ts';
@@ -22,7 +22,7 @@ function printReport(r: MigrateReport): void {
     process.stderr.write(`The server keeps users in users.xml only (${q.sqlRefusal}), so SQL cannot create or change ${q.user}. `
       + `Add this to its users.xml (or a file in users.d/), restart or wait for the reload, and run sluice migrate again:\n\n${q.usersXml}\n`);
   }
-  throw new SluiceError('query_user', `query user ${q.user}: ${q.problems.length} problem(s), see above`);
+  throw new ConflictError(`query user ${q.user}: ${q.problems.length} problem(s), see above`);
 }
 
 export function registerMigrate(program: Command, globals: () => GlobalOptions): void {
@@ -36,7 +36,7 @@ export function registerMigrate(program: Command, globals: () => GlobalOptions):
       const owner = readServerFile(config.home);
       // PGlite and chDB open their files in one process only; a server migrates them at its start.
       if (owner && (config.metadata.kind === 'pglite' || config.warehouse.kind === 'chdb')) {
-        throw new SluiceError('conflict', `a server (pid ${owner.pid}) owns ${config.home}; it migrated the embedded stores when it started`);
+        throw new ConflictError(`a server (pid ${owner.pid}) owns ${config.home}; it migrated the embedded stores when it started`);
       }
       const release = claimStores(config, 'sluice migrate');
       let report: MigrateReport;

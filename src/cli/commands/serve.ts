@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { SluiceError, describeError } from '../../core/errors.ts';
+import { ConflictError, ValidationError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
@@ -59,9 +59,9 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
     ? Object.freeze({ ...loaded, logFile: join(loaded.home, 'logs', 'sluice.log'), logStderrLevel: verbose ? loaded.logLevel : 'warn' })
     : loaded;
   const owner = readServerFile(config.home);
-  if (owner) throw new SluiceError('conflict', `a server (pid ${owner.pid}) already owns ${config.home} at ${owner.url}`);
+  if (owner) throw new ConflictError(`a server (pid ${owner.pid}) already owns ${config.home} at ${owner.url}`);
   const port = Number(o.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SluiceError('validation', `--port must be 0-65535, got ${o.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--port must be 0-65535, got ${o.port}`);
   const release = claimStores(config, o.dev ? 'sluice dev' : 'sluice server');
   try {
     await serveOn(config, o, port, verbose, stop);

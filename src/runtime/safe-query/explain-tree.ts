@@ -1,4 +1,5 @@
-import { SluiceError } from '../../core/errors.ts';
+import { QueryRefusedError } from '../../core/query-errors.ts';
+
 
 /** One node of the engine's `EXPLAIN AST` output. */
 export interface AstNode {
@@ -19,7 +20,7 @@ const CHILDREN = / ?\(children (\d+)\)$/;
  */
 export function parseExplainAst(lines: readonly string[]): AstNode {
   let i = 0;
-  const malformed = (why: string) => new SluiceError('query_refused', `refused: the engine's parse of this statement could not be read (${why}); names with line breaks are not allowed`);
+  const malformed = (why: string) => new QueryRefusedError(`the engine's parse of this statement could not be read (${why}); names with line breaks are not allowed`);
   const node = (depth: number): AstNode => {
     const line = lines[i];
     if (line === undefined) throw malformed('fewer lines than declared');

@@ -1,4 +1,4 @@
-import { SluiceError } from '../../core/errors.ts';
+import { CancelledError } from '../../core/errors.ts';
 import { QueryBusyError, QueryLimitError, QueryRefusedError } from '../../core/query-errors.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { checkQueryTree } from './check-query-tree.ts';
@@ -185,7 +185,7 @@ function untilAborted<T>(work: Promise<T>, deadline: AbortSignal, timeoutMs: num
       const reason: unknown = deadline.reason;
       reject(reason instanceof DOMException && reason.name === 'TimeoutError'
         ? new QueryLimitError(`query ran past the ${timeoutMs / 1000} s limit`)
-        : new SluiceError('cancelled', 'query cancelled'));
+        : new CancelledError('query cancelled'));
     };
     if (deadline.aborted) return onAbort();
     deadline.addEventListener('abort', onAbort, { once: true });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError, SluiceError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import { RUN_STATUSES, isTerminalRun } from '../../core/states.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { decodeCursor, encodeCursor, instant, paramsRecord, partitionKey, runDetailSchema, runSchema } from '../schemas.ts';
@@ -57,7 +57,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
         const d = await detail(params.id);
         if (isTerminalRun(d.run.status)) throw new ConflictError(`run ${params.id} already ${d.run.status}; nothing to cancel`);
         if (!(await ctx.coordinator.cancel(params.id))) {
-          throw new SluiceError('conflict', `run ${params.id} is ${d.run.status}, not active here`);
+          throw new ConflictError(`run ${params.id} is ${d.run.status}, not active here`);
         }
         return (await detail(params.id)).run;
       },

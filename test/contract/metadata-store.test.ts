@@ -83,7 +83,7 @@ describe('PGlite metadata store', () => {
     await store.migrate();
     await store.close();
     await store.close();
-    await assert.rejects(store.listRuns());
+    await assert.rejects(store.listRuns(), /closed/);
   });
 });
 

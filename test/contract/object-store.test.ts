@@ -75,7 +75,7 @@ describe('local-fs object store', () => {
     await assert.rejects(store.put('y', Readable.from((async function* () {
       yield 'partial';
       throw new Error('boom');
-    })())));
+    })())), /boom/);
     assert.deepEqual(await readdir(join(root, '.sluice-tmp')), []);
     assert.deepEqual((await store.list('')).map((o) => o.key), ['x']);
     await assert.rejects(store.put('.sluice-tmp/z', 'z'), /reserved/);

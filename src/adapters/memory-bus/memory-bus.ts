@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { UnavailableError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
 
 export interface MemoryBusOptions {
@@ -214,7 +215,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     kind: 'memory',
 
     async publish(topicName, key, value) {
-      if (closed) throw new Error(`memory bus is closed; cannot publish to ${topicName}`);
+      if (closed) throw new UnavailableError(`memory bus is closed; cannot publish to ${topicName}`, { retryable: false });
       if (!topicName) throw new Error('topic name must not be empty');
       let copy: unknown;
       try {
@@ -228,7 +229,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     },
 
     async subscribe(topicName, subscribeOptions, handler): Promise<Subscription> {
-      if (closed) throw new Error(`memory bus is closed; cannot subscribe to ${topicName}`);
+      if (closed) throw new UnavailableError(`memory bus is closed; cannot subscribe to ${topicName}`, { retryable: false });
       if (!topicName) throw new Error('topic name must not be empty');
       if (!subscribeOptions.group) throw new Error(`subscription to ${topicName} needs a group`);
       const topic = topicOf(topicName);

@@ -15,3 +15,10 @@ export interface SqlClient extends SqlExecutor {
   /** Releases what the glue created; an injected connection is left open. */
   close(): Promise<void>;
 }
+
+/** The constraint a statement broke when it inserted a duplicate key (SQLSTATE 23505), else null. */
+export function uniqueViolation(err: unknown): string | null {
+  const e = err as { code?: unknown; constraint?: unknown } | null;
+  if (e?.code !== '23505') return null;
+  return typeof e.constraint === 'string' ? e.constraint : 'unique key';
+}

@@ -18,9 +18,9 @@ import type {
   StepRecord,
   WriteBatch,
 } from '../../ports/metadata-store.ts';
-import { NotFoundError, ValidationError } from '../../core/errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../../core/errors.ts';
 import { applyMigrations } from './migrations.ts';
-import type { SqlClient, SqlExecutor } from './sql-client.ts';
+import { uniqueViolation, type SqlClient, type SqlExecutor } from './sql-client.ts';
 import { SqlScheduleStore } from './sql-schedule-store.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
 import {
@@ -76,14 +76,19 @@ export class SqlMetadataStore implements MetadataStore {
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
-    const { rows } = await this.#db.query<RunRow>(
-      `INSERT INTO runs (id, pipeline, partition, params, status, backfill_id, parent_run_id, root_run_id, created_at, updated_at)
-       VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, ${CREATED_AT('$9')}, ${CREATED_AT('$9')})
-       RETURNING *`,
-      [run.id, run.pipeline, run.partition, json(run.params ?? {}, 'params'), run.status ?? 'queued',
-        run.backfillId ?? null, run.parentRunId ?? null, run.rootRunId ?? null, run.createdAt ?? null],
-    );
-    return toRun(rows[0]!);
+    try {
+      const { rows } = await this.#db.query<RunRow>(
+        `INSERT INTO runs (id, pipeline, partition, params, status, backfill_id, parent_run_id, root_run_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, ${CREATED_AT('$9')}, ${CREATED_AT('$9')})
+         RETURNING *`,
+        [run.id, run.pipeline, run.partition, json(run.params ?? {}, 'params'), run.status ?? 'queued',
+          run.backfillId ?? null, run.parentRunId ?? null, run.rootRunId ?? null, run.createdAt ?? null],
+      );
+      return toRun(rows[0]!);
+    } catch (err) {
+      if (uniqueViolation(err) === 'runs_pkey') throw new ConflictError(`run ${run.id} already exists`);
+      throw err;
+    }
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {

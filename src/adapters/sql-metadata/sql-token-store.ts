@@ -1,8 +1,7 @@
 import { ConflictError } from '../../core/errors.ts';
 import type { NewToken, TokenRecord, TokenRole, TokenStore } from '../../ports/token-store.ts';
-import type { SqlExecutor } from './sql-client.ts';
+import { uniqueViolation, type SqlExecutor } from './sql-client.ts';
 
-const UNIQUE_VIOLATION = '23505';
 const ACTIVE_NAME_INDEX = 'api_tokens_active_name_idx';
 
 // Never `SELECT *`: the hash column must not leave the store.
@@ -49,12 +48,12 @@ export class SqlTokenStore implements TokenStore {
       );
       return toToken(rows[0]!);
     } catch (err) {
-      const e = err as { code?: string; constraint?: string };
-      if (e.code !== UNIQUE_VIOLATION) throw err;
-      if (e.constraint === ACTIVE_NAME_INDEX) {
+      const constraint = uniqueViolation(err);
+      if (constraint === null) throw err;
+      if (constraint === ACTIVE_NAME_INDEX) {
         throw new ConflictError(`an active token named ${JSON.stringify(t.name)} already exists; revoke it or choose another name`);
       }
-      throw new ConflictError(`a token with this id or secret already exists (${e.constraint ?? 'unique key'})`);
+      throw new ConflictError(`a token with this id or secret already exists (${constraint})`);
     }
   }
 

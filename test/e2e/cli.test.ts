@@ -48,7 +48,9 @@ test('a second process sees the history, the tables and the gauges', async () =>
   assert.match(m.stdout, /^latest_sales_volume\{pipeline="retail"\} [\d.]+$/m);
   assert.match(m.stdout, /^anomaly_unit_price_count\{pipeline="retail"\} \d+$/m);
   const p = await sluice(['pipelines', '--json']);
-  assert.ok(JSON.parse(p.stdout).some((x: { name: string }) => x.name === 'retail'));
+  const listed = JSON.parse(p.stdout) as { pipelines: { name: string; file: string }[]; broken: unknown[] };
+  assert.equal(listed.pipelines.find((x) => x.name === 'retail')?.file, 'pipelines/retail/index.ts');
+  assert.deepEqual(listed.broken, []);
 });
 
 test('a failed run exits 1; a partition rerun exits 0', async () => {

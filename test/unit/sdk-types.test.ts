@@ -5,7 +5,6 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { ValidationError } from '../../src/core/errors.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../../src/core/events.ts';
 import type { EventBus } from '../../src/ports/event-bus.ts';
 import type { ObjectStore } from '../../src/ports/object-store.ts';
@@ -78,7 +77,7 @@ test('shipped pipelines spell no generic: the types come from definePipeline', (
   }
 });
 
-test('a dep by name that is not a step fails the load with the file:line of the step', async () => {
+test('a dep by name that is not a step breaks its file with the file:line of the step; the other files load', async () => {
   const pipelines = join(dir, 'bad-dep');
   mkdirSync(pipelines);
   const file = join(pipelines, 'typo.ts');
@@ -90,14 +89,28 @@ test('a dep by name that is not a step fails the load with the file:line of the 
     `export default p.build({ steps: [load, report] });`,
     '',
   ].join('\n'));
-  await assert.rejects(loadPipelines([pipelines]), (err: Error) => {
-    assert.ok(err instanceof ValidationError, String(err));
-    assert.equal(
-      err.message,
-      `cannot load pipeline file ${file}: pipeline typo: step "report" depends on unknown step "lod" (at ${file}:4:18); its steps are load, report`,
-    );
-    return true;
+  const good = (name: string) => [
+    `import { definePipeline } from 'sluice';`,
+    `const p = definePipeline({ name: '${name}' });`,
+    `export default p.build({ steps: [p.step({ name: 'only', run: () => undefined })] });`,
+    '',
+  ].join('\n');
+  writeFileSync(join(pipelines, 'good.ts'), good('good'));
+  writeFileSync(join(pipelines, 'same-name.ts'), good('good'));
+  writeFileSync(join(pipelines, 'syntax.ts'), `import { definePipeline } from 'sluice';\nconst p = definePipeline({ name: 'syntax' };\n`);
+  writeFileSync(join(pipelines, 'throws.ts'), `const n: number = 1;\n\nthrow new TypeError('no config ' + n);\n`);
+  const registry = await loadPipelines([pipelines]);
+  assert.deepEqual(registry.list().map((p) => p.name), ['good']);
+  const broken = Object.fromEntries(registry.broken().map((b) => [b.file.slice(pipelines.length + 1), b]));
+  assert.deepEqual(Object.keys(broken).sort(), ['same-name.ts', 'syntax.ts', 'throws.ts', 'typo.ts']);
+  assert.deepEqual({ ...broken['typo.ts'] }, {
+    file, line: 4, column: 18,
+    error: `ValidationError: pipeline typo: step "report" depends on unknown step "lod" (at ${file}:4:18); its steps are load, report`,
   });
+  assert.deepEqual([broken['throws.ts']!.line, broken['throws.ts']!.error], [3, 'TypeError: no config 1']);
+  assert.equal(broken['syntax.ts']!.line, 2);
+  assert.match(broken['syntax.ts']!.error, /^SyntaxError: /);
+  assert.match(broken['same-name.ts']!.error, /pipeline "good" is defined twice: .*good\.ts and .*same-name\.ts/);
 });
 
 /** One attempt of `step` on a bus that only records what is published. */

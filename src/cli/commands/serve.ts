@@ -74,6 +74,11 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
   const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
+  for (const b of rt.registry.broken()) {
+    // On the terminal too: a file that did not load is a warning a person acts on, not a stop.
+    rt.services.logger.warn({ file: b.file, line: b.line, error: b.error }, 'pipeline file did not load');
+    process.stderr.write(`warning: ${b.file}${b.line === null ? '' : `:${b.line}`} did not load (the other pipelines run): ${b.error}\n`);
+  }
   const auth = async (header: string | undefined): Promise<Principal> => {
     if (open && header === undefined) return { role: 'admin', name: 'local-dev' };
     const t = await authenticate(header, rt.services.metadata.tokens);

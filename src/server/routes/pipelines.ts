@@ -5,6 +5,8 @@ import type { ServerContext } from '../server-context.ts';
 
 const pipelineSummary = z.object({
   name: z.string(),
+  /** The file it was loaded from. */
+  file: z.string().nullable(),
   description: z.string(),
   steps: z.array(z.string()),
   partitions: z.object({ granularity: z.enum(['daily', 'monthly']), start: z.string(), end: z.string().nullable() }).nullable(),
@@ -26,9 +28,12 @@ const pipelineDetail = pipelineSummary.extend({
   partitionStatus: z.array(z.object({ partition: z.string(), status: z.string(), runId: z.string(), updatedAt: z.string() })),
 });
 
-function summary(p: AnyPipeline): z.infer<typeof pipelineSummary> {
+const brokenPipeline = z.object({ file: z.string(), error: z.string(), line: z.number().int().nullable(), column: z.number().int().nullable() });
+
+function summary(p: AnyPipeline, file: string | undefined): z.infer<typeof pipelineSummary> {
   return {
     name: p.name,
+    file: file ?? null,
     description: p.description,
     steps: [...p.order],
     partitions: p.partitions ? { granularity: p.partitions.granularity, start: p.partitions.start, end: p.partitions.end ?? null } : null,
@@ -40,9 +45,13 @@ function summary(p: AnyPipeline): z.infer<typeof pipelineSummary> {
 export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
-      method: 'GET', path: '/api/v1/pipelines', operationId: 'listPipelines', summary: 'List pipelines', tag: 'pipelines', access: 'view',
-      response: z.object({ items: z.array(pipelineSummary) }),
-      handler: async () => ({ items: ctx.registry.list().map(summary) }),
+      method: 'GET', path: '/api/v1/pipelines', operationId: 'listPipelines', summary: 'List pipelines, and the files that did not load (with the error and its line)',
+      tag: 'pipelines', access: 'view',
+      response: z.object({ items: z.array(pipelineSummary), broken: z.array(brokenPipeline) }),
+      handler: async () => ({
+        items: ctx.registry.list().map((p) => summary(p, ctx.registry.originOf(p.name))),
+        broken: ctx.registry.broken().map((b) => ({ ...b })),
+      }),
     }),
     route({
       method: 'GET', path: '/api/v1/pipelines/:name', operationId: 'getPipeline', summary: 'One pipeline with its steps, DAG, assets, schedules and partitions',
@@ -60,7 +69,7 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
           };
         });
         return {
-          ...summary(p),
+          ...summary(p, ctx.registry.originOf(p.name)),
           params: z.toJSONSchema(p.params, { unrepresentable: 'any', io: 'input' }),
           dag: { nodes, edges: nodes.flatMap((n) => n.deps.map((d) => ({ from: d, to: n.name }))) },
           partitionStatus: p.partitions ? await ctx.services.metadata.listPartitions(p.name) : [],

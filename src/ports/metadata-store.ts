@@ -200,6 +200,8 @@ export interface MetadataStore {
   recordMaterialization(m: MaterializationRecord): Promise<void>;
   recordCheckResult(c: CheckResultRecord): Promise<void>;
   assetHistory(filter?: AssetHistoryFilter): Promise<AssetHistory>;
+  /** The newest materialization of each of these assets that has one (any partition, any run). */
+  latestMaterializations(assets: readonly string[]): Promise<MaterializationRecord[]>;
   listPartitions(pipeline: string): Promise<PartitionStatus[]>;
   getCheckpoint(key: string): Promise<unknown>;
   putCheckpoint(key: string, value: unknown): Promise<void>;

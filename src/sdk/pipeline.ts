@@ -3,6 +3,7 @@ import { topoSort } from '../core/dag.ts';
 import { ParamsError, ValidationError } from '../core/errors.ts';
 import { describeParamIssue } from '../core/param-issue.ts';
 import { firstIssue } from '../core/zod-issue.ts';
+import { checkAssetDeps } from './lineage.ts';
 import type { PartitionWindow, PartitionsDef } from '../core/partitions.ts';
 import type { StepDef } from './step.ts';
 
@@ -69,6 +70,7 @@ export function pipeline<S extends z.ZodType = z.ZodObject<Record<string, never>
   if (options.steps.length === 0) throw new ValidationError(`pipeline ${options.name} has no steps`, 'steps');
   checkDeps(options.name, options.steps);
   const order = topoSort(options.steps);
+  checkAssetDeps(options.name, options.steps);
   const schedules = (options.schedules ?? []).map((s, i) =>
     Object.freeze({ name: s.name ?? `schedule-${i + 1}`, cron: s.cron, timezone: s.timezone ?? 'UTC', partition: s.partition ?? 'previous' }),
   );

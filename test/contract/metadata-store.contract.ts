@@ -294,6 +294,14 @@ export function metadataStoreContract(
       });
       assert.deepEqual(await store.assetHistory({ asset, limit: 1 }), { materializations: [m3], checks: [c3] });
       assert.deepEqual(await store.assetHistory({ asset: uid('none') }), { materializations: [], checks: [] });
+
+      // The newest of each asset asked for, whatever its partition; an asset never materialized is left out.
+      const latest = await store.latestMaterializations([asset, otherAsset, uid('none')]);
+      assert.deepEqual(latest.sort((x, y) => x.ts.localeCompare(y.ts)), [m3, mOther]);
+      const m4 = mat(r1.id, asset, 'd2', 5);
+      await store.recordMaterialization(m4);
+      assert.deepEqual(await store.latestMaterializations([asset]), [m4]);
+      assert.deepEqual(await store.latestMaterializations([]), []);
     });
 
     it('writes materializations and check results in one transaction with the events of a batch', async () => {

@@ -256,6 +256,15 @@ export class SqlMetadataStore implements MetadataStore {
     };
   }
 
+  async latestMaterializations(assets: readonly string[]): Promise<MaterializationRecord[]> {
+    if (assets.length === 0) return [];
+    const { rows } = await this.#db.query<MaterializationRow>(
+      `SELECT DISTINCT ON (asset) * FROM materializations WHERE asset = ANY($1::text[]) ORDER BY asset, ts DESC, id DESC`,
+      [[...assets]],
+    );
+    return rows.map(toMaterialization);
+  }
+
   async listPartitions(pipeline: string): Promise<PartitionStatus[]> {
     const { rows } = await this.#db.query<PartitionRow>(
       `SELECT DISTINCT ON (partition) partition, status, id, updated_at

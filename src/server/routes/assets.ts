@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
+import { assetLineage, type LineageEdge } from '../../sdk/lineage.ts';
 import { route, type AnyRoute } from '../route.ts';
 import { checkResultSchema, materializationSchema, partitionKey } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -18,6 +19,20 @@ const assetSchema = z.object({
   checks: z.array(z.object({ name: z.string(), severity: z.enum(['warn', 'error']) })),
 });
 
+const latestSchema = z.object({
+  runId: z.string(),
+  partition: z.string().nullable().describe('The partition key it was written for; null for a run without one'),
+  rows: z.number().describe("The asset's rows for that run's partition (or for all the days a run without a key covered)"),
+  metadata: z.record(z.string(), z.unknown()),
+  at: z.string().describe('When it was recorded (ISO 8601)'),
+}).nullable().describe('Its newest materialization, or null when none is recorded');
+
+const assetListSchema = assetSchema.extend({
+  upstream: z.array(z.string()).describe('Assets it is made from (lineage)'),
+  downstream: z.array(z.string()).describe('Assets made from it'),
+  latest: latestSchema,
+});
+
 function allAssets(ctx: ServerContext): AssetInfo[] {
   return ctx.registry.list().flatMap((p) =>
     p.steps.flatMap((s) =>
@@ -29,18 +44,24 @@ function allAssets(ctx: ServerContext): AssetInfo[] {
   );
 }
 
-/** Asset A feeds asset B when B's step depends (directly) on A's step in the same pipeline. */
-function lineage(ctx: ServerContext): { from: string; to: string }[] {
-  const edges: { from: string; to: string }[] = [];
-  for (const p of ctx.registry.list()) {
-    for (const s of p.steps) {
-      for (const d of s.deps) {
-        const up = p.steps.find((x) => x.name === d)!;
-        for (const a of up.assets) for (const b of s.assets) edges.push({ from: a.name, to: b.name });
-      }
-    }
-  }
-  return edges;
+/** Every pipeline's asset graph: declared deps, else the assets of the step's deps. */
+function lineage(ctx: ServerContext): LineageEdge[] {
+  return ctx.registry.list().flatMap((p) => assetLineage(p.steps));
+}
+
+async function listAssets(ctx: ServerContext) {
+  const assets = allAssets(ctx);
+  const edges = lineage(ctx);
+  const latest = new Map((await ctx.services.metadata.latestMaterializations(assets.map((a) => a.name))).map((m) => [m.asset, m]));
+  return assets.map((a) => {
+    const m = latest.get(a.name);
+    return {
+      ...a,
+      upstream: edges.filter((e) => e.to === a.name).map((e) => e.from),
+      downstream: edges.filter((e) => e.from === a.name).map((e) => e.to),
+      latest: m ? { runId: m.runId, partition: m.partition, rows: m.rows, metadata: m.metadata, at: m.ts } : null,
+    };
+  });
 }
 
 const history = z.object({
@@ -54,9 +75,10 @@ export function assetRoutes(ctx: ServerContext): AnyRoute[] {
   };
   return [
     route({
-      method: 'GET', path: '/api/v1/assets', operationId: 'listAssets', summary: 'List assets', tag: 'assets', access: 'view',
-      response: z.object({ items: z.array(assetSchema) }),
-      handler: async () => ({ items: allAssets(ctx) }),
+      method: 'GET', path: '/api/v1/assets', operationId: 'listAssets', summary: 'List assets with their lineage and newest materialization',
+      tag: 'assets', access: 'view',
+      response: z.object({ items: z.array(assetListSchema) }),
+      handler: async () => ({ items: await listAssets(ctx) }),
     }),
     route({
       method: 'GET', path: '/api/v1/assets/:name/materializations', operationId: 'listMaterializations', summary: 'Materializations of an asset, newest first',

@@ -3,6 +3,15 @@ import type { RetailContext } from './retail-pipeline.ts';
 import { packGroups } from './day-batches.ts';
 import { withScratchTable } from './scratch-table.ts';
 
+/** The fact tables, with the return flag of their lines. */
+const FACTS = [['marts.fact_sales', 0], ['marts.fact_sale_returns', 1]] as const;
+
+/** What the facts read: the latest satellite versions of the staged lines and the hubs' business keys. */
+export const FACT_TABLES: readonly { table: string; deps: readonly string[] }[] = FACTS.map(([table]) => ({
+  table,
+  deps: ['staging.online_retail', 'vault.sat_invoice_line', 'vault.hub_invoice', 'vault.hub_product', 'vault.hub_customer', 'vault.hub_time', 'vault.hub_country'],
+}));
+
 /** Fact rows per statement: a batch's lines, sort and hub lookups stay this small whatever the run. */
 const FACT_BATCH_ROWS = 200_000;
 
@@ -63,12 +72,12 @@ const factBatch = (tmp: string, lines: string, isReturn: 0 | 1) => `
 
 /**
  * Rebuilds the sales (non-return lines with a customer) and returns (return lines with a
- * customer) facts of the run's days from the vault; returns the rows written. Every
+ * customer) facts of the run's days from the vault; returns each table's rows. Every
  * statement handles a bounded share of the run: the latest lines are gathered by ranges of
  * line_hk, then the facts are written in batches of whole days, ordered by day so that an
  * insert block writes a few partitions, not a tiny part into each day of the run.
  */
-export async function buildFacts(ctx: RetailContext, days: string[]): Promise<number> {
+export async function buildFacts(ctx: RetailContext, days: string[]): Promise<Map<string, number>> {
   const wh = ctx.warehouse;
   return withScratchTable(wh, ctx, 'marts.latest_lines', LINE_COLUMNS, async (lines) => {
     await withScratchTable(wh, ctx, 'marts.staged_lines', STAGED_KEYS, async (staged) => {
@@ -80,15 +89,15 @@ export async function buildFacts(ctx: RetailContext, days: string[]): Promise<nu
     });
     const perDay = await wh.query<{ d: string; n: number | string }>(`SELECT toString(day) AS d, count() AS n FROM ${lines} GROUP BY day ORDER BY day`);
     const batches = packGroups(perDay.map((r) => ({ days: [r.d], rows: Number(r.n) })), FACT_BATCH_ROWS);
-    let facts = 0;
-    for (const [table, isReturn] of [['fact_sales', 0], ['fact_sale_returns', 1]] as const) {
+    const facts = new Map<string, number>();
+    for (const [table, isReturn] of FACTS) {
       const counts = await replacePartitions(wh, {
-        table: `marts.${table}`, column: 'day', days, writer: ctx,
+        table, column: 'day', days, writer: ctx,
         fill: async (tmp) => {
           for (const batch of batches) await wh.command(factBatch(tmp, lines, isReturn), { batch });
         },
       });
-      for (const n of counts.values()) facts += n;
+      facts.set(table, [...counts.values()].reduce((a, b) => a + b, 0));
     }
     return facts;
   });

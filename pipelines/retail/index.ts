@@ -1,4 +1,5 @@
-import { buildMarts } from './marts.ts';
+import { FACT_TABLES } from './facts.ts';
+import { DIMENSIONS, buildMarts } from './marts.ts';
 import type { RetailParams } from './params.ts';
 import { buildQuality } from './quality.ts';
 import { loadRaw } from './load-raw.ts';
@@ -6,7 +7,7 @@ import { retail } from './retail-pipeline.ts';
 import { runDays } from './run-days.ts';
 import { RETAIL_DDL } from './schema.ts';
 import { buildStaging } from './staging.ts';
-import { loadVault } from './vault.ts';
+import { VAULT_TABLES, loadVault } from './vault.ts';
 
 const rawNotEmpty = retail.check({
   name: 'raw_not_empty',
@@ -39,7 +40,18 @@ const dayThreshold = (name: string, column: string, limit: (p: RetailParams) => 
     },
   });
 
-export const rawAsset = retail.asset({ name: 'raw.online_retail', description: 'every parsable row as given', checks: [rawNotEmpty] });
+// One asset per warehouse table; deps are the tables its statements read, so the lineage
+// graph is the real one (quality.quarantine is fed by the source files, and feeds nothing).
+export const rawAsset = retail.asset({ name: 'raw.online_retail', description: 'every parsable row as given', checks: [rawNotEmpty], deps: [] });
+const quarantineAsset = retail.asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason', deps: [] });
+const stagingAsset = retail.asset({ name: 'staging.online_retail', description: 'cleaned lines with their line keys', deps: [rawAsset] });
+const vaultKinds: Record<string, string> = { hub: 'hub of business keys', link: 'link between hubs', sat: 'satellite of attributes' };
+const vaultAssets = VAULT_TABLES.map((t) =>
+  retail.asset({ name: t.table, description: vaultKinds[t.table.slice('vault.'.length).split('_')[0]], deps: [stagingAsset] }));
+const martAssets = [
+  ...DIMENSIONS.map((d) => retail.asset({ name: d.table, description: 'dimension', deps: d.deps })),
+  ...FACT_TABLES.map((f) => retail.asset({ name: f.table, description: 'fact, per day', deps: f.deps })),
+];
 
 const schema = retail.step({
   name: 'schema',
@@ -54,7 +66,7 @@ const raw = retail.step({
   name: 'raw',
   deps: [schema],
   description: 'streams the CSV source into raw.online_retail; malformed rows to quality.quarantine',
-  assets: [rawAsset, retail.asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason' })],
+  assets: [rawAsset, quarantineAsset],
   retry: { maxAttempts: 3, backoffMs: 1000 },
   timeoutMs: 30 * 60_000,
   run: loadRaw,
@@ -63,7 +75,7 @@ const raw = retail.step({
 const staging = retail.step({
   name: 'staging',
   deps: [raw],
-  assets: [retail.asset({ name: 'staging.online_retail' })],
+  assets: [stagingAsset],
   retry: { maxAttempts: 3, backoffMs: 1000 },
   run: buildStaging,
 });
@@ -71,7 +83,7 @@ const staging = retail.step({
 const vault = retail.step({
   name: 'vault',
   deps: [staging],
-  assets: [retail.asset({ name: 'vault', description: 'hubs, links and satellites' })],
+  assets: vaultAssets,
   retry: { maxAttempts: 3, backoffMs: 1000 },
   run: loadVault,
 });
@@ -79,7 +91,7 @@ const vault = retail.step({
 const marts = retail.step({
   name: 'marts',
   deps: [vault],
-  assets: [retail.asset({ name: 'marts', description: 'dimensions and the sales / returns facts' })],
+  assets: martAssets,
   retry: { maxAttempts: 3, backoffMs: 1000 },
   run: buildMarts,
 });
@@ -90,13 +102,16 @@ const quality = retail.step({
   assets: [
     retail.asset({
       name: 'quality.data_quality',
-      description: 'per day: lines, missing customers, anomalies; sales summary',
+      description: 'per day: lines, missing customers, anomalies',
+      deps: [stagingAsset],
       checks: [
         dayThreshold('missing_customer_id_ratio', 'missing_customer_id_ratio', (p) => p.maxMissingCustomerRatio),
         dayThreshold('anomaly_unit_price_count', 'anomaly_unit_price_count', (p) => p.maxUnitPriceAnomalies),
         dayThreshold('anomaly_quantity_count', 'anomaly_quantity_count', (p) => p.maxQuantityAnomalies),
       ],
     }),
+    retail.asset({ name: 'quality.sales_summary', description: 'per day: the sales facts summed up', deps: [stagingAsset, 'marts.fact_sales'] }),
+    retail.asset({ name: 'quality.line_issues', description: 'the staged lines with a quality issue, one row per issue', deps: [stagingAsset] }),
   ],
   retry: { maxAttempts: 3, backoffMs: 1000 },
   run: buildQuality,

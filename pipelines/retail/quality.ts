@@ -14,17 +14,20 @@ export interface DayQuality {
 
 /**
  * One row per day: data quality of the staged lines, a sales summary of the day's fact
- * lines, and the offending lines themselves; then the latest day's figures as gauges.
+ * lines, and the offending lines themselves, each table materialized with its rows for the
+ * run's days; then the latest day's figures as gauges.
  */
 export async function buildQuality(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const params = { days };
-  const replace = (table: string, select: string) =>
-    replacePartitions(wh, {
+  const replace = async (table: string, select: string) => {
+    const counts = await replacePartitions(wh, {
       table, column: 'day', days, writer: ctx,
       fill: (tmp) => wh.command(`INSERT INTO ${tmp} ${select} SETTINGS max_partitions_per_insert_block = 0`, params),
     });
+    ctx.materialize(table, { rows: [...counts.values()].reduce((a, b) => a + b, 0), metadata: { days: days.length } });
+  };
   await replace('quality.data_quality', `
     SELECT day, count(), countIf(customer_id IS NULL) / count(),
            countIf(NOT is_return AND unit_price <= 0), countIf(NOT is_return AND quantity > 1000)
@@ -45,7 +48,6 @@ export async function buildQuality(ctx: RetailContext): Promise<void> {
       if(customer_id IS NULL, 'missing_customer', ''),
       if(NOT is_return AND unit_price <= 0, 'unit_price_not_positive', ''),
       if(NOT is_return AND quantity > 1000, 'quantity_over_1000', '')]) AS issue`);
-  ctx.materialize('quality.data_quality', { rows: days.length });
   await publishLatestGauges(ctx);
 }
 

@@ -31,70 +31,104 @@ const LINE_COLUMNS = ['line_hk', 'hash_diff', 'invoice_hk', 'product_hk', 'custo
   'invoice_no_raw', 'line_in_invoice', 'quantity', 'unit_price', 'line_total', 'is_return'];
 
 /**
+ * One vault table: `fresh` selects, from the run's staged lines, one row per key (per key
+ * and attribute hash for a satellite) that the table must hold; the load inserts those
+ * whose key is absent, and `SELECT count()` of `fresh` is the table's rows for the run.
+ */
+interface VaultTable {
+  readonly table: string;
+  readonly columns: string;
+  readonly select: string;
+  readonly fresh: string;
+  readonly keys: readonly [fresh: string, stored: string][];
+}
+
+const hubTable = ([name, expr, col]: readonly [string, string, string]): VaultTable => ({
+  table: `vault.hub_${name}`,
+  columns: ` (${name}_hk, ${col}, load_ts, record_source)`,
+  select: `n.k, n.bk, now64(3), ${SRC}`,
+  fresh: `SELECT ${hk(expr)} AS k, any(${expr}) AS bk
+        FROM ${STG}${name === 'customer' ? ' AND customer_id IS NOT NULL' : ''}
+        GROUP BY k`,
+  keys: [['k', `${name}_hk`]],
+});
+
+const LINKS: readonly [string, string][] = [['invoice', 'product'], ['invoice', 'customer'], ['invoice', 'time'], ['invoice', 'country'], ['customer', 'country']];
+
+const linkTable = ([a, b]: readonly [string, string]): VaultTable => ({
+  table: `vault.link_${a}_${b}`,
+  columns: ` (link_hk, ${a}_hk, ${b}_hk, load_ts, record_source)`,
+  select: `n.k, n.a_key, n.b_key, now64(3), ${SRC}`,
+  fresh: `SELECT ${hk(KEY[a], KEY[b])} AS k, any(${hk(KEY[a])}) AS a_key, any(${hk(KEY[b])}) AS b_key
+        FROM ${STG}${needsCustomer(a, b)}
+        GROUP BY k`,
+  keys: [['k', 'link_hk']],
+});
+
+const SATELLITES: readonly VaultTable[] = [
+  {
+    table: 'vault.sat_invoice_line',
+    columns: '',
+    select: `${LINE_COLUMNS.map((c) => `n.${c}`).join(', ')}, now64(3), ${SRC}`,
+    fresh: `SELECT line_hk, ${hk('invoice_no')} AS invoice_hk, ${hk('stock_code')} AS product_hk,
+             if(customer_id IS NULL, NULL, ${hk('assumeNotNull(customer_id)')}) AS customer_hk,
+             ${hk('invoice_date')} AS time_hk, ${hk('country')} AS country_hk, day, invoice_no_raw, line_in_invoice,
+             quantity, unit_price, line_total, is_return,
+             ${hk('quantity', 'unit_price', 'ifNull(toString(customer_id), \'\')', 'country', 'stock_code', 'invoice_date')} AS hash_diff
+      FROM ${STG}`,
+    keys: [['line_hk', 'line_hk'], ['hash_diff', 'hash_diff']],
+  },
+  {
+    table: 'vault.sat_product',
+    columns: '',
+    select: `n.k, n.hash_diff, n.d, now64(3), ${SRC}`,
+    fresh: `SELECT ${hk('stock_code')} AS k, ${hk('d')} AS hash_diff, d
+      FROM (SELECT stock_code, argMax(description, (day, line_no)) AS d FROM ${STG} GROUP BY stock_code)`,
+    keys: [['k', 'product_hk'], ['hash_diff', 'hash_diff']],
+  },
+  {
+    // GROUP BY rather than DISTINCT: a DISTINCT set does not spill.
+    table: 'vault.sat_time',
+    columns: '',
+    select: `n.k, n.k, toDate(n.t), toYear(n.t), toMonth(n.t), toDayOfMonth(n.t), toDayOfWeek(n.t), toHour(n.t), now64(3), ${SRC}`,
+    fresh: `SELECT ${hk('invoice_date')} AS k, invoice_date AS t FROM ${STG} GROUP BY invoice_date`,
+    keys: [['k', 'time_hk'], ['k', 'hash_diff']],
+  },
+];
+
+/** Every vault table in load order: hubs, links, satellites. */
+export const VAULT_TABLES: readonly VaultTable[] = [...HUBS.map(hubTable), ...LINKS.map(linkTable), ...SATELLITES];
+
+/**
  * Loads the data vault from staging for the run's days. Insert-only: a key (or, for
  * satellites, a key + attribute hash) already present is not inserted again, so reruns
- * add nothing.
+ * add nothing. Each table is materialized with its rows for the run's days (what the
+ * days' lines use) and, as `inserted`, how many of them this run added.
  */
 export async function loadVault(ctx: RetailContext): Promise<void> {
   const wh = ctx.warehouse;
   const days = await runDays(ctx);
   const params = { days };
-  const before = await vaultRows(ctx);
-  for (const [name, expr, col] of HUBS) {
+  const before = await storedRows(ctx);
+  for (const t of VAULT_TABLES) {
     await wh.command(`
-      INSERT INTO vault.hub_${name} (${name}_hk, ${col}, load_ts, record_source)
-      SELECT n.k, n.bk, now64(3), ${SRC}
-      FROM (
-        SELECT ${hk(expr)} AS k, any(${expr}) AS bk
-        FROM ${STG}${name === 'customer' ? ' AND customer_id IS NOT NULL' : ''}
-        GROUP BY k
-      ) AS n
-      ${absentFrom(`vault.hub_${name}`, [['k', `${name}_hk`]])}`, params);
+      INSERT INTO ${t.table}${t.columns}
+      SELECT ${t.select}
+      FROM (${t.fresh}) AS n
+      ${absentFrom(t.table, t.keys)}`, params);
   }
-  for (const [a, b] of [['invoice', 'product'], ['invoice', 'customer'], ['invoice', 'time'], ['invoice', 'country'], ['customer', 'country']]) {
-    await wh.command(`
-      INSERT INTO vault.link_${a}_${b} (link_hk, ${a}_hk, ${b}_hk, load_ts, record_source)
-      SELECT n.k, n.a_key, n.b_key, now64(3), ${SRC}
-      FROM (
-        SELECT ${hk(KEY[a], KEY[b])} AS k, any(${hk(KEY[a])}) AS a_key, any(${hk(KEY[b])}) AS b_key
-        FROM ${STG}${needsCustomer(a, b)}
-        GROUP BY k
-      ) AS n
-      ${absentFrom(`vault.link_${a}_${b}`, [['k', 'link_hk']])}`, params);
+  const after = await storedRows(ctx);
+  for (const t of VAULT_TABLES) {
+    const [{ n }] = await wh.query<{ n: number | string }>(`SELECT count() AS n FROM (${t.fresh})`, params);
+    const inserted = (after.get(t.table) ?? 0) - (before.get(t.table) ?? 0);
+    ctx.materialize(t.table, { rows: Number(n), metadata: { days: days.length, inserted } });
   }
-  await wh.command(`
-    INSERT INTO vault.sat_invoice_line
-    SELECT ${LINE_COLUMNS.map((c) => `n.${c}`).join(', ')}, now64(3), ${SRC}
-    FROM (
-      SELECT line_hk, ${hk('invoice_no')} AS invoice_hk, ${hk('stock_code')} AS product_hk,
-             if(customer_id IS NULL, NULL, ${hk('assumeNotNull(customer_id)')}) AS customer_hk,
-             ${hk('invoice_date')} AS time_hk, ${hk('country')} AS country_hk, day, invoice_no_raw, line_in_invoice,
-             quantity, unit_price, line_total, is_return,
-             ${hk('quantity', 'unit_price', 'ifNull(toString(customer_id), \'\')', 'country', 'stock_code', 'invoice_date')} AS hash_diff
-      FROM ${STG}
-    ) AS n
-    ${absentFrom('vault.sat_invoice_line', [['line_hk', 'line_hk'], ['hash_diff', 'hash_diff']])}`, params);
-  await wh.command(`
-    INSERT INTO vault.sat_product
-    SELECT n.k, n.hash_diff, n.d, now64(3), ${SRC}
-    FROM (
-      SELECT ${hk('stock_code')} AS k, ${hk('d')} AS hash_diff, d
-      FROM (SELECT stock_code, argMax(description, (day, line_no)) AS d FROM ${STG} GROUP BY stock_code)
-    ) AS n
-    ${absentFrom('vault.sat_product', [['k', 'product_hk'], ['hash_diff', 'hash_diff']])}`, params);
-  // GROUP BY rather than DISTINCT: a DISTINCT set does not spill.
-  await wh.command(`
-    INSERT INTO vault.sat_time
-    SELECT n.k, n.k, toDate(n.t), toYear(n.t), toMonth(n.t), toDayOfMonth(n.t), toDayOfWeek(n.t), toHour(n.t), now64(3), ${SRC}
-    FROM (SELECT ${hk('invoice_date')} AS k, invoice_date AS t FROM ${STG} GROUP BY invoice_date) AS n
-    ${absentFrom('vault.sat_time', [['k', 'time_hk'], ['k', 'hash_diff']])}`, params);
-  const after = await vaultRows(ctx);
-  ctx.materialize('vault', { rows: after - before, metadata: { days: days.length, total_rows: after } });
 }
 
-async function vaultRows(ctx: RetailContext): Promise<number> {
-  const [r] = await ctx.warehouse.query<{ n: number }>(
-    `SELECT sum(total_rows) AS n FROM system.tables WHERE database = 'vault'`,
+/** Rows stored per vault table, as the engine counts them (no scan). */
+async function storedRows(ctx: RetailContext): Promise<Map<string, number>> {
+  const rows = await ctx.warehouse.query<{ t: string; n: number | string | null }>(
+    `SELECT concat(database, '.', name) AS t, total_rows AS n FROM system.tables WHERE database = 'vault'`,
   );
-  return Number(r?.n ?? 0);
+  return new Map(rows.map((r) => [r.t, Number(r.n ?? 0)]));
 }

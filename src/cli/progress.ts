@@ -39,7 +39,7 @@ export class ProgressView {
         }
         return;
       case 'materialized': {
-        this.#line(`  ${u.asset}: ${countNoun(u.rows, 'row')}${Number(u.metadata.quarantined ?? 0) > 0 ? `, ${u.metadata.quarantined} quarantined` : ''}`);
+        this.#line(`  ${u.asset}: ${countNoun(u.rows, 'row')}${materializedNotes(u.rows, u.metadata)}`);
         const reconciled = reconciliationText(u.metadata);
         if (reconciled) this.#line(`  reconciled: ${reconciled}`);
         return;
@@ -68,4 +68,16 @@ export class ProgressView {
     this.#live = false;
     this.#out.write(`${this.#prefix}${text}\n`);
   }
+}
+
+/**
+ * What a materialization line adds to its row count: the rows quarantined beside it, and for
+ * an insert-only table how many of its rows this run added, when not all of them.
+ */
+function materializedNotes(rows: number, metadata: Record<string, unknown>): string {
+  const notes: string[] = [];
+  const quarantined = Number(metadata.quarantined ?? 0);
+  if (quarantined > 0) notes.push(`${quarantined.toLocaleString('en-US')} quarantined`);
+  if (typeof metadata.inserted === 'number' && metadata.inserted !== rows) notes.push(`${metadata.inserted.toLocaleString('en-US')} new`);
+  return notes.map((n) => `, ${n}`).join('');
 }

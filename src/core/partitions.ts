@@ -65,3 +65,21 @@ export function partitionKeys(def: PartitionsDef, from: string, to: string): str
   }
   return keys;
 }
+
+/** The partition `now` falls in: the current, still open one. */
+export function currentPartitionKey(def: PartitionsDef, now: Date): string {
+  return formatKey(def.granularity, now);
+}
+
+/**
+ * Refuses a key after the current open partition: its data cannot exist yet, so a run of
+ * it is a typo (2031 for 2013) more often than a plan. `allowFuture` is the explicit override.
+ */
+export function checkNotFuture(def: PartitionsDef, key: string, now: Date, allowFuture = false): void {
+  const current = currentPartitionKey(def, now);
+  if (allowFuture || key <= current) return;
+  throw new ValidationError(
+    `partition key "${key}" is in the future: the current open ${def.granularity} partition is ${current}; pass --allow-future (API: allowFuture: true) to run it anyway`,
+    'partition',
+  );
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TooLargeError, ValidationError } from '../core/errors.ts';
-import { partitionKeys } from '../core/partitions.ts';
+import { checkNotFuture, partitionKeys } from '../core/partitions.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
@@ -15,6 +15,8 @@ export interface BackfillRequest {
   readonly maxPartitions?: number;
   /** Chosen by the caller when it must know the id before the runs start. */
   readonly backfillId?: string;
+  /** Let the range reach past the current open partition (refused otherwise). */
+  readonly allowFuture?: boolean;
 }
 
 export interface BackfillResult {
@@ -38,6 +40,7 @@ export async function runBackfill(
   const def = registry.get(req.pipeline);
   if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; use sluice run`, 'pipeline');
   const keys = partitionKeys(def.partitions, req.from, req.to);
+  checkNotFuture(def.partitions, req.to, new Date(), req.allowFuture);
   const max = req.maxPartitions ?? MAX_BACKFILL_PARTITIONS;
   if (keys.length > max) {
     throw new TooLargeError(`backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
@@ -52,7 +55,7 @@ export async function runBackfill(
   const worker = async () => {
     while (next < keys.length) {
       const partition = keys[next++];
-      const { done } = await coordinator.submit({ pipeline: def.name, partition, params: req.params, backfillId });
+      const { done } = await coordinator.submit({ pipeline: def.name, partition, params: req.params, backfillId, allowFuture: req.allowFuture });
       const detail = await done;
       results.push({ partition, detail });
       onRunDone?.(partition, detail);

@@ -3,7 +3,7 @@ import { ConflictError, NotFoundError, ValidationError, boundMessage, describeEr
 import { canTransitionStep, isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
-import { partitionWindow } from '../core/partitions.ts';
+import { checkNotFuture, partitionWindow } from '../core/partitions.ts';
 import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
@@ -28,6 +28,8 @@ export interface RunRequest {
   readonly runId?: string;
   /** Re-execution of an earlier run: its succeeded steps are reused, not run again. */
   readonly retryOf?: string;
+  /** Run a partition after the current open one (refused otherwise). */
+  readonly allowFuture?: boolean;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -175,6 +177,8 @@ export class Coordinator {
     if (partition !== null) {
       if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; drop --partition`, 'partition');
       partitionWindow(def.partitions, partition);
+      // A retry repeats what already ran; schedules fire for partitions that have begun.
+      if (req.retryOf === undefined) checkNotFuture(def.partitions, partition, new Date(), req.allowFuture);
     }
     const { metadata } = this.#services;
     if (req.runId !== undefined && (await metadata.getRun(req.runId))) {

@@ -65,3 +65,16 @@ test('small messages: a bad param names the value, a bad run id says so', async 
   const retry = await sluice(['retry', 'not-a-uuid']);
   assert.match(retry.stderr, /not a run id/);
 });
+
+test('a partition after the current open one is refused by run and backfill unless --allow-future', async () => {
+  const run = await sluice(['run', 'retail', '--partition', '2999-01-01']);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /partition key "2999-01-01" is in the future: the current open daily partition is \d{4}-\d{2}-\d{2}; pass --allow-future/);
+  const backfill = await sluice(['backfill', 'retail', '--from', '2010-12-01', '--to', '2999-01-01']);
+  assert.equal(backfill.code, 2, backfill.stderr);
+  assert.match(backfill.stderr, /"2999-01-01" is in the future/);
+  // Allowed, it runs: the source has no such day, so the run fails on the data, not on the key.
+  const allowed = await sluice(['run', 'retail', '--partition', '2999-01-01', '--allow-future', '--json']);
+  assert.equal(allowed.code, 1, allowed.stderr);
+  assert.equal(JSON.parse(allowed.stdout).partition, '2999-01-01');
+});

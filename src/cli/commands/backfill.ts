@@ -13,10 +13,11 @@ export function registerBackfill(program: Command, globals: () => GlobalOptions)
     .requiredOption('--from <key>', 'first partition key')
     .requiredOption('--to <key>', 'last partition key')
     .option('--concurrency <n>', 'runs at once', '1')
+    .option('--allow-future', 'let the range reach past the current open partition')
     .option('--param <k=v>', 'pipeline param (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON summary')
-    .action(async (pipeline: string, o: { from: string; to: string; concurrency: string; param: string[]; json?: boolean }) => {
-      const req = { pipeline, from: o.from, to: o.to, concurrency: Number(o.concurrency), params: parseParamFlags(o.param) };
+    .action(async (pipeline: string, o: { from: string; to: string; concurrency: string; allowFuture?: boolean; param: string[]; json?: boolean }) => {
+      const req = { pipeline, from: o.from, to: o.to, concurrency: Number(o.concurrency), params: parseParamFlags(o.param), ...(o.allowFuture ? { allowFuture: true } : {}) };
       const report = (p: string, status: string, error: string | null) => {
         if (!o.json) process.stderr.write(`${p}: ${status}${error ? ` (${error})` : ''}\n`);
       };
@@ -40,7 +41,7 @@ export function registerBackfill(program: Command, globals: () => GlobalOptions)
 /** Starts the backfill on the server and polls it to the end, reporting partitions as they finish. */
 async function remoteBackfill(
   api: ApiClient,
-  req: { pipeline: string; from: string; to: string; concurrency: number; params: Record<string, string> },
+  req: { pipeline: string; from: string; to: string; concurrency: number; params: Record<string, string>; allowFuture?: boolean },
   report: (partition: string, status: string, error: string | null) => void,
 ): Promise<{ backfillId: string; partitions: { partition: string; status: string; runId: string | null; error: string | null }[] }> {
   let s = await api.call<BackfillStatus>('POST', '/api/v1/backfills', req);

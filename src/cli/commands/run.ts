@@ -11,7 +11,7 @@ import { runRemote } from '../remote-run.ts';
 /** Runs a pipeline to the end in this process and returns its summary. */
 export function runOnce(
   rt: Runtime,
-  req: { pipeline: string; partition?: string; params: Record<string, unknown> },
+  req: { pipeline: string; partition?: string; params: Record<string, unknown>; allowFuture?: boolean },
   live: ProgressView | null,
 ): Promise<RunSummary> {
   return followLocal(rt, () => rt.coordinator.submit(req), live);
@@ -35,13 +35,14 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
     .command('run <pipeline>')
     .description('run a pipeline once, in this process; exit 0 when it succeeded, 1 when it failed')
     .option('--partition <key>', 'partition key, e.g. 2010-12-01')
+    .option('--allow-future', 'run a partition after the current open one')
     .option('--param <k=v>', 'pipeline param (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON summary instead of live progress')
-    .action(async (pipeline: string, o: { partition?: string; param: string[]; json?: boolean }) => {
+    .action(async (pipeline: string, o: { partition?: string; allowFuture?: boolean; param: string[]; json?: boolean }) => {
       const params = parseParamFlags(o.param);
       const verbose = Boolean(globals().verbose);
       const live = o.json ? null : new ProgressView(process.stderr, '', { verbose });
-      const req = { pipeline, partition: o.partition, params };
+      const req = { pipeline, partition: o.partition, params, ...(o.allowFuture ? { allowFuture: true } : {}) };
       const summary = await viaServerOr(globals(), (api) => runRemote(api, req, live), (rt) => runOnce(rt, req, live));
       if (o.json) print(JSON.stringify(summary, null, 2));
       else printSummary(summary);

@@ -23,6 +23,7 @@ export function backfillRoutes(ctx: ServerContext): AnyRoute[] {
         to: partitionKey,
         concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
         params: paramsRecord.optional(),
+        allowFuture: z.boolean().optional(),
       }).strict(),
       response: backfillSchema,
       handler: async ({ body }) => {

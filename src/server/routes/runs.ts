@@ -19,10 +19,10 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
       method: 'POST', path: '/api/v1/runs', operationId: 'createRun', summary: 'Start a run', tag: 'runs', access: 'edit', status: 201,
-      body: z.object({ pipeline: z.string().min(1).max(200), partition: partitionKey.optional(), params: paramsRecord.optional() }).strict(),
+      body: z.object({ pipeline: z.string().min(1).max(200), partition: partitionKey.optional(), params: paramsRecord.optional(), allowFuture: z.boolean().optional() }).strict(),
       response: runSchema,
       handler: async ({ body }) => {
-        const { run } = await ctx.coordinator.submit({ pipeline: body.pipeline, partition: body.partition, params: body.params });
+        const { run } = await ctx.coordinator.submit({ pipeline: body.pipeline, partition: body.partition, params: body.params, allowFuture: body.allowFuture });
         return run;
       },
     }),

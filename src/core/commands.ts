@@ -14,6 +14,7 @@ const launchRequest = z.object({
   params: z.record(z.string(), z.unknown()),
   partition: z.string().nullable(),
   timeoutMs: z.number().nullable(),
+  version: z.string().max(100).nullable().optional(),
 });
 
 export const controlCommandSchema = z.discriminatedUnion('type', [

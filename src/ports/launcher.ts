@@ -8,6 +8,11 @@ export interface LaunchRequest {
   readonly params: Record<string, unknown>;
   readonly partition: string | null;
   readonly timeoutMs: number | null;
+  /**
+   * The version of the pipeline's code the run started with (PipelineRegistry.versionOf),
+   * so a worker that has reloaded since still runs that code; absent or null: the current.
+   */
+  readonly version?: string | null;
 }
 
 /**

@@ -45,7 +45,8 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
   const heartbeat = setInterval(() => void out.emit({ type: 'heartbeat' }), deps.heartbeatMs);
   heartbeat.unref();
   try {
-    const def = deps.registry.get(req.pipeline);
+    // The code the run started with, even when this process has reloaded the pipelines since.
+    const def = req.version ? await deps.registry.resolve(req.pipeline, req.version) : deps.registry.get(req.pipeline);
     const stepDef = def.steps.find((s) => s.name === req.step);
     if (!stepDef) throw new NotFoundError('step', `${req.step} in pipeline ${req.pipeline}`);
     // Valid when the run was submitted, but the definition may have changed since (a reload,

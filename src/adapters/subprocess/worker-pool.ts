@@ -5,7 +5,7 @@ import { ConflictError, UnavailableError, ValidationError } from '../../core/err
 import { TOPICS, type EventBus, type Subscription } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { IpcHost } from '../ipc/ipc-host.ts';
-import { POOL_CHANNEL, formatWorkerArgs, poolMessageSchema, type WorkerProcessArgs } from './worker-protocol.ts';
+import { POOL_CHANNEL, formatWorkerArgs, poolMessageSchema, type PoolCommand, type WorkerProcessArgs } from './worker-protocol.ts';
 
 export interface WorkerPoolLogger {
   debug(obj: object, msg?: string): void;
@@ -44,6 +44,13 @@ export interface WorkerPoolOptions {
   readonly readyTimeoutMs?: number;
   /** After SIGTERM on close, how long before SIGKILL; default 10 s. */
   readonly closeGraceMs?: number;
+}
+
+/** One worker's answer to `reload()`. */
+export interface WorkerReload {
+  readonly workerId: string;
+  readonly ok: boolean;
+  readonly message?: string;
 }
 
 export interface PoolWorkerInfo {
@@ -105,6 +112,8 @@ export class WorkerPool {
   /** Set once every first worker was ready; before that a worker that dies is not respawned (start fails). */
   #up = false;
   #closing: Promise<void> | null = null;
+  /** Reloads waiting for a worker's answer, by `<reload id>:<worker id>`. */
+  readonly #reloads = new Map<string, (r: WorkerReload) => void>();
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new ValidationError(`worker pool size must be a positive integer, got ${options.size}`);
@@ -160,6 +169,37 @@ export class WorkerPool {
     child.kill('SIGKILL');
     await exited;
     return true;
+  }
+
+  /**
+   * Tells every ready worker to load its pipelines again (the control plane reloaded
+   * them) and resolves with each one's answer, or a failed one for a worker that did not
+   * answer within `timeoutMs` or exited. Workers keep the versions they had, for attempts
+   * of runs that started before; a worker forked later loads the pipelines at start.
+   */
+  reload(timeoutMs = 30_000): Promise<WorkerReload[]> {
+    const id = randomUUID();
+    const asked = this.#slots.filter((s) => s.child?.connected && s.readyAt !== null);
+    return Promise.all(
+      asked.map(
+        (slot) =>
+          new Promise<WorkerReload>((resolve) => {
+            const workerId = slot.workerId;
+            const key = `${id}:${workerId}`;
+            const done = (r: WorkerReload) => {
+              clearTimeout(timer);
+              this.#reloads.delete(key);
+              resolve(r);
+            };
+            const timer = setTimeout(() => done({ workerId, ok: false, message: `no answer within ${timeoutMs} ms` }), timeoutMs);
+            this.#reloads.set(key, done);
+            const command: PoolCommand = { ch: POOL_CHANNEL, v: 1, t: 'reload', id };
+            slot.child!.send(command, (err) => {
+              if (err) done({ workerId, ok: false, message: `could not be told: ${err.message}` });
+            });
+          }),
+      ),
+    );
   }
 
   /** SIGTERM to every worker (they cancel what runs and exit), SIGKILL after the grace period. */
@@ -231,6 +271,11 @@ export class WorkerPool {
           fatal = m.data.message;
           return;
         }
+        if (m.data.t === 'reloaded') {
+          const { ok, message } = m.data;
+          this.#reloads.get(`${m.data.id}:${workerId}`)?.({ workerId, ok, message });
+          return;
+        }
         clearTimeout(timer);
         slot.readyAt = Date.now();
         o.logger.info({ worker: workerId, pid: child.pid, startupMs: slot.readyAt - slot.forkedAt }, 'worker process ready');
@@ -252,6 +297,7 @@ export class WorkerPool {
     if (slot.child !== child) return;
     const lost = [...slot.running];
     slot.running.clear();
+    for (const [key, done] of this.#reloads) if (key.endsWith(`:${slot.workerId}`)) done({ workerId: slot.workerId, ok: false, message: 'exited' });
     slot.child = null;
     void slot.host?.close();
     slot.host = null;

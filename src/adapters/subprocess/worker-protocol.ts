@@ -71,9 +71,20 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerProcessArgs {
 
 export const POOL_CHANNEL = 'sluice.pool';
 
-/** A worker process's reports to its pool: ready to take work, or failed to start. */
+/**
+ * A worker process's reports to its pool: ready to take work, failed to start, or done
+ * reloading its pipelines (`ok` false: the reload failed and it keeps what it had).
+ */
 export const poolMessageSchema = z.discriminatedUnion('t', [
   z.object({ ch: z.literal(POOL_CHANNEL), v: z.literal(1), t: z.literal('ready'), workerId: z.string(), pid: z.number().int() }),
   z.object({ ch: z.literal(POOL_CHANNEL), v: z.literal(1), t: z.literal('fatal'), workerId: z.string(), message: z.string() }),
+  z.object({ ch: z.literal(POOL_CHANNEL), v: z.literal(1), t: z.literal('reloaded'), workerId: z.string(), id: z.string(), ok: z.boolean(), message: z.string().optional() }),
 ]);
 export type PoolMessage = z.infer<typeof poolMessageSchema>;
+
+/**
+ * What a pool tells its workers: load the pipelines again (the control plane reloaded
+ * them). A worker keeps the versions it had, for attempts of runs that started before.
+ */
+export const poolCommandSchema = z.object({ ch: z.literal(POOL_CHANNEL), v: z.literal(1), t: z.literal('reload'), id: z.string() });
+export type PoolCommand = z.infer<typeof poolCommandSchema>;

@@ -4,7 +4,7 @@ import { IpcBus } from '../../adapters/ipc/ipc-bus.ts';
 import { IpcClient } from '../../adapters/ipc/ipc-client.ts';
 import { IpcWarehouse } from '../../adapters/ipc/ipc-warehouse.ts';
 import type { IpcEndpoint } from '../../adapters/ipc/protocol.ts';
-import { POOL_CHANNEL, parseWorkerArgs, type PoolMessage } from '../../adapters/subprocess/worker-protocol.ts';
+import { POOL_CHANNEL, parseWorkerArgs, poolCommandSchema, type PoolMessage } from '../../adapters/subprocess/worker-protocol.ts';
 import { NotSupportedError, ValidationError, describeError } from '../../core/errors.ts';
 import type { SluiceConfig } from '../../presets/config.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from '../../presets/config.ts';
@@ -13,7 +13,7 @@ import { openObjects, openOwnBus, openOwnWarehouse } from '../../presets/open-se
 import { sourcePolicyOf } from '../../presets/source-policy.ts';
 import type { EventBus } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
-import { loadPipelines } from '../../runtime/pipeline-registry.ts';
+import { loadPipelines, type PipelineRegistry } from '../../runtime/pipeline-registry.ts';
 import type { Logger } from '../../runtime/services.ts';
 import { Worker } from '../../runtime/worker.ts';
 // Types only from ../context.ts: its runtime imports open every embedded store, which a
@@ -42,6 +42,8 @@ export interface StartWorkerOptions {
 
 export interface RunningWorker {
   readonly worker: Worker;
+  /** What it runs; `reload()` loads the directories again and keeps the versions it had. */
+  readonly registry: PipelineRegistry;
   /** Stops taking work, cancels what runs (bounded by the grace period), closes the adapters. */
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
   let closing: Promise<void> | null = null;
   return {
     worker,
+    registry,
     close() {
       closing ??= (async () => {
         await worker.close();
@@ -128,7 +131,19 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
     bus = client && args.bridge.bus ? new IpcBus(client) : await openOwnBus(config, args.workerId);
     const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openOwnWarehouse(config);
-    running = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
+    const started = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
+    running = started;
+    // The control plane reloaded its pipelines: so does this worker, keeping the versions it
+    // had for attempts of runs that started before.
+    process.on('message', (raw) => {
+      const cmd = poolCommandSchema.safeParse(raw);
+      if (!cmd.success) return;
+      const { id } = cmd.data;
+      void started.registry.reload().then(
+        () => tellPool({ ch: POOL_CHANNEL, v: 1, t: 'reloaded', workerId: args.workerId, id, ok: true }),
+        (err: unknown) => tellPool({ ch: POOL_CHANNEL, v: 1, t: 'reloaded', workerId: args.workerId, id, ok: false, message: describeError(err) }),
+      );
+    });
     await tellPool({ ch: POOL_CHANNEL, v: 1, t: 'ready', workerId: args.workerId, pid: process.pid });
   } catch (err) {
     process.stderr.write(`sluice worker ${args.workerId}: ${describeError(err)}\n`);

@@ -52,7 +52,9 @@ function isDuplicateRun(err: unknown): boolean {
  * derived run id makes that retry a refused duplicate if the first submit got through.
  */
 export class Scheduler {
-  readonly #schedules: readonly CompiledSchedule[];
+  readonly #registry: SchedulerOptions['registry'];
+  /** Compiled from the registry's pipelines, again whenever a reload changed them. */
+  #compiled: { readonly from: readonly AnyPipeline[]; readonly schedules: readonly CompiledSchedule[] };
   readonly #store: ScheduleStore;
   readonly #submit: SchedulerOptions['submit'];
   readonly #clock: SchedulerOptions['clock'];
@@ -69,7 +71,9 @@ export class Scheduler {
     }
     const retryAfterMs = options.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
     if (!(retryAfterMs >= 0)) throw new ValidationError(`retryAfterMs must be >= 0, got ${retryAfterMs}`, 'retryAfterMs');
-    this.#schedules = compileSchedules(options.registry.list());
+    this.#registry = options.registry;
+    const from = options.registry.list();
+    this.#compiled = { from, schedules: compileSchedules(from) };
     this.#store = options.store;
     this.#submit = options.submit;
     this.#clock = options.clock;
@@ -77,6 +81,13 @@ export class Scheduler {
     this.#maxTicks = maxTicks;
     this.#retryAfterMs = retryAfterMs;
     this.#loop = new Periodic(() => this.tick(), options.logger, 'scheduler evaluation');
+  }
+
+  #schedules(): readonly CompiledSchedule[] {
+    const from = this.#registry.list();
+    const prev = this.#compiled.from;
+    if (from.length !== prev.length || from.some((p, i) => p !== prev[i])) this.#compiled = { from, schedules: compileSchedules(from) };
+    return this.#compiled.schedules;
   }
 
   /** Evaluates now, then every `intervalMs`; evaluations never overlap. */
@@ -103,7 +114,7 @@ export class Scheduler {
     let submitted = 0;
     const stale = await this.#store.pendingTicks(new Date(now.getTime() - this.#retryAfterMs).toISOString());
     for (const t of stale) submitted += await this.#guard(t, () => this.#retry(t, states));
-    for (const s of this.#schedules) {
+    for (const s of this.#schedules()) {
       const state = states.get(keyOf(s.pipeline.name, s.def.name));
       submitted += await this.#guard({ pipeline: s.pipeline.name, schedule: s.def.name }, () => this.#evaluateSchedule(s, state, now));
     }
@@ -156,7 +167,7 @@ export class Scheduler {
   }
 
   async #retry(t: TickRecord, states: ReadonlyMap<string, ScheduleState>): Promise<number> {
-    const s = this.#schedules.find((x) => x.pipeline.name === t.pipeline && x.def.name === t.schedule);
+    const s = this.#schedules().find((x) => x.pipeline.name === t.pipeline && x.def.name === t.schedule);
     if (s === undefined) {
       await this.#finish(t, { status: 'failed', reason: `pipeline ${t.pipeline} has no schedule "${t.schedule}" any more` });
       return 0;

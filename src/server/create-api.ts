@@ -31,6 +31,7 @@ const SSE_DEFAULTS: SseLimits = { maxBufferedBytes: 1 << 20, stallMs: 30_000, ma
 export interface ApiOptions {
   readonly services: Services;
   readonly registry: PipelineRegistry;
+  readonly reloadPipelines?: ServerContext['reloadPipelines'];
   readonly coordinator: Coordinator;
   readonly query: SafeQuery;
   readonly version: string;
@@ -49,6 +50,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
   const ctx: ServerContext = {
     services: options.services,
     registry: options.registry,
+    reloadPipelines: options.reloadPipelines,
     coordinator: options.coordinator,
     backfills: new BackfillManager(options.services, options.registry, options.coordinator),
     query: options.query,

@@ -1,5 +1,5 @@
 import type { Coordinator } from '../runtime/coordinator.ts';
-import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
+import type { PipelineRegistry, ReloadChanges } from '../runtime/pipeline-registry.ts';
 import type { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import type { Services } from '../runtime/services.ts';
 import type { BackfillManager } from './backfill-manager.ts';
@@ -11,6 +11,8 @@ import type { StreamLimiter } from './sse/stream-limiter.ts';
 export interface ServerContext {
   readonly services: Services;
   readonly registry: PipelineRegistry;
+  /** Reloads the definitions everywhere (this process and its workers); default: the registry only. */
+  readonly reloadPipelines?: () => Promise<ReloadChanges>;
   readonly coordinator: Coordinator;
   readonly backfills: BackfillManager;
   /** Untrusted SQL, parser-checked and limited. */

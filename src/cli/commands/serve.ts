@@ -4,6 +4,7 @@ import { ConflictError, ValidationError, describeError } from '../../core/errors
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
+import { definitionReloader, describeReload, watchPipelineDirs } from '../../runtime/pipeline-reload.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
@@ -84,13 +85,26 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
     const t = await authenticate(header, rt.services.metadata.tokens);
     return { role: t.role, name: t.name };
   };
+  // POST /pipelines/reload (the UI's "Reload definitions"), and in dev every save in a pipelines directory.
+  const reloadEverywhere = definitionReloader(rt.registry, rt.pool, rt.services.logger);
+  const reloadPipelines = async () => {
+    const changes = await reloadEverywhere();
+    if (o.dev) {
+      const { summary, warnings } = describeReload(changes, rt.registry);
+      print(summary);
+      for (const w of warnings) process.stderr.write(`${w}\n`);
+    }
+    return changes;
+  };
+  const watcher = o.dev ? watchPipelineDirs(config.pipelines, reloadPipelines, { logger: rt.services.logger }) : null;
   const app = createApi({
-    services: rt.services, registry: rt.registry, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
+    services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
     sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined,
   });
   try {
     await app.listen({ host: o.host, port });
   } catch (err) {
+    watcher?.close();
     await rt.close();
     throw err;
   }
@@ -108,6 +122,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
     process.exit(1);
   }, STOP_LIMIT_MS);
   limit.unref();
+  watcher?.close();
   removeServerFile(config.home, process.pid);
   // Open event streams would hold close() until they end: give requests a moment, then cut them.
   const closing = app.close();

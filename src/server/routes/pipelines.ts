@@ -42,16 +42,35 @@ function summary(p: AnyPipeline, file: string | undefined): z.infer<typeof pipel
   };
 }
 
+const pipelineList = z.object({ items: z.array(pipelineSummary), broken: z.array(brokenPipeline) });
+
+const reloadResult = pipelineList.extend({
+  added: z.array(z.string()),
+  removed: z.array(z.string()),
+  changed: z.array(z.string()).describe('still defined, with other code; runs in flight keep the code they started with'),
+});
+
 export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
+  const listing = (): z.infer<typeof pipelineList> => ({
+    items: ctx.registry.list().map((p) => summary(p, ctx.registry.originOf(p.name))),
+    broken: ctx.registry.broken().map((b) => ({ ...b })),
+  });
   return [
     route({
       method: 'GET', path: '/api/v1/pipelines', operationId: 'listPipelines', summary: 'List pipelines, and the files that did not load (with the error and its line)',
       tag: 'pipelines', access: 'view',
-      response: z.object({ items: z.array(pipelineSummary), broken: z.array(brokenPipeline) }),
-      handler: async () => ({
-        items: ctx.registry.list().map((p) => summary(p, ctx.registry.originOf(p.name))),
-        broken: ctx.registry.broken().map((b) => ({ ...b })),
-      }),
+      response: pipelineList,
+      handler: async () => listing(),
+    }),
+    route({
+      method: 'POST', path: '/api/v1/pipelines/reload', operationId: 'reloadPipelines',
+      summary: 'Load the pipeline files again (new, changed and removed files, in this process and its workers); runs in flight keep the code they started with',
+      tag: 'pipelines', access: 'edit',
+      response: reloadResult,
+      handler: async () => {
+        const changes = await (ctx.reloadPipelines ?? (() => ctx.registry.reload()))();
+        return { ...listing(), ...changes };
+      },
     }),
     route({
       method: 'GET', path: '/api/v1/pipelines/:name', operationId: 'getPipeline', summary: 'One pipeline with its steps, DAG, assets, schedules and partitions',

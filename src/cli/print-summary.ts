@@ -9,13 +9,18 @@ import type { RunSummary } from './run-summary.ts';
  * has shown the whole stack already when --verbose asked for it.
  */
 export function printSummary(summary: RunSummary): void {
-  const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
-  const retry = summary.parentRunId ? `, retry of ${summary.parentRunId}` : '';
-  print(`${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined} quarantined${retry}`);
+  print(summaryLine(summary));
   if (!summary.error) return;
   print(`reason: ${summary.error}`);
   const failed = summary.steps.find((s) => s.failure !== null && s.reason === summary.error) ?? summary.steps.find((s) => s.failure !== null);
   if (!failed?.failure) return;
   for (const line of failureWhere(failed.failure, false, '  ')) print(line);
   if (failed.failure.notRetried) print(`not retried: ${failed.failure.notRetried}`);
+}
+
+/** The outcome line: `retail [2010-12-01]: succeeded in 1.3 s, 18,008 rows written, 0 quarantined`. */
+export function summaryLine(summary: RunSummary): string {
+  const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
+  const retry = summary.parentRunId ? `, retry of ${summary.parentRunId}` : '';
+  return `${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined.toLocaleString('en-US')} quarantined${retry}`;
 }

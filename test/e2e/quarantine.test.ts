@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Runtime } from '../../src/presets/runtime.ts';
+import { summaryLine } from '../../src/cli/print-summary.ts';
+import { summarizeRun } from '../../src/cli/run-summary.ts';
+import type { RunDetail } from '../../src/ports/metadata-store.ts';
+import { startApi } from '../helpers/api.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
 
 const SAMPLE = new URL('../../data/online-retail/2010-12-01.csv', import.meta.url);
@@ -13,6 +17,7 @@ const dir = tempHome();
 let rt: Runtime;
 const src = join(dir.home, 'input');
 const broken = new Map<number, RegExp>();
+let corrupted: RunDetail;
 
 before(async () => {
   mkdirSync(src);
@@ -41,6 +46,7 @@ after(async () => {
 test('a corrupted day loads every good line and quarantines each broken one with line and reason', async () => {
   const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: src } });
   const detail = await done;
+  corrupted = detail;
   assert.equal(detail.run.status, 'succeeded', detail.run.error ?? '');
   const [r] = await rt.services.warehouse.query<{ n: number }>('SELECT count() AS n FROM raw.online_retail');
   assert.equal(Number(r.n), 3_108);
@@ -58,6 +64,28 @@ test('a corrupted day loads every good line and quarantines each broken one with
   const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, asset: 'raw.online_retail' });
   assert.equal(history.materializations[0].metadata.quarantined, broken.size);
   assert.equal(history.materializations[0].rows, 3_108);
+});
+
+test('the quarantine count is one number: run summary, quality.quarantine materialization, GET /assets, the table', async () => {
+  const runId = corrupted.run.id;
+  const history = await rt.services.metadata.assetHistory({ runId, limit: 1000 });
+  const summary = summarizeRun(corrupted, history.materializations, history.checks);
+  assert.equal(summary.quarantined, broken.size);
+  assert.match(summaryLine(summary), new RegExp(`, ${broken.size} quarantined$`));
+  const mat = history.materializations.find((m) => m.asset === 'quality.quarantine');
+  assert.equal(mat?.rows, broken.size);
+  const [q] = await rt.services.warehouse.query<{ n: number }>(
+    'SELECT count() AS n FROM quality.quarantine FINAL WHERE run_id = {run:String}', { run: runId },
+  );
+  assert.equal(Number(q.n), broken.size);
+  const { app, url } = await startApi(rt, async () => ({ role: 'view', name: 'test' }));
+  try {
+    const { items } = await (await fetch(`${url}/api/v1/assets`)).json() as { items: { name: string; latest: { runId: string; rows: number } | null }[] };
+    const latest = items.find((a) => a.name === 'quality.quarantine')?.latest;
+    assert.deepEqual({ runId: latest?.runId, rows: latest?.rows }, { runId, rows: broken.size });
+  } finally {
+    await app.close();
+  }
 });
 
 test('rerunning the corrupted day quarantines nothing twice', async () => {

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Runtime } from '../../src/presets/runtime.ts';
 import { runBackfill } from '../../src/runtime/backfill.ts';
+import { startApi } from '../helpers/api.ts';
 import { openTestRuntime, retailCounts, tempHome } from '../helpers/runtime.ts';
 import { assertRetailTotals } from '../helpers/retail-totals.ts';
 
@@ -11,6 +12,7 @@ describe('retail on the 20-day sample', () => {
   const dir = tempHome();
   let rt: Runtime;
   let full: Record<string, number>;
+  let dayRun = '';
 
   before(async () => {
     rt = await openTestRuntime(dir.home);
@@ -79,8 +81,85 @@ describe('retail on the 20-day sample', () => {
   test('a partitioned run loads only its own day', async () => {
     const { done } = await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-01' });
     const detail = await done;
+    dayRun = detail.run.id;
     const raw = await rt.services.metadata.assetHistory({ runId: detail.run.id, asset: 'raw.online_retail' });
     assert.equal(raw.materializations[0].rows, 3_108);
+  });
+
+  test('GET /assets: one asset per table, its rows for the partition, and the lineage between them', async () => {
+    // Each table's rows of 2010-12-01, found through the satellite's keys of that day's lines
+    // (a different path from the pipeline's own counts, which start from staging).
+    const day = "day = '2010-12-01'";
+    const keysOf = (cols: string, notNull = '') => `(SELECT ${cols} FROM vault.sat_invoice_line WHERE ${day}${notNull})`;
+    const cust = ' AND customer_hk IS NOT NULL';
+    const slice: Record<string, string> = {
+      'raw.online_retail': `SELECT count() FROM raw.online_retail WHERE ${day}`,
+      'quality.quarantine': `SELECT count() FROM quality.quarantine FINAL WHERE run_id = '${dayRun}'`,
+      'staging.online_retail': `SELECT count() FROM staging.online_retail WHERE ${day}`,
+      'vault.hub_invoice': `SELECT count() FROM vault.hub_invoice FINAL WHERE invoice_hk IN ${keysOf('invoice_hk')}`,
+      'vault.hub_product': `SELECT count() FROM vault.hub_product FINAL WHERE product_hk IN ${keysOf('product_hk')}`,
+      'vault.hub_customer': `SELECT count() FROM vault.hub_customer FINAL WHERE customer_hk IN ${keysOf('assumeNotNull(customer_hk)', cust)}`,
+      'vault.hub_time': `SELECT count() FROM vault.hub_time FINAL WHERE time_hk IN ${keysOf('time_hk')}`,
+      'vault.hub_country': `SELECT count() FROM vault.hub_country FINAL WHERE country_hk IN ${keysOf('country_hk')}`,
+      'vault.link_invoice_product': `SELECT count() FROM vault.link_invoice_product FINAL WHERE (invoice_hk, product_hk) IN ${keysOf('invoice_hk, product_hk')}`,
+      'vault.link_invoice_customer': `SELECT count() FROM vault.link_invoice_customer FINAL WHERE (invoice_hk, customer_hk) IN ${keysOf('invoice_hk, assumeNotNull(customer_hk)', cust)}`,
+      'vault.link_invoice_time': `SELECT count() FROM vault.link_invoice_time FINAL WHERE (invoice_hk, time_hk) IN ${keysOf('invoice_hk, time_hk')}`,
+      'vault.link_invoice_country': `SELECT count() FROM vault.link_invoice_country FINAL WHERE (invoice_hk, country_hk) IN ${keysOf('invoice_hk, country_hk')}`,
+      'vault.link_customer_country': `SELECT count() FROM vault.link_customer_country FINAL WHERE (customer_hk, country_hk) IN ${keysOf('assumeNotNull(customer_hk), country_hk', cust)}`,
+      'vault.sat_invoice_line': `SELECT count() FROM vault.sat_invoice_line FINAL WHERE ${day}`,
+      // A product's description may have had another version on another run's days: one current version per product.
+      'vault.sat_product': `SELECT count(DISTINCT product_hk) FROM vault.sat_product WHERE product_hk IN ${keysOf('product_hk')}`,
+      'vault.sat_time': `SELECT count() FROM vault.sat_time FINAL WHERE time_hk IN ${keysOf('time_hk')}`,
+      'marts.dim_product': `SELECT count() FROM marts.dim_product FINAL WHERE product_hk IN ${keysOf('product_hk')}`,
+      'marts.dim_customer': `SELECT count() FROM marts.dim_customer FINAL WHERE customer_hk IN ${keysOf('assumeNotNull(customer_hk)', cust)}`,
+      'marts.dim_time': `SELECT count() FROM marts.dim_time FINAL WHERE time_hk IN ${keysOf('time_hk')}`,
+      'marts.dim_country': `SELECT count() FROM marts.dim_country FINAL WHERE country_hk IN ${keysOf('country_hk')}`,
+      'marts.fact_sales': `SELECT count() FROM marts.fact_sales WHERE ${day}`,
+      'marts.fact_sale_returns': `SELECT count() FROM marts.fact_sale_returns WHERE ${day}`,
+      'quality.data_quality': `SELECT count() FROM quality.data_quality WHERE ${day}`,
+      'quality.sales_summary': `SELECT count() FROM quality.sales_summary WHERE ${day}`,
+      'quality.line_issues': `SELECT count() FROM quality.line_issues WHERE ${day}`,
+    };
+    const sql = `SELECT ${Object.entries(slice).map(([name, q]) => `(${q}) AS \`${name}\``).join(', ')}`;
+    const [counts] = await rt.services.warehouse.query<Record<string, number | string>>(sql);
+
+    const { app, url } = await startApi(rt, async () => ({ role: 'view', name: 'test' }));
+    try {
+      type Item = { name: string; step: string; upstream: string[]; downstream: string[]; latest: { runId: string; partition: string | null; rows: number; at: string } | null };
+      const { items } = await (await fetch(`${url}/api/v1/assets`)).json() as { items: Item[] };
+      const retail = new Map(items.filter((a) => Object.hasOwn(slice, a.name) || a.step === 'vault' || a.step === 'marts').map((a) => [a.name, a]));
+      assert.deepEqual([...retail.keys()].sort(), Object.keys(slice).sort(), 'one asset per retail table');
+      for (const [name, a] of retail) {
+        assert.equal(a.latest?.runId, dayRun, name);
+        assert.equal(a.latest?.partition, '2010-12-01', name);
+        assert.equal(a.latest?.rows, Number(counts[name]), `${name}: materialized rows vs SELECT count()`);
+        assert.ok(Number.isFinite(Date.parse(a.latest!.at)), name);
+      }
+      assert.ok(Number(counts['vault.hub_product']) > 1000 && Number(counts['marts.fact_sales']) === 1_942);
+
+      const one = (name: string) => retail.get(name)!;
+      assert.deepEqual(one('staging.online_retail').upstream, ['raw.online_retail']);
+      assert.deepEqual([one('quality.quarantine').upstream, one('quality.quarantine').downstream], [[], []]);
+      assert.ok(!one('staging.online_retail').upstream.includes('quality.quarantine'));
+      for (const hub of ['invoice', 'product', 'customer', 'time', 'country']) {
+        assert.ok(one('marts.fact_sales').upstream.includes(`vault.hub_${hub}`), hub);
+        assert.deepEqual(one(`vault.hub_${hub}`).upstream, ['staging.online_retail']);
+      }
+      assert.ok(one('marts.fact_sales').upstream.includes('vault.sat_invoice_line'));
+      assert.deepEqual(one('marts.dim_customer').upstream.sort(),
+        ['vault.hub_country', 'vault.hub_customer', 'vault.link_customer_country', 'vault.sat_invoice_line']);
+      assert.ok(one('marts.fact_sales').downstream.includes('quality.sales_summary'));
+      const lineage = await (await fetch(`${url}/api/v1/lineage`)).json() as { edges: { from: string; to: string }[] };
+      assert.ok(!lineage.edges.some((e) => e.from === 'quality.quarantine'));
+      assert.ok(lineage.edges.some((e) => e.from === 'vault.hub_product' && e.to === 'marts.dim_product'));
+
+      // The OpenAPI document describes what the list gives.
+      const doc = await (await fetch(`${url}/api/v1/openapi.json`)).json() as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const item = doc.paths['/api/v1/assets'].get.responses['200'].content['application/json'].schema.properties.items.items;
+      for (const field of ['upstream', 'downstream', 'latest']) assert.ok(item.properties[field], field);
+    } finally {
+      await app.close();
+    }
   });
 
   test('a partition without data fails its error check and skips everything downstream', async () => {

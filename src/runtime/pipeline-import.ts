@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { registerHooks } from 'node:module';
-import { relative } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /**
  * Imports pipeline files so that a reload runs the code on disk now, not the code first
@@ -12,22 +12,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * directories the same `?v=N`: its own helpers are fresh too. What lies outside (the SDK,
  * node_modules) is shared by every version.
  *
- * The hook also records who imports whom inside the directories, so each pipeline file has
- * a closure (the file and the helpers it reaches) and a version: a hash of that closure's
- * contents. The same code has the same version in every process (the control plane, each
- * worker), and a file whose closure did not change is not imported again.
+ * Each pipeline file has a version: a hash of the contents of the file and of the files it
+ * imports by relative path inside the directories (read from disk, so the same code has the
+ * same version in every process: the control plane, each worker). A file whose version did
+ * not change is not imported again.
  */
 
 /** The pipeline directories, as `file:` hrefs ending in `/`. */
 const roots = new Set<string>();
-/** Parent URL → the URLs it imports inside the roots (as resolved, with their `?v=`). */
-const edges = new Map<string, Set<string>>();
 
 interface Imported {
   readonly module: Record<string, unknown>;
   readonly version: string;
-  /** Every file of the closure with the hash of its contents when it was imported. */
-  readonly digests: ReadonlyMap<string, string>;
 }
 
 /** The last successful import of each pipeline file (absolute path). */
@@ -48,51 +44,49 @@ function hook(): void {
     resolve(specifier, context, nextResolve) {
       const resolved = nextResolve(specifier, context);
       const parent = context.parentURL;
-      if (parent === undefined || !inRoots(parent) || !inRoots(resolved.url)) return resolved;
+      if (parent === undefined || !inRoots(parent) || !inRoots(resolved.url) || resolved.url.includes('?')) return resolved;
       const tag = new URL(parent).searchParams.get('v');
-      const url = tag !== null && !resolved.url.includes('?') ? `${resolved.url}?v=${tag}` : resolved.url;
-      let children = edges.get(parent);
-      if (!children) edges.set(parent, (children = new Set()));
-      children.add(url);
-      return url === resolved.url ? resolved : { ...resolved, url };
+      return tag === null ? resolved : { ...resolved, url: `${resolved.url}?v=${tag}` };
     },
   });
 }
 
 const sha = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
-/** The files a module reaches inside the roots, itself first. */
-function closure(url: string): string[] {
-  const seen = new Set<string>([url]);
-  const stack = [url];
+/**
+ * Relative specifiers of static imports, re-exports and `import('…')`. A loose match: what
+ * it takes for an import by mistake (a commented-out one) only adds a file to the hash.
+ */
+const RELATIVE_IMPORT = /\b(?:import|export)\s*(?:[^'"`;]*?\bfrom\s*)?['"](\.\.?\/[^'"]+)['"]|\bimport\s*\(\s*['"](\.\.?\/[^'"]+)['"]\s*\)/g;
+
+/** The file and what it reaches by relative imports inside the roots, each with the hash of its contents. */
+function closure(file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const stack = [file];
   while (stack.length > 0) {
-    for (const child of edges.get(stack.pop()!) ?? []) {
-      if (!seen.has(child)) {
-        seen.add(child);
-        stack.push(child);
-      }
+    const f = stack.pop()!;
+    if (out.has(f)) continue;
+    let source: string;
+    try {
+      source = readFileSync(f, 'utf8');
+    } catch {
+      // Gone or unreadable: the import will say so; the version still differs.
+      out.set(f, '-');
+      continue;
+    }
+    out.set(f, sha(source));
+    for (const m of source.matchAll(RELATIVE_IMPORT)) {
+      const child = resolve(dirname(f), m[1] ?? m[2]!);
+      if (inRoots(pathToFileURL(child).href)) stack.push(child);
     }
   }
-  return [...new Set([...seen].map((u) => fileURLToPath(u)))];
+  return out;
 }
 
-function digestsOf(files: readonly string[]): Map<string, string> {
-  return new Map(files.map((f) => [f, sha(readFileSync(f))]));
-}
-
-/** A short hash of the closure's contents, with paths relative to its pipelines directory. */
-function versionOf(root: string, digests: ReadonlyMap<string, string>): string {
-  const lines = [...digests].map(([f, d]) => `${relative(root, f)}\0${d}`).sort();
+/** A short hash of the closure, with paths relative to its pipelines directory. */
+export function pipelineVersion(file: string, root: string): string {
+  const lines = [...closure(file)].map(([f, d]) => `${relative(root, f).split(sep).join('/')}\0${d}`).sort();
   return sha(lines.join('\n')).slice(0, 12);
-}
-
-function unchanged(prev: Imported): boolean {
-  try {
-    for (const [file, digest] of prev.digests) if (sha(readFileSync(file)) !== digest) return false;
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -100,19 +94,19 @@ function unchanged(prev: Imported): boolean {
  * plain URL (stack traces stay as they are); every later pass that must import a file
  * again uses a fresh `?v=N`.
  */
-export function beginImports(dirs: readonly string[]): { importFile(file: string, root: string): Promise<{ module: Record<string, unknown>; version: string }> } {
+export function beginImports(dirs: readonly string[]): { importFile(file: string, root: string): Promise<Imported> } {
   hook();
-  for (const d of dirs) roots.add(pathToFileURL(d.endsWith('/') ? d : `${d}/`).href);
+  for (const d of dirs) roots.add(pathToFileURL(d.endsWith(sep) ? d : `${d}${sep}`).href);
   const tag = generation++;
   return {
     async importFile(file, root) {
+      const version = pipelineVersion(file, root);
       const prev = imported.get(file);
-      if (prev && unchanged(prev)) return prev;
+      if (prev?.version === version) return prev;
       const href = pathToFileURL(file).href;
-      const url = tag === 0 ? href : `${href}?v=${tag}`;
-      const module = (await import(url)) as Record<string, unknown>;
-      const digests = digestsOf(closure(url));
-      const next: Imported = { module, digests, version: versionOf(root, digests) };
+      const module = (await import(tag === 0 && !prev ? href : `${href}?v=${tag}`)) as Record<string, unknown>;
+      // Saved again while it was being imported: what ran may be either; the next reload settles it.
+      const next: Imported = { module, version: pipelineVersion(file, root) === version ? version : `${version}~` };
       imported.set(file, next);
       return next;
     },

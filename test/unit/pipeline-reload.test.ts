@@ -4,6 +4,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../../src/core/errors.ts';
+import { parseAttemptEvent, type AttemptEvent } from '../../src/core/events.ts';
+import type { EventBus } from '../../src/ports/event-bus.ts';
+import type { ObjectStore } from '../../src/ports/object-store.ts';
+import type { Warehouse } from '../../src/ports/warehouse.ts';
+import { executeAttempt } from '../../src/runtime/attempt-executor.ts';
 import { loadPipelines } from '../../src/runtime/pipeline-registry.ts';
 
 // Reloading a registry in place: fresh code (the file and its relative imports), broken
@@ -88,4 +93,34 @@ test('a reload of a directory that went away fails and changes nothing', async (
   rmSync(gone, { recursive: true, force: true });
   await assert.rejects(registry.reload(), { name: 'ValidationError', message: /pipelines directory not found/ });
   assert.deepEqual(registry.list().map((p) => p.name), ['hello']);
+});
+
+test('an attempt asking for a version the process does not have fails, not retried, and says why', async () => {
+  const own = mkdtempSync(join(root, 'tmp', 'pipeline-reload-attempt-'));
+  try {
+    writeFileSync(join(own, 'hello.ts'), pipelineFile('hello').replace(`import { label } from './_lib/label.ts';`, `const label = 'x';`));
+    const registry = await loadPipelines([own]);
+    const published: AttemptEvent[] = [];
+    const bus: EventBus = {
+      kind: 'recording',
+      publish: async (_topic, _key, value) => void published.push(parseAttemptEvent(value)),
+      subscribe: async () => ({ close: async () => undefined }),
+      close: async () => undefined,
+    };
+    const attempt = (version: string | null) => executeAttempt(
+      { runId: 'r1', attemptId: `a-${version}`, attempt: 1, pipeline: 'hello', step: 'only', params: {}, partition: null, timeoutMs: null, version },
+      { registry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000 },
+      new AbortController().signal,
+    );
+    await attempt(registry.versionOf(registry.get('hello')));
+    await attempt('0123456789ab');
+    const ends = published.filter((e) => e.type === 'attempt.succeeded' || e.type === 'attempt.failed');
+    assert.deepEqual(ends.map((e) => e.type), ['attempt.succeeded', 'attempt.failed']);
+    const failed = ends[1] as Extract<AttemptEvent, { type: 'attempt.failed' }>;
+    assert.equal(failed.error.code, 'not_found');
+    assert.equal(failed.error.retryable, false);
+    assert.match(failed.error.message, /^pipeline hello version 0123456789ab, which this run started with, is not loaded here/);
+  } finally {
+    rmSync(own, { recursive: true, force: true });
+  }
 });

@@ -138,7 +138,7 @@ function register(adminUrl: string): void {
         assert.match(r.stderr, /query user sluice_query is not as the query endpoint needs:\n {2}- it lacks SELECT on gate\.\*/);
         assert.match(r.stderr, /The server keeps users in users\.xml only \(ACCESS_STORAGE_READONLY\)/);
         assert.match(r.stderr, /<query>GRANT SELECT ON `gate`\.\*<\/query>/);
-        assert.match(r.stderr, /sluice: query user sluice_query: 1 problem\(s\), see above \[query_user\]/);
+        assert.match(r.stderr, /sluice: query user sluice_query: 1 problem\(s\), see above \[conflict\]/);
       });
 
       test('a user that exists nowhere, or a wrong password, is reported with the declaration to add', async () => {

@@ -90,7 +90,7 @@ function failureOf(stdout: string): string | undefined {
 function runSampled(home: string, source: string): Promise<{ summary: RunSummary; samples: RssSample[]; wallMs: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(NODE, ['src/cli/main.ts', '--home', home, 'run', 'retail', '--param', `source=${source}`, '--json'], {
+    const child = spawn(NODE, ['src/cli/main.ts', '--home', home, 'run', 'retail', '--all-partitions', '--param', `source=${source}`, '--json'], {
       cwd: ROOT, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sampler = sampleTreeRss(child.pid!, 100);

@@ -1,4 +1,4 @@
-import { csvRecords, nonRetryable, replacePartitions, resolveSources, type CsvWarning } from 'sluice';
+import { csvRecords, noData, nonRetryable, replacePartitions, resolveSources, type CsvWarning } from 'sluice';
 import type { RetailContext } from './retail-pipeline.ts';
 import { countingLines } from './line-count.ts';
 
@@ -160,4 +160,10 @@ export async function loadRaw(ctx: RetailContext): Promise<void> {
     metadata: { files: files.length, days: days.size, quarantined, source: ctx.params.source, inputs: files.map((f) => f.describe()), reconciliation: total, warnings },
   });
   ctx.materialize('quality.quarantine', { rows: quarantined });
+  // Not one line of the source is of this day, not even a malformed one: the shop was
+  // closed. Rows that were all quarantined are a fault instead, and raw_not_empty says so.
+  if (only !== null && good === 0 && quarantined === 0 && ctx.params.emptyDay === 'no-data') {
+    const others = total.otherPartitions.toLocaleString('en-US');
+    throw noData(`no rows for ${only} in ${ctx.params.source} (${files.length} files, ${others} rows of other days)`);
+  }
 }

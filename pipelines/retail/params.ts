@@ -22,6 +22,11 @@ export const retailParams = z
     maxUnitPriceAnomalies: z.coerce.number().int().nonnegative().default(10),
     /** warn when a day has more non-return lines with Quantity > 1000 than this. */
     maxQuantityAnomalies: z.coerce.number().int().nonnegative().default(5),
+    /**
+     * A partition with no rows in the source (the shop was closed): `no-data` ends the run
+     * `no_data`, not failed; `error` lets the raw_not_empty check fail it.
+     */
+    emptyDay: z.enum(['no-data', 'error']).default('no-data'),
   })
   .strict();
 

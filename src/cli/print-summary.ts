@@ -2,6 +2,7 @@ import { countNoun } from './count-noun.ts';
 import { print } from './context.ts';
 import { failureWhere } from './failure-text.ts';
 import type { RunSummary } from './run-summary.ts';
+import { statusText } from './status-text.ts';
 
 /**
  * The last lines of `sluice run` and `sluice retry`: the outcome, and for a failure the
@@ -11,7 +12,8 @@ import type { RunSummary } from './run-summary.ts';
 export function printSummary(summary: RunSummary): void {
   print(summaryLine(summary));
   if (!summary.error) return;
-  print(`reason: ${summary.error}`);
+  print(`${summary.status === 'no_data' ? 'no data' : 'reason'}: ${summary.error}`);
+  if (summary.status === 'no_data') return;
   const failed = summary.steps.find((s) => s.failure !== null && s.reason === summary.error) ?? summary.steps.find((s) => s.failure !== null);
   if (!failed?.failure) return;
   for (const line of failureWhere(failed.failure, false, '  ')) print(line);
@@ -22,5 +24,5 @@ export function printSummary(summary: RunSummary): void {
 export function summaryLine(summary: RunSummary): string {
   const secs = summary.durationMs === null ? '' : ` in ${(summary.durationMs / 1000).toFixed(1)} s`;
   const retry = summary.parentRunId ? `, retry of ${summary.parentRunId}` : '';
-  return `${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${summary.status}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined.toLocaleString('en-US')} quarantined${retry}`;
+  return `${summary.pipeline}${summary.partition ? ` [${summary.partition}]` : ''}: ${statusText(summary.status)}${secs}, ${countNoun(summary.rowsWritten, 'row')} written, ${summary.quarantined.toLocaleString('en-US')} quarantined${retry}`;
 }

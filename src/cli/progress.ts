@@ -2,9 +2,10 @@ import type { RunUpdate } from '../runtime/run-updates.ts';
 import { countNoun } from './count-noun.ts';
 import { failureWhere } from './failure-text.ts';
 import { reconciliationText } from './run-summary.ts';
+import { statusText } from './status-text.ts';
 
 const MARK: Record<string, string> = {
-  running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '■', retrying: '↻',
+  running: '▶', succeeded: '✔', no_data: '∅', failed: '✖', skipped: '↷', cancelled: '■', retrying: '↻',
 };
 
 /**
@@ -30,7 +31,7 @@ export class ProgressView {
     switch (u.kind) {
       case 'step':
         if (u.status === 'pending') return;
-        this.#line(`${MARK[u.status] ?? '·'} ${u.step} ${u.status}${u.attempt > 1 ? ` (attempt ${u.attempt})` : ''}${u.reason ? ` — ${u.reason}` : ''}`);
+        this.#line(`${MARK[u.status] ?? '·'} ${u.step} ${statusText(u.status)}${u.attempt > 1 ? ` (attempt ${u.attempt})` : ''}${u.reason ? ` — ${u.reason}` : ''}`);
         return;
       case 'progress':
         if (this.#tty) {
@@ -59,7 +60,7 @@ export class ProgressView {
         return;
       }
       case 'run':
-        if (u.status !== 'running') this.#line(`run ${u.runId} ${u.status}${u.error ? `: ${u.error}` : ''}`);
+        if (u.status !== 'running') this.#line(`run ${u.runId} ${statusText(u.status)}${u.error ? `: ${u.error}` : ''}`);
     }
   };
 

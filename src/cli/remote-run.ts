@@ -41,7 +41,7 @@ export function eventToUpdate(e: EventRecord): RunUpdate | null {
 /** Starts a run through the server's API, shows its events live, and returns its summary. */
 export async function runRemote(
   api: ApiClient,
-  req: { pipeline: string; partition?: string; params: Record<string, unknown>; allowFuture?: boolean },
+  req: { pipeline: string; partition?: string; params: Record<string, unknown>; allPartitions?: boolean; allowOutOfRange?: boolean },
   live: ProgressView | null,
 ): Promise<RunSummary> {
   const run = await api.call<{ id: string }>('POST', '/api/v1/runs', req);

@@ -69,7 +69,14 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
     labels: z.record(z.string(), z.string()),
     value: z.number(),
   }),
-  z.object({ ...base, type: z.literal('attempt.succeeded'), rowsWritten: z.number().nonnegative() }),
+  z.object({
+    ...base,
+    type: z.literal('attempt.succeeded'),
+    rowsWritten: z.number().nonnegative(),
+    // Set when the step said its partition has no data (`throw noData(reason)`): the step
+    // ends no_data. Optional, so events of older workers stay valid.
+    noData: message.optional(),
+  }),
   z.object({
     ...base,
     type: z.literal('attempt.failed'),

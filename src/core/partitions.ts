@@ -44,20 +44,35 @@ function step(g: PartitionGranularity, d: Date): Date {
   return n;
 }
 
+/** The time window of a well-formed key, whether or not the definition's range holds it. */
+export function keyWindow(def: PartitionsDef, key: string): PartitionWindow {
+  const d = parseKey(def.granularity, key);
+  return { key, start: d.toISOString().slice(0, 10), end: step(def.granularity, d).toISOString().slice(0, 10) };
+}
+
+/** The partitioning as a person reads it: `daily from 2010-12-01, with no end`. */
+export function describePartitions(def: PartitionsDef): string {
+  return `${def.granularity} from ${def.start}${def.end === undefined ? ', with no end' : ` to ${def.end}`}`;
+}
+
 /** The time window a partition key covers; validates the key against the definition. */
 export function partitionWindow(def: PartitionsDef, key: string): PartitionWindow {
-  const d = parseKey(def.granularity, key);
+  const w = keyWindow(def, key);
   if (key < def.start || (def.end !== undefined && key > def.end)) {
     const range = `${def.start} … ${def.end ?? 'open'}`;
     throw new ValidationError(`partition key "${key}" is outside ${range}`, 'partition');
   }
-  return { key, start: d.toISOString().slice(0, 10), end: step(def.granularity, d).toISOString().slice(0, 10) };
+  return w;
 }
 
-/** All keys from `from` to `to`, inclusive, in order. */
-export function partitionKeys(def: PartitionsDef, from: string, to: string): string[] {
-  partitionWindow(def, from);
-  partitionWindow(def, to);
+/**
+ * All keys from `from` to `to`, inclusive, in order. `anyRange` takes keys outside the
+ * definition's range (the caller has checked them or was told to allow them).
+ */
+export function partitionKeys(def: PartitionsDef, from: string, to: string, anyRange = false): string[] {
+  const window = anyRange ? keyWindow : partitionWindow;
+  window(def, from);
+  window(def, to);
   if (from > to) throw new ValidationError(`--from ${from} is after --to ${to}`, 'from');
   const keys: string[] = [];
   for (let d = parseKey(def.granularity, from); formatKey(def.granularity, d) <= to; d = step(def.granularity, d)) {
@@ -66,20 +81,10 @@ export function partitionKeys(def: PartitionsDef, from: string, to: string): str
   return keys;
 }
 
-/** The partition `now` falls in: the current, still open one. */
+/**
+ * The partition `now` falls in: the current, still open one. Keys are UTC windows
+ * (`partitionWindow` starts them at 00:00Z), so `now` is read in UTC.
+ */
 export function currentPartitionKey(def: PartitionsDef, now: Date): string {
   return formatKey(def.granularity, now);
-}
-
-/**
- * Refuses a key after the current open partition: its data cannot exist yet, so a run of
- * it is a typo (2031 for 2013) more often than a plan. `allowFuture` is the explicit override.
- */
-export function checkNotFuture(def: PartitionsDef, key: string, now: Date, allowFuture = false): void {
-  const current = currentPartitionKey(def, now);
-  if (allowFuture || key <= current) return;
-  throw new ValidationError(
-    `partition key "${key}" is in the future: the current open ${def.granularity} partition is ${current}; pass --allow-future (API: allowFuture: true) to run it anyway`,
-    'partition',
-  );
 }

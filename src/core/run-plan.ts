@@ -26,9 +26,15 @@ export function skipDownstream<S extends PlannedStep>(steps: readonly S[], from:
   return changed;
 }
 
-/** The run's final status once every step is terminal, else null. */
+/**
+ * The run's final status once every step is terminal, else null. `no_data` when a step said
+ * so and nothing else went wrong: no step failed and none was blocked by a check, so every
+ * skipped step was skipped for lack of data.
+ */
 export function finalRunStatus(steps: readonly PlannedStep[], cancelled: boolean): RunStatus | null {
   if (!steps.every((s) => isTerminalStep(s.status))) return null;
   if (cancelled || steps.some((s) => s.status === 'cancelled')) return 'cancelled';
-  return steps.every((s) => s.status === 'succeeded') && !steps.some((s) => s.reason !== null) ? 'succeeded' : 'failed';
+  if (steps.every((s) => s.status === 'succeeded') && !steps.some((s) => s.reason !== null)) return 'succeeded';
+  const clean = !steps.some((s) => s.status === 'failed' || (s.status === 'succeeded' && s.reason !== null));
+  return clean && steps.some((s) => s.status === 'no_data') ? 'no_data' : 'failed';
 }

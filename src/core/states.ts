@@ -1,10 +1,15 @@
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/**
+ * `no_data`: a step said its partition has nothing to process (`throw noData(…)`) and
+ * nothing failed; an outcome of its own, not a success that wrote nothing and not a
+ * failure (docs/decisions/0014-no-data-outcome.md).
+ */
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'no_data', 'failed', 'cancelled'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 // No `ready`: a step is dispatched the moment its dependencies have succeeded, so a state
 // between pending and running would never be observed.
 export const STEP_STATUSES = [
-  'pending', 'running', 'retrying', 'succeeded', 'failed', 'skipped', 'cancelled',
+  'pending', 'running', 'retrying', 'succeeded', 'no_data', 'failed', 'skipped', 'cancelled',
 ] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -13,8 +18,8 @@ export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 export type Severity = 'warn' | 'error';
 
-const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
-const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set(['succeeded', 'no_data', 'failed', 'cancelled']);
+const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set(['succeeded', 'no_data', 'failed', 'skipped', 'cancelled']);
 
 export const isTerminalRun = (s: RunStatus): boolean => TERMINAL_RUN.has(s);
 export const isTerminalStep = (s: StepStatus): boolean => TERMINAL_STEP.has(s);
@@ -25,9 +30,10 @@ export const isTerminalStep = (s: StepStatus): boolean => TERMINAL_STEP.has(s);
  */
 const STEP_NEXT: Record<StepStatus, readonly StepStatus[]> = {
   pending: ['running', 'skipped', 'cancelled'],
-  running: ['succeeded', 'failed', 'retrying', 'cancelled'],
+  running: ['succeeded', 'no_data', 'failed', 'retrying', 'cancelled'],
   retrying: ['running', 'failed', 'cancelled'],
   succeeded: [],
+  no_data: [],
   failed: [],
   skipped: [],
   cancelled: [],

@@ -27,8 +27,8 @@ export async function demoDays(wh: Warehouse): Promise<number> {
 export async function seedDemo(rt: Runtime, onDone: (line: string) => void): Promise<string> {
   if (!rt.registry.list().some((p) => p.name === DEMO_PIPELINE)) return `none (no ${DEMO_PIPELINE} pipeline found)`;
   const days = await demoDays(rt.services.warehouse);
-  if (days > 0) return `the ${DEMO_PIPELINE} sample is loaded (${days} days; sluice run ${DEMO_PIPELINE} reloads it)`;
-  const { run, done } = await rt.coordinator.submit({ pipeline: DEMO_PIPELINE });
+  if (days > 0) return `the ${DEMO_PIPELINE} sample is loaded (${days} days; sluice run ${DEMO_PIPELINE} --all-partitions reloads it)`;
+  const { run, done } = await rt.coordinator.submit({ pipeline: DEMO_PIPELINE, allPartitions: true });
   const started = Date.now();
   void done.then(
     (d) => onDone(d.run.status === 'succeeded'

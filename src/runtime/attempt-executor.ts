@@ -1,7 +1,8 @@
 import { CancelledError, InternalError, NotFoundError, SluiceError, StepError, TimeoutError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
 import { MAX_LOG_CHARS } from '../core/events.ts';
 import { failureDetail } from '../core/failure.ts';
-import { partitionWindow } from '../core/partitions.ts';
+import { isNoData } from '../core/no-data.ts';
+import { keyWindow } from '../core/partitions.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -52,7 +53,8 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     // Valid when the run was submitted, but the definition may have changed since (a reload,
     // a worker on another version): a ParamsError, never retried, saying why.
     const params = parseParams(def, req.params) as Record<string, unknown>;
-    const partition = req.partition !== null && def.partitions ? partitionWindow(def.partitions, req.partition) : null;
+    // The key was admitted when the run was submitted, perhaps outside the range (allowOutOfRange).
+    const partition = req.partition !== null && def.partitions ? keyWindow(def.partitions, req.partition) : null;
 
     const signals = [signal];
     if (req.timeoutMs !== null) signals.push(AbortSignal.timeout(req.timeoutMs));
@@ -107,7 +109,15 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       },
     };
 
-    await runBounded(req.step, () => stepDef.run(ctx), stepSignal, signal);
+    const noData = await runBounded(req.step, () => stepDef.run(ctx), stepSignal, signal).then(() => null, (err: unknown) => {
+      if (isNoData(err)) return boundMessage(err.message);
+      throw err;
+    });
+    // Nothing to record or check: the step ends no_data with what it materialized so far.
+    if (noData !== null) {
+      void out.emit({ type: 'attempt.succeeded', rowsWritten, noData });
+      return;
+    }
     for (const a of stepDef.assets) {
       if (!materialized.has(a.name)) ctx.materialize(a.name, { rows: 0, metadata: { implicit: true } });
     }
@@ -164,7 +174,7 @@ async function runBounded<T>(step: string, fn: () => Promise<T>, stepSignal: Abo
   try {
     return await Promise.race([fn(), aborted]);
   } catch (err) {
-    if (err instanceof CancelledError || err instanceof TimeoutError) throw err;
+    if (err instanceof CancelledError || err instanceof TimeoutError || isNoData(err)) throw err;
     if (stepSignal.aborted) {
       throw cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`);
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TooLargeError, ValidationError } from '../core/errors.ts';
-import { checkNotFuture, partitionKeys } from '../core/partitions.ts';
+import { admitBackfillRange } from '../core/run-partition.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { Coordinator } from './coordinator.ts';
 import type { PipelineRegistry } from './pipeline-registry.ts';
@@ -15,8 +15,8 @@ export interface BackfillRequest {
   readonly maxPartitions?: number;
   /** Chosen by the caller when it must know the id before the runs start. */
   readonly backfillId?: string;
-  /** Let the range reach past the current open partition (refused otherwise). */
-  readonly allowFuture?: boolean;
+  /** Let the range reach before the first partition, past the last or past the current open one (refused otherwise). */
+  readonly allowOutOfRange?: boolean;
 }
 
 export interface BackfillResult {
@@ -29,7 +29,8 @@ export const MAX_BACKFILL_PARTITIONS = 10_000;
 
 /**
  * One run per partition key from `from` to `to`, at most `concurrency` at a time. Runs go
- * through the coordinator like any other, so each is recorded, retried and checked.
+ * through the coordinator like any other, so each is recorded, retried and checked. A
+ * partition whose run ends no_data does not fail the backfill.
  */
 export async function runBackfill(
   coordinator: Coordinator,
@@ -38,9 +39,7 @@ export async function runBackfill(
   onRunDone?: (partition: string, detail: RunDetail) => void,
 ): Promise<BackfillResult> {
   const def = registry.get(req.pipeline);
-  if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; use sluice run`, 'pipeline');
-  const keys = partitionKeys(def.partitions, req.from, req.to);
-  checkNotFuture(def.partitions, req.to, new Date(), req.allowFuture);
+  const keys = admitBackfillRange(def, req.from, req.to, new Date(), req.allowOutOfRange);
   const max = req.maxPartitions ?? MAX_BACKFILL_PARTITIONS;
   if (keys.length > max) {
     throw new TooLargeError(`backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
@@ -55,7 +54,7 @@ export async function runBackfill(
   const worker = async () => {
     while (next < keys.length) {
       const partition = keys[next++];
-      const { done } = await coordinator.submit({ pipeline: def.name, partition, params: req.params, backfillId, allowFuture: req.allowFuture });
+      const { done } = await coordinator.submit({ pipeline: def.name, partition, params: req.params, backfillId, allowOutOfRange: req.allowOutOfRange });
       const detail = await done;
       results.push({ partition, detail });
       onRunDone?.(partition, detail);
@@ -64,4 +63,14 @@ export async function runBackfill(
   await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
   results.sort((a, b) => a.partition.localeCompare(b.partition));
   return { backfillId, partitions: results };
+}
+
+/** Whether a backfill's run counts as done right: it succeeded, or its partition had no data. */
+export const backfillRunOk = (status: string): boolean => status === 'succeeded' || status === 'no_data';
+
+/** How a backfill's runs ended, for its summary line: `12 succeeded, 2 no data, 0 failed`. */
+export function backfillCounts(statuses: readonly string[]): { succeeded: number; noData: number; failed: number } {
+  const succeeded = statuses.filter((s) => s === 'succeeded').length;
+  const noData = statuses.filter((s) => s === 'no_data').length;
+  return { succeeded, noData, failed: statuses.length - succeeded - noData };
 }

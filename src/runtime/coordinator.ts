@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError, boundMessage, describeError } from '../core/errors.ts';
-import { canTransitionStep, isTerminalRun } from '../core/states.ts';
+import { ConflictError, NotFoundError, boundMessage, describeError } from '../core/errors.ts';
+import { canTransitionStep, isTerminalRun, isTerminalStep } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
-import { checkNotFuture, partitionWindow } from '../core/partitions.ts';
 import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps, skipDownstream } from '../core/run-plan.ts';
+import { admitRunPartition, type PartitionChoice } from '../core/run-partition.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
 import type { AttemptFailure, RunDetail, RunRecord } from '../ports/metadata-store.ts';
@@ -19,7 +19,8 @@ import type { RunListener, RunUpdate } from './run-updates.ts';
 import type { Services } from './services.ts';
 import { WriteBuffer } from './write-buffer.ts';
 
-export interface RunRequest {
+/** `allPartitions` and `allowOutOfRange` (PartitionChoice) are checked by admitRunPartition. */
+export interface RunRequest extends PartitionChoice {
   readonly pipeline: string;
   readonly params?: Record<string, unknown>;
   readonly partition?: string | null;
@@ -28,8 +29,6 @@ export interface RunRequest {
   readonly runId?: string;
   /** Re-execution of an earlier run: its succeeded steps are reused, not run again. */
   readonly retryOf?: string;
-  /** Run a partition after the current open one (refused otherwise). */
-  readonly allowFuture?: boolean;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -173,13 +172,8 @@ export class Coordinator {
   async submit(req: RunRequest): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
     const def = this.#registry.get(req.pipeline);
     const params = parseParams(def, req.params ?? {});
-    const partition = req.partition ?? null;
-    if (partition !== null) {
-      if (!def.partitions) throw new ValidationError(`pipeline ${def.name} is not partitioned; drop --partition`, 'partition');
-      partitionWindow(def.partitions, partition);
-      // A retry repeats what already ran; schedules fire for partitions that have begun.
-      if (req.retryOf === undefined) checkNotFuture(def.partitions, partition, new Date(), req.allowFuture);
-    }
+    // A retry repeats the partition its run was admitted with.
+    const partition = req.retryOf === undefined ? admitRunPartition(def, req, new Date()) : (req.partition ?? null);
     const { metadata } = this.#services;
     if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
       throw new ConflictError(`run ${req.runId} already exists`);
@@ -216,6 +210,7 @@ export class Coordinator {
     if (!prev) throw new NotFoundError('run', runId);
     if (!isTerminalRun(prev.run.status)) throw new ConflictError(`run ${runId} is still ${prev.run.status}`);
     if (prev.run.status === 'succeeded') throw new ConflictError(`run ${runId} succeeded; nothing to retry`);
+    // A no_data run may be retried: the source can have the partition's data by now.
     return this.submit({ pipeline: prev.run.pipeline, params: prev.run.params, partition: prev.run.partition, retryOf: runId });
   }
 
@@ -353,7 +348,10 @@ export class Coordinator {
       case 'attempt.succeeded': {
         await this.#endAttempt(run, step, 'succeeded', null);
         step.rowsWritten = ev.rowsWritten;
-        if (step.blockedBy !== null) {
+        if (ev.noData !== undefined) {
+          await this.#setStep(run, step, 'no_data', ev.noData);
+          for (const s of skipDownstream(run.steps, step.name, `no data: ${ev.noData}`)) await this.#stepChanged(run, s);
+        } else if (step.blockedBy !== null) {
           const reason = `check ${step.blockedBy}`;
           await this.#setStep(run, step, 'succeeded', reason);
           for (const s of skipDownstream(run.steps, step.name, `blocked: ${reason}`)) await this.#stepChanged(run, s);
@@ -457,7 +455,7 @@ export class Coordinator {
     }
     step.status = status;
     step.reason = reason;
-    if (status === 'succeeded' || status === 'failed' || status === 'cancelled' || status === 'skipped') step.finishedAt = nowIso();
+    if (isTerminalStep(status)) step.finishedAt = nowIso();
     await this.#stepChanged(run, step);
   }
 
@@ -479,6 +477,7 @@ export class Coordinator {
     const status = finalRunStatus(run.steps, run.cancelled);
     if (status === null || !this.#runs.has(run.record.id)) return;
     this.#runs.delete(run.record.id);
+    // For no_data, `error` carries the step's reason: why the run wrote nothing.
     const error = status === 'succeeded' ? null : (run.steps.find((s) => s.reason !== null && s.status !== 'skipped')?.reason ?? status);
     const { metadata, metrics, pusher, logger } = this.#services;
     await this.#writes.flush();

@@ -13,6 +13,11 @@ export interface ScheduledRunRequest {
   readonly params?: Record<string, unknown>;
   /** Derived from the tick, so a second submit of the same tick is refused as a duplicate. */
   readonly runId: string;
+  /**
+   * Set: the scheduler checked the tick's partition against the pipeline's range itself, and
+   * read "current" in the schedule's time zone, which may be a day ahead of UTC's open one.
+   */
+  readonly allowOutOfRange?: boolean;
 }
 
 export interface SchedulerOptions {
@@ -193,7 +198,7 @@ export class Scheduler {
       }
     }
     try {
-      await this.#submit({ pipeline: tick.pipeline, runId: tick.runId, ...(tick.partition !== null ? { partition: tick.partition } : {}) });
+      await this.#submit({ pipeline: tick.pipeline, runId: tick.runId, ...(tick.partition !== null ? { partition: tick.partition, allowOutOfRange: true } : {}) });
     } catch (err) {
       if (isDuplicateRun(err)) {
         this.#logger.info(log, 'schedule tick was already submitted');

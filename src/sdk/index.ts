@@ -29,3 +29,5 @@ export { replacePartitions } from './replace-partitions.ts';
 export type { ReplacePartitionsOptions } from './replace-partitions.ts';
 export { SluiceError, ValidationError } from '../core/errors.ts';
 export { nonRetryable, retryable } from './retry-errors.ts';
+export { noData } from './no-data.ts';
+export { NoData } from '../core/no-data.ts';

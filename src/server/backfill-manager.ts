@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../core/errors.ts';
-import type { RunStatus } from '../core/states.ts';
-import { runBackfill, type BackfillRequest } from '../runtime/backfill.ts';
+import { isTerminalRun, type RunStatus } from '../core/states.ts';
+import { backfillCounts, backfillRunOk, runBackfill, type BackfillRequest } from '../runtime/backfill.ts';
 import type { Coordinator } from '../runtime/coordinator.ts';
 import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import type { Services } from '../runtime/services.ts';
@@ -15,6 +15,8 @@ export interface BackfillStatus {
   concurrency: number;
   status: 'running' | 'succeeded' | 'failed';
   createdAt: string;
+  /** The runs by outcome: `failed` includes cancelled ones, `pending` those not ended yet. */
+  counts: { succeeded: number; noData: number; failed: number; pending: number };
   partitions: { partition: string; status: RunStatus | 'pending'; runId: string | null; error: string | null }[];
 }
 
@@ -38,7 +40,7 @@ export class BackfillManager {
   async start(req: BackfillRequest): Promise<BackfillStatus> {
     const def = this.#registry.get(req.pipeline);
     const id = randomUUID();
-    const keys = def.partitions ? partitionKeys(def.partitions, req.from, req.to) : [];
+    const keys = def.partitions ? partitionKeys(def.partitions, req.from, req.to, true) : [];
     const concurrency = req.concurrency ?? 1;
     const entry = { req: { pipeline: req.pipeline, from: req.from, to: req.to, concurrency }, keys, createdAt: new Date().toISOString(), done: false, failed: false };
     // Validation errors (range, concurrency, partitioning) surface here, before 202.
@@ -49,7 +51,7 @@ export class BackfillManager {
     running.then(
       (r) => {
         entry.done = true;
-        entry.failed = r.partitions.some((p) => p.detail.run.status !== 'succeeded');
+        entry.failed = r.partitions.some((p) => !backfillRunOk(p.detail.run.status));
       },
       (err: unknown) => {
         entry.done = true;
@@ -69,8 +71,10 @@ export class BackfillManager {
       const r = byPartition.get(k);
       return { partition: k, status: r?.status ?? ('pending' as const), runId: r?.id ?? null, error: r?.error ?? null };
     });
+    const ended = partitions.filter((p) => p.status !== 'pending' && isTerminalRun(p.status)).map((p) => p.status);
     return {
       id, ...entry.req, createdAt: entry.createdAt,
+      counts: { ...backfillCounts(ended), pending: partitions.length - ended.length },
       status: !entry.done ? 'running' : entry.failed ? 'failed' : 'succeeded',
       partitions,
     };

@@ -140,7 +140,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 
   const submit = async (spec: RunSpec, index: number): Promise<string> => {
     // Not retried: a POST whose answer was lost may have created the run all the same.
-    const { id } = await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params });
+    const { id } = await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params, ...(spec.partition === undefined ? { allPartitions: true } : {}) });
     book.track(id, spec, spec.kind);
     log(`#${index}   run ${id} ${spec.kind}${spec.partition ? ` [${spec.partition}]` : ''} ${JSON.stringify(spec.params)}`);
     return id;
@@ -246,7 +246,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         return demo.id;
       });
     } else {
-      baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail' })).id;
+      baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail', allPartitions: true })).id;
     }
     book.track(baselineId, undefined, 'baseline');
     if (!(await book.waitActive((runs) => runs.length === 0, WAIT_QUIET_MS))) throw new Error(`the baseline load ${baselineId} did not finish`);

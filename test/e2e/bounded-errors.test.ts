@@ -42,7 +42,7 @@ test('boundMessage cuts to the limit and says how long the text was; short text 
 });
 
 test('a 5 MB header line gives a run error of bounded length in the run, step, attempt, events and --json summary', async () => {
-  const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: join(dir.home, 'huge-header.csv') } });
+  const { done } = await rt.coordinator.submit({ pipeline: 'retail', allPartitions: true, params: { source: join(dir.home, 'huge-header.csv') } });
   const detail = await done;
   assert.equal(detail.run.status, 'failed');
   const error = detail.run.error ?? '';

@@ -66,15 +66,24 @@ test('small messages: a bad param names the value, a bad run id says so', async 
   assert.match(retry.stderr, /not a run id/);
 });
 
-test('a partition after the current open one is refused by run and backfill unless --allow-future', async () => {
+test('a partition key outside the range is refused by run and backfill unless --allow-out-of-range; a keyless retail run names the partitioning', async () => {
+  const keyless = await sluice(['run', 'retail']);
+  assert.equal(keyless.code, 2, keyless.stderr);
+  assert.match(keyless.stderr, /pipeline "retail" is partitioned daily from 2010-12-01, with no end: pass --partition YYYY-MM-DD, or --all-partitions/);
   const run = await sluice(['run', 'retail', '--partition', '2999-01-01']);
   assert.equal(run.code, 2, run.stderr);
-  assert.match(run.stderr, /partition key "2999-01-01" is in the future: the current open daily partition is \d{4}-\d{2}-\d{2}; pass --allow-future/);
+  assert.match(run.stderr, /partition key "2999-01-01" is in the future: the current open daily partition is \d{4}-\d{2}-\d{2} \(UTC\); pass --allow-out-of-range/);
+  const early = await sluice(['run', 'retail', '--partition', '2010-11-30']);
+  assert.equal(early.code, 2, early.stderr);
+  assert.match(early.stderr, /partition key "2010-11-30" is before the first partition: pipeline "retail" is partitioned daily from 2010-12-01/);
   const backfill = await sluice(['backfill', 'retail', '--from', '2010-12-01', '--to', '2999-01-01']);
   assert.equal(backfill.code, 2, backfill.stderr);
   assert.match(backfill.stderr, /"2999-01-01" is in the future/);
-  // Allowed, it runs: the source has no such day, so the run fails on the data, not on the key.
-  const allowed = await sluice(['run', 'retail', '--partition', '2999-01-01', '--allow-future', '--json']);
-  assert.equal(allowed.code, 1, allowed.stderr);
-  assert.equal(JSON.parse(allowed.stdout).partition, '2999-01-01');
+  const malformed = await sluice(['run', 'retail', '--partition', '2010-02-30', '--allow-out-of-range']);
+  assert.equal(malformed.code, 2, malformed.stderr);
+  assert.match(malformed.stderr, /partition key "2010-02-30" is not a valid daily key \(YYYY-MM-DD\)/);
+  // Allowed, it runs: the source has no such day, so the run ends no_data (exit 0), not refused.
+  const allowed = await sluice(['run', 'retail', '--partition', '2999-01-01', '--allow-out-of-range', '--json']);
+  assert.equal(allowed.code, 0, allowed.stderr);
+  assert.deepEqual([JSON.parse(allowed.stdout).partition, JSON.parse(allowed.stdout).status], ['2999-01-01', 'no_data']);
 });

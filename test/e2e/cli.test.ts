@@ -19,8 +19,8 @@ function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr:
 
 let runId = '';
 
-test('sluice run retail --json prints one summary with per-step status, rows and checks', async () => {
-  const r = await sluice(['run', 'retail', '--json']);
+test('sluice run retail --all-partitions --json prints one summary with per-step status, rows and checks', async () => {
+  const r = await sluice(['run', 'retail', '--all-partitions', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   runId = s.runId;
@@ -53,8 +53,8 @@ test('a second process sees the history, the tables and the gauges', async () =>
   assert.deepEqual(listed.broken, []);
 });
 
-test('a failed run exits 1; a partition rerun exits 0', async () => {
-  const bad = await sluice(['run', 'retail', '--partition', '2010-12-04']);
+test('a failed run exits 1 (an empty day, with emptyDay=error); a partition rerun exits 0', async () => {
+  const bad = await sluice(['run', 'retail', '--partition', '2010-12-04', '--param', 'emptyDay=error']);
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /failed/);
   assert.match(bad.stdout, /raw_not_empty/);
@@ -70,7 +70,7 @@ test('errors name the problem and show no stack trace unless --verbose', async (
   const param = await sluice(['run', 'retail', '--param', 'maxMissingCustomerRatio=lots']);
   assert.equal(param.code, 2);
   assert.match(param.stderr, /bad param maxMissingCustomerRatio/);
-  const missing = await sluice(['run', 'retail', '--param', 'source=/nonexistent/sales.csv', '--json']);
+  const missing = await sluice(['run', 'retail', '--all-partitions', '--param', 'source=/nonexistent/sales.csv', '--json']);
   assert.equal(missing.code, 1);
   assert.match(JSON.parse(missing.stdout).error, /source not found: \/nonexistent\/sales\.csv/);
   const part = await sluice(['run', 'retail', '--partition', '2010-13-01']);

@@ -54,8 +54,10 @@ test('CLI commands act through the server while it owns the state directory', as
   const runs = await sluice(['runs', '--json']);
   assert.equal(JSON.parse(runs.stdout)[0].id, s.runId);
   const bf = await sluice(['backfill', 'retail', '--from', '2010-12-03', '--to', '2010-12-04', '--json']);
-  assert.equal(bf.code, 1);
-  assert.deepEqual(JSON.parse(bf.stdout).partitions.map((p: { status: string }) => p.status), ['succeeded', 'failed']);
+  assert.equal(bf.code, 0, bf.stderr);
+  const backfill = JSON.parse(bf.stdout);
+  assert.deepEqual(backfill.partitions.map((p: { status: string }) => p.status), ['succeeded', 'no_data']);
+  assert.deepEqual([backfill.succeeded, backfill.noData, backfill.failed], [1, 1, 0]);
   const bad = await sluice(['run', 'nope']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /pipeline not found: nope/);
@@ -73,7 +75,7 @@ test('sluice ping gets a pong from every warm worker; sluice stop ends a running
   assert.equal(nobody.code, 2);
   assert.match(nobody.stderr, /worker nope did not answer/);
   const started = (await (await fetch(`${server.url}/api/v1/runs`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'dummy', params: { records: 100000, rate: 1000 } }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'dummy', allPartitions: true, params: { records: 100000, rate: 1000 } }),
   })).json()) as { id: string };
   for (let i = 0; i < 200; i++) {
     const d = (await (await fetch(`${server.url}/api/v1/runs/${started.id}`)).json()) as { steps: { status: string }[] };

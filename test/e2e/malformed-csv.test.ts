@@ -51,7 +51,7 @@ interface Outcome {
 }
 
 async function run(src: string, params: Record<string, unknown> = {}, partition?: string): Promise<Outcome> {
-  const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: src, ...params }, partition });
+  const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: src, ...params }, partition, allPartitions: partition === undefined });
   const detail = await done;
   const runId = detail.run.id;
   const wh = rt.services.warehouse;

@@ -44,7 +44,7 @@ after(async () => {
 });
 
 test('a corrupted day loads every good line and quarantines each broken one with line and reason', async () => {
-  const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: src } });
+  const { done } = await rt.coordinator.submit({ pipeline: 'retail', allPartitions: true, params: { source: src } });
   const detail = await done;
   corrupted = detail;
   assert.equal(detail.run.status, 'succeeded', detail.run.error ?? '');
@@ -96,7 +96,7 @@ test('rerunning the corrupted day quarantines nothing twice', async () => {
 });
 
 test('maxBadRows stops the load and says why', async () => {
-  const { done } = await rt.coordinator.submit({ pipeline: 'retail', params: { source: src, maxBadRows: '2' } });
+  const { done } = await rt.coordinator.submit({ pipeline: 'retail', allPartitions: true, params: { source: src, maxBadRows: '2' } });
   const detail = await done;
   assert.equal(detail.run.status, 'failed');
   assert.match(detail.run.error ?? '', /more than 2 malformed rows \(maxBadRows\)/);

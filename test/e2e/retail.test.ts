@@ -22,8 +22,8 @@ describe('retail on the 20-day sample', () => {
     dir.cleanup();
   });
 
-  test('an unpartitioned run loads every layer with the expected totals', async () => {
-    const { done } = await rt.coordinator.submit({ pipeline: 'retail' });
+  test('a run over all partitions loads every layer with the expected totals', async () => {
+    const { done } = await rt.coordinator.submit({ pipeline: 'retail', allPartitions: true });
     const detail = await done;
     assert.equal(detail.run.status, 'succeeded', detail.run.error ?? '');
     assert.deepEqual(detail.steps.map((s) => [s.step, s.status]), [
@@ -162,8 +162,16 @@ describe('retail on the 20-day sample', () => {
     }
   });
 
-  test('a partition without data fails its error check and skips everything downstream', async () => {
-    const { done } = await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-04' });
+  test('a partition without data ends no_data and skips everything downstream; with emptyDay=error its check fails it', async () => {
+    const empty = await (await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-04' })).done;
+    assert.equal(empty.run.status, 'no_data', empty.run.error ?? '');
+    assert.match(empty.run.error ?? '', /^no rows for 2010-12-04 in .*online-retail\/ \(20 files, 42,481 rows of other days\)$/);
+    assert.deepEqual(Object.fromEntries(empty.steps.map((s) => [s.step, s.status])),
+      { schema: 'succeeded', raw: 'no_data', staging: 'skipped', vault: 'skipped', marts: 'skipped', quality: 'skipped' });
+    assert.match(empty.steps.find((s) => s.step === 'quality')?.reason ?? '', /^no data: no rows for 2010-12-04/);
+    assert.deepEqual(await retailCounts(rt), full);
+
+    const { done } = await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-04', params: { emptyDay: 'error' } });
     const detail = await done;
     assert.equal(detail.run.status, 'failed');
     assert.match(detail.run.error ?? '', /check raw\.online_retail:raw_not_empty failed/);
@@ -181,8 +189,9 @@ describe('retail on the 20-day sample', () => {
       const result = await runBackfill(bf.coordinator, bf.registry, { pipeline: 'retail', from: '2010-12-01', to: '2010-12-23', concurrency: 2 });
       const byStatus = Object.groupBy(result.partitions, (p) => p.detail.run.status);
       assert.equal(byStatus.succeeded?.length, 20);
-      // Saturdays have no trading: their runs fail the raw_not_empty check, as they should.
-      assert.deepEqual(byStatus.failed?.map((p) => p.partition), ['2010-12-04', '2010-12-11', '2010-12-18']);
+      // Saturdays have no trading: their runs end no_data, and nothing fails.
+      assert.deepEqual(byStatus.no_data?.map((p) => p.partition), ['2010-12-04', '2010-12-11', '2010-12-18']);
+      assert.equal(byStatus.failed, undefined);
       const counts = await retailCounts(bf);
       assert.deepEqual(counts, full);
     } finally {

@@ -21,7 +21,7 @@ export class ControlPlaneClient {
   }
 
   startRun(pipeline: string, params: Record<string, unknown> = {}, partition?: string): Promise<{ id: string }> {
-    return this.call('POST', '/api/v1/runs', { pipeline, params, partition });
+    return this.call('POST', '/api/v1/runs', { pipeline, params, ...(partition === undefined ? { allPartitions: true } : { partition }) });
   }
 
   run(id: string): Promise<RunView> {

@@ -190,6 +190,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gauges ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'gauge';
     `,
   },
+  {
+    version: 5,
+    name: 'no_data runs are finished runs for retention',
+    sql: `
+      -- The partial index's statuses must match pruneHistory's literals for it to apply.
+      DROP INDEX IF EXISTS runs_prune_idx;
+      CREATE INDEX runs_prune_idx ON runs ((COALESCE(finished_at, created_at)), id)
+        WHERE status IN ('succeeded', 'no_data', 'failed', 'cancelled');
+    `,
+  },
 ];
 
 /**

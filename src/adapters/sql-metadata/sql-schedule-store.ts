@@ -165,7 +165,7 @@ export class SqlScheduleStore implements ScheduleStore {
     const { rows } = await this.#db.query<{ id: string }>(
       `DELETE FROM runs WHERE id IN (
          SELECT id FROM runs
-         WHERE status IN ('succeeded', 'failed', 'cancelled') AND COALESCE(finished_at, created_at) < $1::timestamptz
+         WHERE status IN ('succeeded', 'no_data', 'failed', 'cancelled') AND COALESCE(finished_at, created_at) < $1::timestamptz
          ORDER BY COALESCE(finished_at, created_at), id
          LIMIT $2
        ) RETURNING id`,

@@ -27,7 +27,7 @@ function local(rt: Runtime): DemoStores {
     loaded: async () => (await demoDays(wh)) > 0,
     // Nothing else can be loading: this process holds the stores.
     inFlight: async () => null,
-    load: async (live) => (await runOnce(rt, { pipeline: DEMO_PIPELINE, params: {} }, live)).status,
+    load: async (live) => (await runOnce(rt, { pipeline: DEMO_PIPELINE, params: {}, allPartitions: true }, live)).status,
     query: (sql) => wh.query(sql),
   };
 }
@@ -46,7 +46,7 @@ function remote(api: ApiClient): DemoStores {
       }
       return null;
     },
-    load: async (live) => (await runRemote(api, { pipeline: DEMO_PIPELINE, params: {} }, live)).status,
+    load: async (live) => (await runRemote(api, { pipeline: DEMO_PIPELINE, params: {}, allPartitions: true }, live)).status,
     query,
   };
 }
@@ -54,7 +54,7 @@ function remote(api: ApiClient): DemoStores {
 async function demo(stores: DemoStores): Promise<void> {
   const live = new ProgressView(process.stdout);
   if (await stores.loaded()) {
-    print(`The warehouse of ${stores.where} already holds the retail sample (sluice run retail reloads it).`);
+    print(`The warehouse of ${stores.where} already holds the retail sample (sluice run retail --all-partitions reloads it).`);
   } else {
     const inFlight = await stores.inFlight();
     if (inFlight) {

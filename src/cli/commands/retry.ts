@@ -5,6 +5,7 @@ import { followRun } from '../remote-run.ts';
 import { checkRunId } from '../run-id.ts';
 import { print, viaServerOr, type GlobalOptions } from '../context.ts';
 import { followLocal } from './run.ts';
+import { runOk } from '../status-text.ts';
 
 export function registerRetry(program: Command, globals: () => GlobalOptions): void {
   program
@@ -22,6 +23,6 @@ export function registerRetry(program: Command, globals: () => GlobalOptions): v
       );
       if (o.json) print(JSON.stringify(summary, null, 2));
       else printSummary(summary);
-      process.exitCode = summary.status === 'succeeded' ? 0 : 1;
+      process.exitCode = runOk(summary.status) ? 0 : 1;
     });
 }

@@ -7,11 +7,18 @@ import { ProgressView } from '../progress.ts';
 import { summarizeRun, type RunSummary } from '../run-summary.ts';
 import { print, viaServerOr, type GlobalOptions } from '../context.ts';
 import { runRemote } from '../remote-run.ts';
+import { runOk } from '../status-text.ts';
+
+/** The partition overrides `sluice run` passes on as they are (API: the same fields on POST /runs). */
+export interface RunFlags {
+  readonly allPartitions?: boolean;
+  readonly allowOutOfRange?: boolean;
+}
 
 /** Runs a pipeline to the end in this process and returns its summary. */
 export function runOnce(
   rt: Runtime,
-  req: { pipeline: string; partition?: string; params: Record<string, unknown>; allowFuture?: boolean },
+  req: RunFlags & { pipeline: string; partition?: string; params: Record<string, unknown> },
   live: ProgressView | null,
 ): Promise<RunSummary> {
   return followLocal(rt, () => rt.coordinator.submit(req), live);
@@ -33,19 +40,25 @@ export async function followLocal(rt: Runtime, start: () => Promise<{ done: Prom
 export function registerRun(program: Command, globals: () => GlobalOptions): void {
   program
     .command('run <pipeline>')
-    .description('run a pipeline once, in this process; exit 0 when it succeeded, 1 when it failed')
-    .option('--partition <key>', 'partition key, e.g. 2010-12-01')
-    .option('--allow-future', 'run a partition after the current open one')
+    .description('run a pipeline once, in this process; exit 0 when it succeeded or its partition had no data, 1 when it failed')
+    .option('--partition <key>', 'partition key, e.g. 2010-12-01 (a partitioned pipeline needs one, or --all-partitions)')
+    .option('--all-partitions', 'one run over every partition the source has, instead of one key')
+    .option('--allow-out-of-range', 'run a key before the first partition, after the last, or after the current open one')
     .option('--param <k=v>', 'pipeline param (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON summary instead of live progress')
-    .action(async (pipeline: string, o: { partition?: string; allowFuture?: boolean; param: string[]; json?: boolean }) => {
+    .action(async (pipeline: string, o: RunFlags & { partition?: string; param: string[]; json?: boolean }) => {
       const params = parseParamFlags(o.param);
       const verbose = Boolean(globals().verbose);
       const live = o.json ? null : new ProgressView(process.stderr, '', { verbose });
-      const req = { pipeline, partition: o.partition, params, ...(o.allowFuture ? { allowFuture: true } : {}) };
+      const req = { pipeline, partition: o.partition, params, ...flagsOf(o) };
       const summary = await viaServerOr(globals(), (api) => runRemote(api, req, live), (rt) => runOnce(rt, req, live));
       if (o.json) print(JSON.stringify(summary, null, 2));
       else printSummary(summary);
-      process.exitCode = summary.status === 'succeeded' ? 0 : 1;
+      process.exitCode = runOk(summary.status) ? 0 : 1;
     });
+}
+
+/** Only the flags given, so a request to the API carries no `false` it did not ask for. */
+export function flagsOf(o: RunFlags): RunFlags {
+  return { ...(o.allPartitions ? { allPartitions: true } : {}), ...(o.allowOutOfRange ? { allowOutOfRange: true } : {}) };
 }

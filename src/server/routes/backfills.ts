@@ -9,7 +9,8 @@ export const MAX_BACKFILL_CONCURRENCY = 16;
 
 const backfillSchema = z.object({
   id: z.string(), pipeline: z.string(), from: z.string(), to: z.string(), concurrency: z.number(),
-  status: z.enum(['running', 'succeeded', 'failed']), createdAt: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed']).describe('succeeded when every run succeeded or had no data'), createdAt: z.string(),
+  counts: z.object({ succeeded: z.number(), noData: z.number(), failed: z.number(), pending: z.number() }).describe('the runs by outcome; failed includes cancelled'),
   partitions: z.array(z.object({ partition: z.string(), status: z.string(), runId: z.string().nullable(), error: z.string().nullable() })),
 });
 
@@ -23,7 +24,7 @@ export function backfillRoutes(ctx: ServerContext): AnyRoute[] {
         to: partitionKey,
         concurrency: z.number().int().min(1).max(MAX_BACKFILL_CONCURRENCY).optional(),
         params: paramsRecord.optional(),
-        allowFuture: z.boolean().optional(),
+        allowOutOfRange: z.boolean().optional().describe('Let the range reach before the first partition, after the last, or after the current open one'),
       }).strict(),
       response: backfillSchema,
       handler: async ({ body }) => {

@@ -19,10 +19,18 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
   return [
     route({
       method: 'POST', path: '/api/v1/runs', operationId: 'createRun', summary: 'Start a run', tag: 'runs', access: 'edit', status: 201,
-      body: z.object({ pipeline: z.string().min(1).max(200), partition: partitionKey.optional(), params: paramsRecord.optional(), allowFuture: z.boolean().optional() }).strict(),
+      body: z.object({
+        pipeline: z.string().min(1).max(200),
+        partition: partitionKey.optional(),
+        params: paramsRecord.optional(),
+        allPartitions: z.boolean().optional().describe('A partitioned pipeline without `partition`: one run over every partition the source has'),
+        allowOutOfRange: z.boolean().optional().describe('Run a key before the first partition, after the last, or after the current open one'),
+      }).strict(),
       response: runSchema,
       handler: async ({ body }) => {
-        const { run } = await ctx.coordinator.submit({ pipeline: body.pipeline, partition: body.partition, params: body.params, allowFuture: body.allowFuture });
+        const { run } = await ctx.coordinator.submit({
+          pipeline: body.pipeline, partition: body.partition, params: body.params, allPartitions: body.allPartitions, allowOutOfRange: body.allowOutOfRange,
+        });
         return run;
       },
     }),

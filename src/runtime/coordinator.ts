@@ -350,7 +350,7 @@ export class Coordinator {
         step.rowsWritten = ev.rowsWritten;
         if (ev.noData !== undefined) {
           await this.#setStep(run, step, 'no_data', ev.noData);
-          for (const s of skipDownstream(run.steps, step.name, `no data: ${ev.noData}`)) await this.#stepChanged(run, s);
+          for (const s of skipDownstream(run.steps, step.name, `upstream step ${step.name} had no data`)) await this.#stepChanged(run, s);
         } else if (step.blockedBy !== null) {
           const reason = `check ${step.blockedBy}`;
           await this.#setStep(run, step, 'succeeded', reason);

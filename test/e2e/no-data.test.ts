@@ -66,7 +66,7 @@ describe('API: partition keys and the no-data outcome', () => {
     const steps = Object.fromEntries(d.steps.map((s: { step: string; status: string; reason: string | null }) => [s.step, [s.status, s.reason]]));
     assert.deepEqual(steps.schema, ['succeeded', null]);
     assert.deepEqual(steps.raw, ['no_data', d.run.error]);
-    for (const s of ['staging', 'vault', 'marts', 'quality']) assert.deepEqual(steps[s], ['skipped', `no data: ${d.run.error}`], s);
+    for (const s of ['staging', 'vault', 'marts', 'quality']) assert.deepEqual(steps[s], ['skipped', 'upstream step raw had no data'], s);
     // Not retried: one attempt, and it did not fail.
     assert.deepEqual(d.attempts.filter((a: { step: string }) => a.step === 'raw').map((a: { status: string }) => a.status), ['succeeded']);
 
@@ -118,11 +118,11 @@ describe('CLI: the no-data outcome', () => {
       });
     });
 
-  test(`sluice run --partition ${CLOSED} exits 0 and says no data; sluice runs lists it; the backfill says 2 succeeded, 1 no data`, async () => {
+  test(`sluice run --partition ${CLOSED} exits 0 and says no data; sluice runs lists it; the README's backfill says 4 succeeded, 1 no data`, async () => {
     const run = await sluice(['run', 'retail', '--partition', CLOSED]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, new RegExp(`^∅ raw no data — no rows for ${CLOSED} in .*online-retail/ \\(20 files, 42,481 rows of other days\\)$`, 'm'));
-    assert.match(run.stderr, /^↷ quality skipped — no data: no rows for 2010-12-04/m);
+    assert.match(run.stderr, /^↷ quality skipped — upstream step raw had no data$/m);
     assert.match(run.stderr, /^run [0-9a-f-]{36} no data: no rows for 2010-12-04/m);
     assert.match(run.stdout, new RegExp(`^retail \\[${CLOSED}\\]: no data in \\d+\\.\\d s, 0 rows written, 0 quarantined\\nno data: no rows for ${CLOSED}`));
 
@@ -130,9 +130,9 @@ describe('CLI: the no-data outcome', () => {
     assert.equal(runs.code, 0, runs.stderr);
     assert.deepEqual(JSON.parse(runs.stdout).map((r: { partition: string; status: string }) => [r.partition, r.status]), [[CLOSED, 'no_data']]);
 
-    const bf = await sluice(['backfill', 'retail', '--from', '2010-12-03', '--to', '2010-12-05']);
+    const bf = await sluice(['backfill', 'retail', '--from', '2010-12-01', '--to', '2010-12-05']);
     assert.equal(bf.code, 0, bf.stderr);
-    assert.match(bf.stdout, /\n2 succeeded, 1 no data, 0 failed\n$/);
+    assert.match(bf.stdout, /\n4 succeeded, 1 no data, 0 failed\n$/);
     assert.match(bf.stderr, new RegExp(`^${CLOSED}: no data \\(no rows for ${CLOSED}`, 'm'));
   });
 });

@@ -168,7 +168,7 @@ describe('retail on the 20-day sample', () => {
     assert.match(empty.run.error ?? '', /^no rows for 2010-12-04 in .*online-retail\/ \(20 files, 42,481 rows of other days\)$/);
     assert.deepEqual(Object.fromEntries(empty.steps.map((s) => [s.step, s.status])),
       { schema: 'succeeded', raw: 'no_data', staging: 'skipped', vault: 'skipped', marts: 'skipped', quality: 'skipped' });
-    assert.match(empty.steps.find((s) => s.step === 'quality')?.reason ?? '', /^no data: no rows for 2010-12-04/);
+    assert.match(empty.steps.find((s) => s.step === 'quality')?.reason ?? '', /^upstream step raw had no data$/);
     assert.deepEqual(await retailCounts(rt), full);
 
     const { done } = await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-04', params: { emptyDay: 'error' } });

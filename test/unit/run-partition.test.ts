@@ -82,7 +82,7 @@ test('a backfill range follows the same rules at both ends', () => {
 test('a run ends no_data when a step said so and nothing failed or was blocked by a check', () => {
   const s = (name: string, status: PlannedStep['status'], reason: string | null = null, deps: string[] = []): PlannedStep => ({ name, deps, status, reason });
   const noData = s('raw', 'no_data', 'no rows for 2010-12-04');
-  assert.equal(finalRunStatus([s('schema', 'succeeded'), noData, s('staging', 'skipped', 'no data: no rows', ['raw'])], false), 'no_data');
+  assert.equal(finalRunStatus([s('schema', 'succeeded'), noData, s('staging', 'skipped', 'upstream step raw had no data', ['raw'])], false), 'no_data');
   assert.equal(finalRunStatus([s('schema', 'succeeded'), s('staging', 'succeeded')], false), 'succeeded');
   // A failure or a check block elsewhere in the run wins: the run is failed.
   assert.equal(finalRunStatus([noData, s('other', 'failed', 'boom')], false), 'failed');

@@ -4,8 +4,8 @@ import { nonRetryable } from './retry-errors.ts';
 
 /**
  * The run's partition, for code that only makes sense for one: a partitioned pipeline can
- * still be run without a key (that run covers every partition), so `ctx.partition` may be
- * null. Throws a non-retryable ValidationError naming the step when there is none.
+ * still be run without a key when the run asks for all partitions (`--all-partitions`; that
+ * run covers every partition), so `ctx.partition` may be null. Throws a non-retryable ValidationError naming the step when there is none.
  *
  * @example
  * const day = requirePartition(ctx).key; // '2024-01-31'

@@ -204,6 +204,9 @@ describe('Scheduler', () => {
         'london-prev': ['2024-04-01T00:00:00.000Z', '2024-03-31'],
       });
       assert.deepEqual(new Set(submitted.map((r) => r.partition)), new Set(['2024-03-31', '2024-04-01']));
+      // tokyo-cur's 2024-04-01 is a day UTC has not opened at 16:00 on 31 March: the scheduler
+      // checked the range itself and tells the coordinator so, or the run would be refused.
+      assert.ok(submitted.every((r) => r.allowOutOfRange === true));
     });
 
     it('runs the month that just closed for "previous" on a monthly pipeline, across a year end', async () => {

@@ -7,7 +7,6 @@ import { createPromMetrics } from '../../src/adapters/prometheus/prom-metrics.ts
 import { InternalError, ParamsError, SluiceError, StepError, ValidationError, retryabilityOf } from '../../src/core/errors.ts';
 import { parseAttemptEvent, type AttemptEvent } from '../../src/core/events.ts';
 import { failureDetail, firstUserFrame, MAX_STACK_CHARS } from '../../src/core/failure.ts';
-import type { EventBus } from '../../src/ports/event-bus.ts';
 import type { LaunchRequest } from '../../src/ports/launcher.ts';
 import type { GaugeValue } from '../../src/ports/metadata-store.ts';
 import type { ObjectStore } from '../../src/ports/object-store.ts';
@@ -20,6 +19,7 @@ import { decideRetry } from '../../src/runtime/retry-decision.ts';
 import { eventToUpdate } from '../../src/cli/remote-run.ts';
 import { nonRetryable, retryable } from '../../src/sdk/retry-errors.ts';
 import { parseParams } from '../../src/sdk/pipeline.ts';
+import { recordingBus } from '../helpers/recording-bus.ts';
 
 const fixtures = fileURLToPath(new URL('../fixtures/pipelines/', import.meta.url));
 const shipped = fileURLToPath(new URL('../../pipelines/', import.meta.url));
@@ -36,13 +36,7 @@ before(async () => {
 
 /** Runs one attempt of the `errors` fixture on a bus that only records what is published. */
 async function attemptEvents(req: Partial<LaunchRequest>, reg: Pick<PipelineRegistry, 'get'> = registry): Promise<AttemptEvent[]> {
-  const published: AttemptEvent[] = [];
-  const bus: EventBus = {
-    kind: 'recording',
-    publish: async (_topic, _key, value) => void published.push(parseAttemptEvent(value)),
-    subscribe: async () => ({ close: async () => undefined }),
-    close: async () => undefined,
-  };
+  const { bus, published } = recordingBus();
   const request: LaunchRequest = {
     runId: 'r1', attemptId: 'a1', attempt: 1, pipeline: 'errors', step: 'boom', params: {}, partition: null, timeoutMs: null, ...req,
   };

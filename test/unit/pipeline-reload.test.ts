@@ -4,12 +4,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../../src/core/errors.ts';
-import { parseAttemptEvent, type AttemptEvent } from '../../src/core/events.ts';
-import type { EventBus } from '../../src/ports/event-bus.ts';
+import type { AttemptEvent } from '../../src/core/events.ts';
 import type { ObjectStore } from '../../src/ports/object-store.ts';
 import type { Warehouse } from '../../src/ports/warehouse.ts';
 import { executeAttempt } from '../../src/runtime/attempt-executor.ts';
 import { loadPipelines } from '../../src/runtime/pipeline-registry.ts';
+import { recordingBus } from '../helpers/recording-bus.ts';
 
 // Reloading a registry in place: fresh code (the file and its relative imports), broken
 // files listed with their line even under a `?v=N` URL, and earlier versions kept for the
@@ -100,13 +100,7 @@ test('an attempt asking for a version the process does not have fails, not retri
   try {
     writeFileSync(join(own, 'hello.ts'), pipelineFile('hello').replace(`import { label } from './_lib/label.ts';`, `const label = 'x';`));
     const registry = await loadPipelines([own]);
-    const published: AttemptEvent[] = [];
-    const bus: EventBus = {
-      kind: 'recording',
-      publish: async (_topic, _key, value) => void published.push(parseAttemptEvent(value)),
-      subscribe: async () => ({ close: async () => undefined }),
-      close: async () => undefined,
-    };
+    const { bus, published } = recordingBus();
     const attempt = (version: string | null) => executeAttempt(
       { runId: 'r1', attemptId: `a-${version}`, attempt: 1, pipeline: 'hello', step: 'only', params: {}, partition: null, timeoutMs: null, version },
       { registry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000 },

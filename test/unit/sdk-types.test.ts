@@ -5,14 +5,14 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { parseAttemptEvent, type AttemptEvent } from '../../src/core/events.ts';
-import type { EventBus } from '../../src/ports/event-bus.ts';
+import type { AttemptEvent } from '../../src/core/events.ts';
 import type { ObjectStore } from '../../src/ports/object-store.ts';
 import type { Warehouse } from '../../src/ports/warehouse.ts';
 import { executeAttempt } from '../../src/runtime/attempt-executor.ts';
 import { loadPipelines, type PipelineRegistry } from '../../src/runtime/pipeline-registry.ts';
 import { definePipeline } from '../../src/sdk/define-pipeline.ts';
 import { requirePartition } from '../../src/sdk/require-partition.ts';
+import { recordingBus } from '../helpers/recording-bus.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // Inside the repository (git-ignored `tmp/`), so `import 'sluice'` resolves to this package.
@@ -115,13 +115,7 @@ test('a dep by name that is not a step breaks its file with the file:line of the
 
 /** One attempt of `step` on a bus that only records what is published. */
 async function attempt(registry: Pick<PipelineRegistry, 'get'>, pipeline: string, step: string, partition: string | null = null): Promise<AttemptEvent[]> {
-  const published: AttemptEvent[] = [];
-  const bus: EventBus = {
-    kind: 'recording',
-    publish: async (_topic, _key, value) => void published.push(parseAttemptEvent(value)),
-    subscribe: async () => ({ close: async () => undefined }),
-    close: async () => undefined,
-  };
+  const { bus, published } = recordingBus();
   await executeAttempt(
     { runId: 'r1', attemptId: 'a1', attempt: 1, pipeline, step, params: {}, partition, timeoutMs: null },
     { registry: registry as PipelineRegistry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000 },

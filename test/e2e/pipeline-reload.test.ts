@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
+import { THROWS_AT_IMPORT_PIPELINE, TYPO_PIPELINE } from '../helpers/pipeline-sources.ts';
 import { tempHome } from '../helpers/runtime.ts';
 
 // sluice dev watches its pipeline directories: a file added, changed or removed is loaded
@@ -66,14 +67,8 @@ before(async () => {
   copyFileSync(join(root, 'test/fixtures/pipelines/gate.ts'), join(pipelines, 'gate.ts'));
   writeFileSync(join(pipelines, '_lib', 'rows.ts'), rowsHelper(1));
   writeFileSync(join(pipelines, 'slow.ts'), pipelineFile('slow'));
-  writeFileSync(join(pipelines, 'typo.ts'), [
-    `import { definePipeline } from 'sluice';`,
-    `const p = definePipeline({ name: 'typo' });`,
-    `const load = p.step({ name: 'load', run: () => undefined });`,
-    `const report = p.step({ name: 'report', deps: ['lod'], run: () => undefined });`,
-    `export default p.build({ steps: [load, report] });`,
-    '',
-  ].join('\n'));
+  writeFileSync(join(pipelines, 'typo.ts'), TYPO_PIPELINE);
+  writeFileSync(join(pipelines, 'broken.ts'), THROWS_AT_IMPORT_PIPELINE);
   server = await startServerProcess(['--home', dir.home, '--pipelines', pipelines, 'dev', '--port', '0']);
 });
 after(async () => {
@@ -85,16 +80,21 @@ after(async () => {
 const rowsOf = (summary: { steps: { name: string; rowsWritten: number }[] }) => summary.steps.map((x) => [x.name, x.rowsWritten]);
 const mine = (l: Listing) => ({ ...l, broken: l.broken.filter((b) => b.file.startsWith(pipelines)) });
 
-test('sluice dev starts beside a broken file: the good pipelines run, the broken one is listed with its file:line', async () => {
+test('sluice dev starts beside broken files: the good pipelines run, the broken ones are listed with their file:line', async () => {
   assert.match(server.output(), /warning: \S+typo\.ts:4 did not load/);
+  assert.match(server.output(), /warning: \S+broken\.ts:3 did not load/);
   const run = await sluice(['run', 'gate', '--json']);
   assert.equal(run.code, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout).status, 'succeeded');
   const l = mine(await api<Listing>('/pipelines'));
   assert.equal(l.items.find((p) => p.name === 'gate')?.file, join(pipelines, 'gate.ts'));
-  assert.deepEqual(l.broken.map((b) => [b.file, b.line]), [[join(pipelines, 'typo.ts'), 4]]);
-  assert.match(l.broken[0]!.error, /depends on unknown step "lod"/);
+  assert.ok(!l.items.some((p) => p.name === 'broken' || p.name === 'typo'));
+  assert.deepEqual(l.broken.map((b) => [b.file, b.line]), [[join(pipelines, 'broken.ts'), 3], [join(pipelines, 'typo.ts'), 4]]);
+  assert.match(l.broken[0]!.error, /^SyntaxError: .*JSON/);
+  assert.match(l.broken[1]!.error, /depends on unknown step "lod"/);
   const cli = await sluice(['pipelines']);
+  assert.equal(cli.code, 1, 'a broken file makes the listing exit 1, for scripts');
+  assert.match(cli.stdout, /^gate\s/m);
   assert.match(cli.stdout, /Broken pipelines \(\d+\)[^\n]*\n(?: {2}[^\n]*\n {4}[^\n]*\n)*? {2}\S*typo\.ts:4:\d+\n {4}ValidationError: pipeline typo: step "report" depends on unknown step "lod"/);
 });
 
@@ -149,6 +149,7 @@ test('POST /pipelines/reload: 403 with a view token; with an edit token it reloa
   assert.equal(view.status, 403);
   // Fixed on disk: whichever comes first, the watcher or this call, the answer is consistent.
   writeFileSync(join(pipelines, 'typo.ts'), pipelineFile('typo'));
+  rmSync(join(pipelines, 'broken.ts'));
   const edit = await reload(await token('edit'));
   assert.equal(edit.status, 200);
   const body = mine((await edit.json()) as Listing & { added: string[]; removed: string[]; changed: string[] }) as Listing & { added: string[]; removed: string[]; changed: string[] };

@@ -12,6 +12,7 @@ import { executeAttempt } from '../../src/runtime/attempt-executor.ts';
 import { loadPipelines, type PipelineRegistry } from '../../src/runtime/pipeline-registry.ts';
 import { definePipeline } from '../../src/sdk/define-pipeline.ts';
 import { requirePartition } from '../../src/sdk/require-partition.ts';
+import { TYPO_PIPELINE } from '../helpers/pipeline-sources.ts';
 import { recordingBus } from '../helpers/recording-bus.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -81,14 +82,7 @@ test('a dep by name that is not a step breaks its file with the file:line of the
   const pipelines = join(dir, 'bad-dep');
   mkdirSync(pipelines);
   const file = join(pipelines, 'typo.ts');
-  writeFileSync(file, [
-    `import { definePipeline } from 'sluice';`,
-    `const p = definePipeline({ name: 'typo' });`,
-    `const load = p.step({ name: 'load', run: () => undefined });`,
-    `const report = p.step({ name: 'report', deps: ['lod'], run: () => undefined });`,
-    `export default p.build({ steps: [load, report] });`,
-    '',
-  ].join('\n'));
+  writeFileSync(file, TYPO_PIPELINE);
   const good = (name: string) => [
     `import { definePipeline } from 'sluice';`,
     `const p = definePipeline({ name: '${name}' });`,

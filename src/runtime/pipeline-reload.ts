@@ -27,13 +27,15 @@ export function definitionReloader(registry: PipelineRegistry, workers: Reloadab
   };
 }
 
+/** One line per file that did not load, for a terminal: a warning a person acts on, not a stop. */
+export function brokenWarnings(registry: PipelineRegistry): string[] {
+  return registry.broken().map((b) => `warning: ${b.file}${b.line === null ? '' : `:${b.line}`} did not load (the other pipelines run): ${b.error}`);
+}
+
 /** A reload for a terminal: one line of what changed, and a warning per broken file. */
 export function describeReload(changes: ReloadChanges, registry: PipelineRegistry): { summary: string; warnings: string[] } {
   const parts = (['added', 'changed', 'removed'] as const).filter((k) => changes[k].length > 0).map((k) => `${k} ${changes[k].join(', ')}`);
-  return {
-    summary: `pipelines reloaded: ${parts.join('; ') || 'no change'}`,
-    warnings: registry.broken().map((b) => `warning: ${b.file}${b.line === null ? '' : `:${b.line}`} did not load (the other pipelines run): ${b.error}`),
-  };
+  return { summary: `pipelines reloaded: ${parts.join('; ') || 'no change'}`, warnings: brokenWarnings(registry) };
 }
 
 /** Names a reload does not care about: editor swap files, dot directories, dependencies. */

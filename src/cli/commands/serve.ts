@@ -4,7 +4,7 @@ import { ConflictError, ValidationError, describeError } from '../../core/errors
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
-import { definitionReloader, describeReload, watchPipelineDirs } from '../../runtime/pipeline-reload.ts';
+import { brokenWarnings, definitionReloader, describeReload, watchPipelineDirs } from '../../runtime/pipeline-reload.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
 import { createApi } from '../../server/create-api.ts';
@@ -75,11 +75,9 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
   const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
-  for (const b of rt.registry.broken()) {
-    // On the terminal too: a file that did not load is a warning a person acts on, not a stop.
-    rt.services.logger.warn({ file: b.file, line: b.line, error: b.error }, 'pipeline file did not load');
-    process.stderr.write(`warning: ${b.file}${b.line === null ? '' : `:${b.line}`} did not load (the other pipelines run): ${b.error}\n`);
-  }
+  // A terminal gets a line a person reads (the logger would print it a second time there); a cluster's log collector a record.
+  if (o.dev) for (const w of brokenWarnings(rt.registry)) process.stderr.write(`${w}\n`);
+  else for (const b of rt.registry.broken()) rt.services.logger.warn({ file: b.file, line: b.line, error: b.error }, 'pipeline file did not load');
   const auth = async (header: string | undefined): Promise<Principal> => {
     if (open && header === undefined) return { role: 'admin', name: 'local-dev' };
     const t = await authenticate(header, rt.services.metadata.tokens);

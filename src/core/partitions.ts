@@ -1,4 +1,4 @@
-import { ValidationError } from './errors.ts';
+import { TooLargeError, ValidationError } from './errors.ts';
 
 export type PartitionGranularity = 'daily' | 'monthly';
 
@@ -67,13 +67,20 @@ export function partitionWindow(def: PartitionsDef, key: string): PartitionWindo
 
 /**
  * All keys from `from` to `to`, inclusive, in order. `anyRange` takes keys outside the
- * definition's range (the caller has checked them or was told to allow them).
+ * definition's range (the caller has checked them or was told to allow them). A range of
+ * more than `max` keys is refused before any is made: years 0001 to 9999 are 3.6 M days.
  */
-export function partitionKeys(def: PartitionsDef, from: string, to: string, anyRange = false): string[] {
+export function partitionKeys(def: PartitionsDef, from: string, to: string, anyRange = false, max = Number.POSITIVE_INFINITY): string[] {
   const window = anyRange ? keyWindow : partitionWindow;
   window(def, from);
   window(def, to);
   if (from > to) throw new ValidationError(`--from ${from} is after --to ${to}`, 'from');
+  const a = parseKey(def.granularity, from);
+  const b = parseKey(def.granularity, to);
+  const count = def.granularity === 'daily'
+    ? Math.round((b.getTime() - a.getTime()) / 86_400_000) + 1
+    : (b.getUTCFullYear() - a.getUTCFullYear()) * 12 + (b.getUTCMonth() - a.getUTCMonth()) + 1;
+  if (count > max) throw new TooLargeError(`backfill of ${count} partitions is over the limit of ${max}; split the range`);
   const keys: string[] = [];
   for (let d = parseKey(def.granularity, from); formatKey(def.granularity, d) <= to; d = step(def.granularity, d)) {
     keys.push(formatKey(def.granularity, d));

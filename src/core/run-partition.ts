@@ -59,13 +59,13 @@ export function admitRunPartition(pipeline: { name: string; partitions: Partitio
   return key;
 }
 
-/** The keys of a backfill from `from` to `to`, inclusive, with the same rules as a run's key. */
+/** The keys of a backfill from `from` to `to`, inclusive (at most `max`), with the same rules as a run's key. */
 export function admitBackfillRange(
-  pipeline: { name: string; partitions: PartitionsDef | null }, from: string, to: string, now: Date, allowOutOfRange = false,
+  pipeline: { name: string; partitions: PartitionsDef | null }, from: string, to: string, now: Date, allowOutOfRange: boolean | undefined, max: number,
 ): string[] {
   const def = pipeline.partitions;
   if (def === null) throw new ValidationError(`pipeline ${pipeline.name} is not partitioned; use sluice run`, 'pipeline');
-  const keys = partitionKeys(def, from, to, true);
+  const keys = partitionKeys(def, from, to, true, max);
   checkPartitionKey(pipeline.name, def, from, now, allowOutOfRange);
   checkPartitionKey(pipeline.name, def, to, now, allowOutOfRange);
   return keys;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { TooLargeError, ValidationError } from '../core/errors.ts';
+import { ValidationError } from '../core/errors.ts';
 import { admitBackfillRange } from '../core/run-partition.ts';
 import type { RunDetail } from '../ports/metadata-store.ts';
 import type { Coordinator } from './coordinator.ts';
@@ -27,34 +27,45 @@ export interface BackfillResult {
 /** The most partitions one backfill may ask for; larger ranges are split by the user. */
 export const MAX_BACKFILL_PARTITIONS = 10_000;
 
+/** What a backfill will run, checked: its pipeline, its keys (within the limit) and its concurrency. */
+export interface BackfillPlan {
+  readonly pipeline: string;
+  readonly keys: readonly string[];
+  readonly concurrency: number;
+}
+
+/** Checks a backfill request and lists its partitions, before anything runs; throws what is wrong. */
+export function planBackfill(registry: PipelineRegistry, req: BackfillRequest): BackfillPlan {
+  const def = registry.get(req.pipeline);
+  const keys = admitBackfillRange(def, req.from, req.to, new Date(), req.allowOutOfRange, req.maxPartitions ?? MAX_BACKFILL_PARTITIONS);
+  const concurrency = req.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new ValidationError('concurrency must be an integer from 1 to 64', 'concurrency');
+  }
+  return { pipeline: def.name, keys, concurrency };
+}
+
 /**
  * One run per partition key from `from` to `to`, at most `concurrency` at a time. Runs go
  * through the coordinator like any other, so each is recorded, retried and checked. A
- * partition whose run ends no_data does not fail the backfill.
+ * partition whose run ends no_data does not fail the backfill. `plan` is planBackfill's,
+ * when the caller made it already.
  */
 export async function runBackfill(
   coordinator: Coordinator,
   registry: PipelineRegistry,
   req: BackfillRequest,
   onRunDone?: (partition: string, detail: RunDetail) => void,
+  plan: BackfillPlan = planBackfill(registry, req),
 ): Promise<BackfillResult> {
-  const def = registry.get(req.pipeline);
-  const keys = admitBackfillRange(def, req.from, req.to, new Date(), req.allowOutOfRange);
-  const max = req.maxPartitions ?? MAX_BACKFILL_PARTITIONS;
-  if (keys.length > max) {
-    throw new TooLargeError(`backfill of ${keys.length} partitions is over the limit of ${max}; split the range`);
-  }
-  const concurrency = req.concurrency ?? 1;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new ValidationError('concurrency must be an integer from 1 to 64', 'concurrency');
-  }
+  const { keys, concurrency } = plan;
   const backfillId = req.backfillId ?? randomUUID();
   const results: { partition: string; detail: RunDetail }[] = [];
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const partition = keys[next++];
-      const { done } = await coordinator.submit({ pipeline: def.name, partition, params: req.params, backfillId, allowOutOfRange: req.allowOutOfRange });
+      const { done } = await coordinator.submit({ pipeline: plan.pipeline, partition, params: req.params, backfillId, allowOutOfRange: req.allowOutOfRange });
       const detail = await done;
       results.push({ partition, detail });
       onRunDone?.(partition, detail);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '../core/errors.ts';
 import { isTerminalRun, type RunStatus } from '../core/states.ts';
-import { backfillCounts, backfillRunOk, runBackfill, type BackfillRequest } from '../runtime/backfill.ts';
+import { backfillCounts, backfillRunOk, planBackfill, runBackfill, type BackfillRequest } from '../runtime/backfill.ts';
 import type { Coordinator } from '../runtime/coordinator.ts';
 import type { PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import type { Services } from '../runtime/services.ts';
-import { partitionKeys } from '../core/partitions.ts';
 
 export interface BackfillStatus {
   id: string;
@@ -25,7 +24,7 @@ export interface BackfillStatus {
  * runs they created (the runs table is the source of truth; this only remembers ranges).
  */
 export class BackfillManager {
-  readonly #known = new Map<string, { req: Required<Pick<BackfillRequest, 'pipeline' | 'from' | 'to'>> & { concurrency: number }; keys: string[]; createdAt: string; done: boolean; failed: boolean }>();
+  readonly #known = new Map<string, { req: Required<Pick<BackfillRequest, 'pipeline' | 'from' | 'to'>> & { concurrency: number }; keys: readonly string[]; createdAt: string; done: boolean; failed: boolean }>();
   readonly #coordinator: Coordinator;
   readonly #registry: PipelineRegistry;
   readonly #services: Services;
@@ -38,13 +37,12 @@ export class BackfillManager {
 
   /** Validates and starts; returns once every partition is known (runs start in the background). */
   async start(req: BackfillRequest): Promise<BackfillStatus> {
-    const def = this.#registry.get(req.pipeline);
+    // Range, limit, concurrency and partitioning are refused here, before 202 and before any run.
+    const plan = planBackfill(this.#registry, req);
     const id = randomUUID();
-    const keys = def.partitions ? partitionKeys(def.partitions, req.from, req.to, true) : [];
-    const concurrency = req.concurrency ?? 1;
-    const entry = { req: { pipeline: req.pipeline, from: req.from, to: req.to, concurrency }, keys, createdAt: new Date().toISOString(), done: false, failed: false };
-    // Validation errors (range, concurrency, partitioning) surface here, before 202.
-    const running = runBackfill(this.#coordinator, this.#registry, { ...req, backfillId: id });
+    const entry = { req: { pipeline: req.pipeline, from: req.from, to: req.to, concurrency: plan.concurrency }, keys: plan.keys, createdAt: new Date().toISOString(), done: false, failed: false };
+    // What fails at the first run's submit (its params) still answers the request.
+    const running = runBackfill(this.#coordinator, this.#registry, { ...req, backfillId: id }, undefined, plan);
     const early = await Promise.race([running.then(() => null, (e: unknown) => e), new Promise((r) => setImmediate(r, null))]);
     if (early) throw early;
     this.#known.set(id, entry);

@@ -149,6 +149,9 @@ describe('backfills, assets, health', () => {
     assert.deepEqual(s.partitions.map((p: { status: string }) => p.status), ['succeeded', 'succeeded']);
     const tooBig = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-01', to: '2016-12-01' });
     assert.equal(tooBig.status, 413);
+    // An edit token with the override cannot make the server list eight thousand years of days: counted, then refused.
+    const huge = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '0001-01-01', to: '9999-12-31', allowOutOfRange: true });
+    assert.deepEqual([huge.status, huge.body.detail], [413, 'backfill of 3652059 partitions is over the limit of 1000; split the range']);
     const badRange = await call('POST', '/api/v1/backfills', { pipeline: 'retail', from: '2010-12-05', to: '2010-12-01' });
     assert.equal(badRange.status, 400);
     const notPartitioned = await call('POST', '/api/v1/backfills', { pipeline: 'gate', from: '2010-12-01', to: '2010-12-02' });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ValidationError } from '../../src/core/errors.ts';
+import { TooLargeError, ValidationError } from '../../src/core/errors.ts';
 import { currentPartitionKey } from '../../src/core/partitions.ts';
 import { admitBackfillRange, admitRunPartition } from '../../src/core/run-partition.ts';
 import { finalRunStatus, type PlannedStep } from '../../src/core/run-plan.ts';
@@ -70,13 +70,19 @@ test('a schedule in a time zone ahead of UTC fires for a partition UTC has not o
 });
 
 test('a backfill range follows the same rules at both ends', () => {
-  assert.deepEqual(admitBackfillRange(retail, '2010-12-30', '2011-01-02', now), ['2010-12-30', '2010-12-31', '2011-01-01', '2011-01-02']);
-  refused(() => admitBackfillRange(retail, '2010-11-29', '2010-12-02', now), /"2010-11-29" is before the first partition/);
-  assert.equal(admitBackfillRange(retail, '2010-11-29', '2010-12-02', now, true).length, 4);
-  refused(() => admitBackfillRange(retail, '2026-12-01', '2026-12-04', now), /"2026-12-04" is in the future/);
-  assert.deepEqual(admitBackfillRange(taxi, '2019-11', '2020-02', now, true), ['2019-11', '2019-12', '2020-01', '2020-02']);
-  refused(() => admitBackfillRange(retail, '2010-12-05', '2010-12-01', now), /--from 2010-12-05 is after --to 2010-12-01/, 'from');
-  refused(() => admitBackfillRange(plain, '2010-12-01', '2010-12-02', now), /pipeline plain is not partitioned; use sluice run/, 'pipeline');
+  assert.deepEqual(admitBackfillRange(retail, '2010-12-30', '2011-01-02', now, false, 1000), ['2010-12-30', '2010-12-31', '2011-01-01', '2011-01-02']);
+  refused(() => admitBackfillRange(retail, '2010-11-29', '2010-12-02', now, false, 1000), /"2010-11-29" is before the first partition/);
+  assert.equal(admitBackfillRange(retail, '2010-11-29', '2010-12-02', now, true, 1000).length, 4);
+  refused(() => admitBackfillRange(retail, '2026-12-01', '2026-12-04', now, false, 1000), /"2026-12-04" is in the future/);
+  assert.deepEqual(admitBackfillRange(taxi, '2019-11', '2020-02', now, true, 1000), ['2019-11', '2019-12', '2020-01', '2020-02']);
+  refused(() => admitBackfillRange(retail, '2010-12-05', '2010-12-01', now, false, 1000), /--from 2010-12-05 is after --to 2010-12-01/, 'from');
+  refused(() => admitBackfillRange(plain, '2010-12-01', '2010-12-02', now, false, 1000), /pipeline plain is not partitioned; use sluice run/, 'pipeline');
+  // Counted before any key is made: an override over eight thousand years is refused at once, not listed.
+  assert.throws(() => admitBackfillRange(retail, '0001-01-01', '9999-12-31', now, true, 10_000), (e: Error) =>
+    e instanceof TooLargeError && e.message === 'backfill of 3652059 partitions is over the limit of 10000; split the range');
+  assert.equal(admitBackfillRange(retail, '2010-12-01', '2010-12-10', now, false, 10).length, 10);
+  assert.throws(() => admitBackfillRange(retail, '2010-12-01', '2010-12-11', now, false, 10), /backfill of 11 partitions is over the limit of 10/);
+  assert.throws(() => admitBackfillRange(taxi, '2019-11', '2021-01', now, true, 14), /backfill of 15 partitions/);
 });
 
 test('a run ends no_data when a step said so and nothing failed or was blocked by a check', () => {

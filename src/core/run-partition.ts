@@ -65,8 +65,8 @@ export function admitBackfillRange(
 ): string[] {
   const def = pipeline.partitions;
   if (def === null) throw new ValidationError(`pipeline ${pipeline.name} is not partitioned; use sluice run`, 'pipeline');
-  const keys = partitionKeys(def, from, to, true, max);
+  // The ends' rules first: "in the future" says more than "too many partitions".
   checkPartitionKey(pipeline.name, def, from, now, allowOutOfRange);
   checkPartitionKey(pipeline.name, def, to, now, allowOutOfRange);
-  return keys;
+  return partitionKeys(def, from, to, true, max);
 }

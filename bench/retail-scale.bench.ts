@@ -117,7 +117,7 @@ function runSampled(home: string, source: string): Promise<{ summary: RunSummary
 async function stepWindows(home: string, runId: string): Promise<Map<string, [number, number]>> {
   const store = await createPgliteMetadataStore({ dataDir: join(home, 'metadata') });
   try {
-    const detail = await store.getRun(runId);
+    const detail = await store.runs.get(runId);
     const out = new Map<string, [number, number]>();
     for (const s of detail?.steps ?? []) {
       if (s.startedAt && s.finishedAt) out.set(s.step, [Date.parse(s.startedAt), Date.parse(s.finishedAt)]);

@@ -97,7 +97,12 @@ export interface EventRecord extends NewEvent {
   readonly id: number;
 }
 
+/** A change to a run already created: its id and the fields that change. */
+export type RunChange = RunPatch & { readonly id: string };
+
 export interface WriteBatch {
+  /** Fails the whole batch (NotFoundError) when a run does not exist. */
+  readonly runs?: readonly RunChange[];
   readonly attempts?: readonly AttemptRecord[];
   readonly steps?: readonly StepRecord[];
   readonly events?: readonly NewEvent[];
@@ -174,40 +179,48 @@ export interface GaugeValue {
   readonly updatedAt: string;
 }
 
+/** Runs with their steps, attempts and events, as the control plane recorded them. */
+export interface RunHistory {
+  /** Admits a run; a run with the same id is a ConflictError. Later changes go through `write`. */
+  create(run: NewRun): Promise<RunRecord>;
+  get(id: string): Promise<RunDetail | undefined>;
+  list(filter?: RunFilter): Promise<RunRecord[]>;
+  /** The latest run of each partition of a pipeline. */
+  partitions(pipeline: string): Promise<PartitionStatus[]>;
+  events(filter?: EventFilter): Promise<EventRecord[]>;
+}
+
+/** What the runs materialized and what their checks found, per asset. */
+export interface AssetCatalog {
+  history(filter?: AssetHistoryFilter): Promise<AssetHistory>;
+  /** The newest materialization of each of these assets that has one (any partition, any run). */
+  latest(assets: readonly string[]): Promise<MaterializationRecord[]>;
+}
+
+/** Metric values kept across restarts. */
+export interface GaugeStore {
+  /** Upsert by (name, labels); counters are stored as their totals. */
+  put(values: readonly GaugeValue[]): Promise<void>;
+  list(): Promise<GaugeValue[]>;
+}
+
 /**
- * Where runs, attempts, events, materializations, check results, checkpoints and the
- * latest gauge values live. One SQL schema serves PGlite and PostgreSQL.
+ * Where runs, attempts, events, materializations, check results and the latest metric
+ * values live. One SQL schema serves PGlite and PostgreSQL. Reads go through the histories;
+ * every change after a run is created goes through `write`, in one transaction per batch.
  */
 export interface MetadataStore {
+  readonly runs: RunHistory;
+  readonly assets: AssetCatalog;
+  readonly gauges: GaugeStore;
   /** API tokens, in the same database. */
   readonly tokens: TokenStore;
   /** Schedule ticks and states, and run-history pruning, in the same database. */
   readonly schedules: ScheduleStore;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
-  createRun(run: NewRun): Promise<RunRecord>;
-  updateRun(id: string, patch: RunPatch): Promise<void>;
-  getRun(id: string): Promise<RunDetail | undefined>;
-  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
-  /** Insert or replace the step row keyed by (runId, step). */
-  upsertStep(step: StepRecord): Promise<void>;
-  /** Insert or replace the attempt row keyed by id. */
-  upsertAttempt(attempt: AttemptRecord): Promise<void>;
-  appendEvent(event: NewEvent): Promise<EventRecord>;
-  /** Attempts, steps, events, materializations and check results written atomically, in that order; returns the events as stored. */
-  writeBatch(batch: WriteBatch): Promise<EventRecord[]>;
-  listEvents(filter?: EventFilter): Promise<EventRecord[]>;
-  recordMaterialization(m: MaterializationRecord): Promise<void>;
-  recordCheckResult(c: CheckResultRecord): Promise<void>;
-  assetHistory(filter?: AssetHistoryFilter): Promise<AssetHistory>;
-  /** The newest materialization of each of these assets that has one (any partition, any run). */
-  latestMaterializations(assets: readonly string[]): Promise<MaterializationRecord[]>;
-  listPartitions(pipeline: string): Promise<PartitionStatus[]>;
-  getCheckpoint(key: string): Promise<unknown>;
-  putCheckpoint(key: string, value: unknown): Promise<void>;
-  /** Upsert by (name, labels); counters are stored as their totals. */
-  putGauges(values: readonly GaugeValue[]): Promise<void>;
-  listGauges(): Promise<GaugeValue[]>;
+  /** Runs, attempts, steps, events, materializations and check results, atomically and in that order; returns the events as stored. */
+  write(batch: WriteBatch): Promise<EventRecord[]>;
   /** Closes what the store created; an injected client is left open. */
   close(): Promise<void>;
 }

@@ -84,8 +84,8 @@ export async function openServices(config: SluiceConfig, options: { local: boole
   const opened: { close(): Promise<unknown> }[] = [metadata];
   try {
     await metadata.migrate();
-    const metrics = new DurableCounters(createPromMetrics(), metadata, { logger });
-    metrics.restore(await metadata.listGauges());
+    const metrics = new DurableCounters(createPromMetrics(), metadata.gauges, { logger });
+    metrics.restore(await metadata.gauges.list());
     const warehouse = await openWarehouse(config);
     opened.push(warehouse);
     const objects = await openObjects(config);

@@ -76,19 +76,19 @@ export function restoreActiveRun(detail: RunDetail, def: AnyPipeline): ActiveRun
  * numbers stored with its events say which were applied already.
  */
 export async function loadOpenRuns(metadata: MetadataStore, registry: PipelineRegistry): Promise<ActiveRun[]> {
-  const open = [...(await metadata.listRuns({ status: 'running', limit: 10_000 })), ...(await metadata.listRuns({ status: 'queued', limit: 10_000 }))];
+  const open = [...(await metadata.runs.list({ status: 'running', limit: 10_000 })), ...(await metadata.runs.list({ status: 'queued', limit: 10_000 }))];
   const out: ActiveRun[] = [];
   for (const r of open.reverse()) {
     let def: AnyPipeline;
     try {
       def = registry.get(r.pipeline);
     } catch {
-      await metadata.updateRun(r.id, { status: 'failed', finishedAt: nowIso(), error: `pipeline ${r.pipeline} no longer exists` });
+      await metadata.write({ runs: [{ id: r.id, status: 'failed', finishedAt: nowIso(), error: `pipeline ${r.pipeline} no longer exists` }] });
       continue;
     }
-    const run = restoreActiveRun((await metadata.getRun(r.id))!, def);
+    const run = restoreActiveRun((await metadata.runs.get(r.id))!, def);
     const applied = new Map<string, number>();
-    for (const e of await metadata.listEvents({ runId: r.id, limit: 100_000 })) {
+    for (const e of await metadata.runs.events({ runId: r.id, limit: 100_000 })) {
       const seq = Number(e.payload.seq);
       if (e.attemptId && Number.isInteger(seq)) applied.set(e.attemptId, Math.max(applied.get(e.attemptId) ?? -1, seq));
     }

@@ -128,7 +128,7 @@ export class Coordinator {
   async #begin(run: ActiveRun): Promise<void> {
     const startedAt = nowIso();
     run.record = { ...run.record, status: 'running', startedAt };
-    await this.#services.metadata.updateRun(run.record.id, { status: 'running', startedAt });
+    this.#writes.run({ id: run.record.id, status: 'running', startedAt });
     this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status: 'running', error: null });
     await this.#advance(run);
   }
@@ -175,11 +175,11 @@ export class Coordinator {
     // A retry repeats the partition its run was admitted with.
     const partition = req.retryOf === undefined ? admitRunPartition(def, req, new Date()) : (req.partition ?? null);
     const { metadata } = this.#services;
-    if (req.runId !== undefined && (await metadata.getRun(req.runId))) {
+    if (req.runId !== undefined && (await metadata.runs.get(req.runId))) {
       throw new ConflictError(`run ${req.runId} already exists`);
     }
     const parent = req.retryOf ? await this.#retriedRun(req.retryOf, def.name) : null;
-    const created = await metadata.createRun({
+    const created = await metadata.runs.create({
       id: req.runId ?? randomUUID(),
       pipeline: def.name,
       partition,
@@ -206,7 +206,7 @@ export class Coordinator {
    * steps that succeeded (and were not blocked by a check) are reused, the rest run again.
    */
   async retry(runId: string): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
-    const prev = await this.#services.metadata.getRun(runId);
+    const prev = await this.#services.metadata.runs.get(runId);
     if (!prev) throw new NotFoundError('run', runId);
     if (!isTerminalRun(prev.run.status)) throw new ConflictError(`run ${runId} is still ${prev.run.status}`);
     if (prev.run.status === 'succeeded') throw new ConflictError(`run ${runId} succeeded; nothing to retry`);
@@ -221,7 +221,7 @@ export class Coordinator {
 
   /** The run a retry comes from, with the steps it reuses (those that succeeded unblocked). */
   async #retriedRun(runId: string, pipeline: string): Promise<RunRecord & { reused: Set<string> }> {
-    const prev = await this.#services.metadata.getRun(runId);
+    const prev = await this.#services.metadata.runs.get(runId);
     if (!prev || prev.run.pipeline !== pipeline) throw new NotFoundError('run', runId);
     return { ...prev.run, reused: new Set(prev.steps.filter((s) => s.status === 'succeeded' && s.reason === null).map((s) => s.step)) };
   }
@@ -315,7 +315,7 @@ export class Coordinator {
         return;
       case 'metric': {
         metrics.setGauge(ev.name, ev.help, ev.labels, ev.value);
-        await metadata.putGauges([{ name: ev.name, help: ev.help, labels: ev.labels, value: ev.value, updatedAt: ev.ts }]);
+        await metadata.gauges.put([{ name: ev.name, help: ev.help, labels: ev.labels, value: ev.value, updatedAt: ev.ts }]);
         return;
       }
       case 'asset.materialized': {
@@ -480,8 +480,7 @@ export class Coordinator {
     // For no_data, `error` carries the step's reason: why the run wrote nothing.
     const error = status === 'succeeded' ? null : (run.steps.find((s) => s.reason !== null && s.status !== 'skipped')?.reason ?? status);
     const { metadata, metrics, pusher, logger } = this.#services;
-    await this.#writes.flush();
-    await metadata.updateRun(run.record.id, { status, finishedAt: nowIso(), error });
+    this.#writes.run({ id: run.record.id, status, finishedAt: nowIso(), error });
     await this.#record(run, `run.${status}`, null, null, { error });
     metrics.incCounter('sluice_runs_total', 'Runs by final status', { pipeline: run.def.name, status });
     if (pusher) {
@@ -494,7 +493,7 @@ export class Coordinator {
     }
     this.#notify({ kind: 'run', runId: run.record.id, pipeline: run.def.name, status, error });
     await this.#writes.flush();
-    const detail = await metadata.getRun(run.record.id);
+    const detail = await metadata.runs.get(run.record.id);
     run.done.resolve(detail!);
     await this.#pump();
   }

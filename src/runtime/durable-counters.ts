@@ -1,5 +1,5 @@
 import { describeError } from '../core/errors.ts';
-import type { GaugeValue, MetadataStore } from '../ports/metadata-store.ts';
+import type { GaugeStore, GaugeValue } from '../ports/metadata-store.ts';
 import type { Labels, Metrics } from '../ports/metrics.ts';
 import type { Logger } from './services.ts';
 
@@ -23,7 +23,7 @@ const keyOf = (name: string, labels: Labels) =>
  */
 export class DurableCounters implements Metrics {
   readonly #inner: Metrics;
-  readonly #store: Pick<MetadataStore, 'putGauges'>;
+  readonly #store: Pick<GaugeStore, 'put'>;
   readonly #logger: Logger;
   readonly #flushMs: number;
   readonly #totals = new Map<string, Total>();
@@ -32,7 +32,7 @@ export class DurableCounters implements Metrics {
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(inner: Metrics, store: Pick<MetadataStore, 'putGauges'>, options: { logger: Logger; flushMs?: number }) {
+  constructor(inner: Metrics, store: Pick<GaugeStore, 'put'>, options: { logger: Logger; flushMs?: number }) {
     this.#inner = inner;
     this.#store = store;
     this.#logger = options.logger;
@@ -97,7 +97,7 @@ export class DurableCounters implements Metrics {
         return { kind: 'counter', name: t.name, help: t.help, labels: t.labels, value: t.value, updatedAt };
       });
       try {
-        await this.#store.putGauges(values);
+        await this.#store.put(values);
       } catch (err) {
         for (const k of keys) this.#dirty.add(k);
         this.#logger.warn({ err: describeError(err) }, 'could not save counter totals; trying again');

@@ -1,16 +1,20 @@
 import { describeError } from '../core/errors.ts';
-import type { AttemptRecord, CheckResultRecord, MaterializationRecord, MetadataStore, NewEvent, StepRecord } from '../ports/metadata-store.ts';
+import type {
+  AttemptRecord, CheckResultRecord, MaterializationRecord, MetadataStore, NewEvent, RunChange, StepRecord,
+} from '../ports/metadata-store.ts';
 import type { RunUpdate } from './run-updates.ts';
 import type { Logger } from './services.ts';
 
 /**
- * The coordinator's writes to the metadata store, batched: attempts, steps, events and the
- * materializations and check results they report, buffered by one operation, go out in one
- * transaction (one commit per handled event, not one per row). Live updates are held until
+ * The coordinator's writes to the metadata store, batched: run status changes, attempts,
+ * steps, events and the materializations and check results they report, buffered by one
+ * operation, go out in one transaction (one commit per handled event, not one per row), so
+ * a run's final status and its `run.*` event are stored together or not at all. Live updates are held until
  * the write they describe is done, so a watcher woken by an update always finds it in the
  * store. Flushes run one at a time, in order.
  */
 export class WriteBuffer {
+  #runs = new Map<string, RunChange>();
   #attempts = new Map<string, AttemptRecord>();
   #steps = new Map<string, StepRecord>();
   #events: NewEvent[] = [];
@@ -27,6 +31,11 @@ export class WriteBuffer {
     this.#store = store;
     this.#logger = logger;
     this.#emit = emit;
+  }
+
+  /** Changes to one run buffered together merge, the later field winning. */
+  run(change: RunChange): void {
+    this.#runs.set(change.id, { ...this.#runs.get(change.id), ...change });
   }
 
   attempt(a: AttemptRecord): void {
@@ -56,19 +65,21 @@ export class WriteBuffer {
 
   flush(): Promise<void> {
     const next = this.#flushing.then(async () => {
+      const runs = [...this.#runs.values()];
       const attempts = [...this.#attempts.values()];
       const steps = [...this.#steps.values()];
       const events = this.#events;
       const materializations = this.#materializations;
       const checks = this.#checks;
       const held = this.#held.splice(0);
+      this.#runs = new Map();
       this.#attempts = new Map();
       this.#steps = new Map();
       this.#events = [];
       this.#materializations = [];
       this.#checks = [];
-      const n = attempts.length + steps.length + events.length + materializations.length + checks.length;
-      if (n > 0) await this.#store.writeBatch({ attempts, steps, events, materializations, checks });
+      const n = runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length;
+      if (n > 0) await this.#store.write({ runs, attempts, steps, events, materializations, checks });
       for (const u of held) this.#emit(u);
     });
     this.#flushing = next.catch((err) => this.#logger.error({ err: describeError(err) }, 'metadata write failed'));

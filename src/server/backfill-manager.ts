@@ -63,7 +63,7 @@ export class BackfillManager {
   async status(id: string): Promise<BackfillStatus> {
     const entry = this.#known.get(id);
     if (!entry) throw new NotFoundError('backfill', id);
-    const runs = await this.#services.metadata.listRuns({ backfillId: id, limit: 10_000 });
+    const runs = await this.#services.metadata.runs.list({ backfillId: id, limit: 10_000 });
     const byPartition = new Map(runs.map((r) => [r.partition, r]));
     const partitions = entry.keys.map((k) => {
       const r = byPartition.get(k);

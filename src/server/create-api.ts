@@ -59,7 +59,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     workers: options.workers,
     streams: {
       limiter: new StreamLimiter(sse, options.services.metrics),
-      pages: new EventPages(options.services.metadata),
+      pages: new EventPages(options.services.metadata.runs),
       bounds: sse,
       maxStreamMs: sse.maxStreamMs,
     },

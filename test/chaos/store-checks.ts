@@ -8,7 +8,7 @@ import type { Violation } from './run-checks.ts';
  * different times.
  */
 export async function checkRecordedOnce(store: MetadataStore): Promise<Violation[]> {
-  const { materializations, checks } = await store.assetHistory({});
+  const { materializations, checks } = await store.assets.history({});
   const twice = (keys: string[][], kind: string, what: string): Violation[] => {
     const seen = new Map<string, number>();
     for (const k of keys) seen.set(JSON.stringify(k), (seen.get(JSON.stringify(k)) ?? 0) + 1);

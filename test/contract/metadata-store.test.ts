@@ -11,7 +11,7 @@ import { MIGRATIONS } from '../../src/adapters/sql-metadata/migrations.ts';
 import { postgresSuite } from '../helpers/postgres-suite.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
-const TABLES = ['api_tokens', 'attempts', 'check_results', 'checkpoints', 'events', 'gauges', 'materializations', 'runs',
+const TABLES = ['api_tokens', 'attempts', 'check_results', 'events', 'gauges', 'materializations', 'runs',
   'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps'];
 
 /**
@@ -33,12 +33,12 @@ async function seedVersion3(exec: (sql: string) => Promise<unknown>): Promise<vo
 async function checkUpgraded(store: Awaited<ReturnType<typeof createPgliteMetadataStore>>): Promise<void> {
   await store.migrate();
   await store.migrate();
-  const old = await store.getRun('old-run');
+  const old = await store.runs.get('old-run');
   assert.equal(old?.run.status, 'failed');
   assert.deepEqual([old?.run.parentRunId, old?.run.rootRunId], [null, null]);
   assert.deepEqual(old?.attempts.map((a) => [a.error, a.failure]), [['boom', null]]);
-  assert.equal((await store.listGauges()).find((g) => g.name === 'old_gauge')?.kind, 'gauge');
-  const retry = await store.createRun({ id: 'retry-run', pipeline: 'p', partition: null, params: {}, parentRunId: 'old-run', rootRunId: 'old-run' });
+  assert.equal((await store.gauges.list()).find((g) => g.name === 'old_gauge')?.kind, 'gauge');
+  const retry = await store.runs.create({ id: 'retry-run', pipeline: 'p', partition: null, params: {}, parentRunId: 'old-run', rootRunId: 'old-run' });
   assert.equal(retry.parentRunId, 'old-run');
 }
 
@@ -56,7 +56,7 @@ describe('PGlite metadata store', () => {
     try {
       const store = await createPgliteMetadataStore({ db });
       await store.migrate();
-      await store.createRun({ id: 'r1', pipeline: 'p', partition: null, params: {} });
+      await store.runs.create({ id: 'r1', pipeline: 'p', partition: null, params: {} });
       await store.close();
       assert.equal(db.closed, false);
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM runs');
@@ -83,7 +83,7 @@ describe('PGlite metadata store', () => {
     await store.migrate();
     await store.close();
     await store.close();
-    await assert.rejects(store.listRuns(), /closed/);
+    await assert.rejects(store.runs.list(), /closed/);
   });
 });
 
@@ -112,9 +112,9 @@ await postgresSuite('MetadataStore contract: PostgreSQL', ({ connectionString, s
         const before = await pool.query<{ search_path: string }>('SHOW search_path');
         const store = await createPostgresMetadataStore({ pool, schema: injectedSchema });
         await store.migrate();
-        await store.createRun({ id: 'r1', pipeline: 'p', partition: null, params: {} });
-        await store.putGauges([{ name: 'g', help: 'h', labels: {}, value: 1, updatedAt: new Date().toISOString() }]);
-        assert.equal((await store.listRuns()).length, 1);
+        await store.runs.create({ id: 'r1', pipeline: 'p', partition: null, params: {} });
+        await store.gauges.put([{ name: 'g', help: 'h', labels: {}, value: 1, updatedAt: new Date().toISOString() }]);
+        assert.equal((await store.runs.list()).length, 1);
         await store.close();
         assert.deepEqual((await pool.query('SHOW search_path')).rows, before.rows);
         const runs = await pool.query(`SELECT id FROM "${injectedSchema}".runs`);

@@ -192,31 +192,30 @@ export function scheduleStoreContract(
       const seed = async (over: Partial<NewRun> & { finishedAt?: string | null }, children = true): Promise<string> => {
         const id = uid('run');
         const { finishedAt, ...run } = over;
-        await metadata.createRun({ id, pipeline: 'prune', partition: '2000-01-01', params: {}, ...run });
-        if (finishedAt !== undefined) await metadata.updateRun(id, { finishedAt });
+        await metadata.runs.create({ id, pipeline: 'prune', partition: '2000-01-01', params: {}, ...run });
+        if (finishedAt !== undefined) await metadata.write({ runs: [{ id, finishedAt }] });
         if (!children) return id;
         const ts = run.createdAt ?? old(0);
-        await metadata.upsertStep({ runId: id, step: 'load', status: 'succeeded', attempts: 1, startedAt: ts, finishedAt: ts,
-          rowsWritten: 3, reason: null });
-        await metadata.upsertAttempt({ id: uid('att'), runId: id, step: 'load', attempt: 1, status: 'succeeded',
-          startedAt: ts, finishedAt: ts, error: null, rowsWritten: 3 });
-        for (let i = 0; i < 3; i++) await metadata.appendEvent({ runId: id, type: 'log', step: 'load', attemptId: null, ts, payload: { i } });
-        await metadata.recordMaterialization({ runId: id, step: 'load', asset: 'raw.prune', partition: '2000-01-01', rows: 3,
-          metadata: {}, ts });
-        await metadata.recordCheckResult({ runId: id, step: 'load', asset: 'raw.prune', check: 'not_empty',
-          partition: '2000-01-01', severity: 'error', passed: true, message: 'ok', value: 3, ts });
+        await metadata.write({
+          steps: [{ runId: id, step: 'load', status: 'succeeded', attempts: 1, startedAt: ts, finishedAt: ts, rowsWritten: 3, reason: null }],
+          attempts: [{ id: uid('att'), runId: id, step: 'load', attempt: 1, status: 'succeeded', startedAt: ts, finishedAt: ts, error: null, rowsWritten: 3 }],
+          events: [0, 1, 2].map((i) => ({ runId: id, type: 'log', step: 'load', attemptId: null, ts, payload: { i } })),
+          materializations: [{ runId: id, step: 'load', asset: 'raw.prune', partition: '2000-01-01', rows: 3, metadata: {}, ts }],
+          checks: [{ runId: id, step: 'load', asset: 'raw.prune', check: 'not_empty', partition: '2000-01-01', severity: 'error',
+            passed: true, message: 'ok', value: 3, ts }],
+        });
         return id;
       };
       const gone = async (id: string): Promise<boolean> => {
-        const detail = await metadata.getRun(id);
-        const events = await metadata.listEvents({ runId: id });
-        const history = await metadata.assetHistory({ runId: id });
+        const detail = await metadata.runs.get(id);
+        const events = await metadata.runs.events({ runId: id });
+        const history = await metadata.assets.history({ runId: id });
         return detail === undefined && events.length === 0 && history.materializations.length === 0 && history.checks.length === 0;
       };
       const whole = async (id: string): Promise<boolean> => {
-        const detail = await metadata.getRun(id);
-        const history = await metadata.assetHistory({ runId: id });
-        return detail?.steps.length === 1 && detail.attempts.length === 1 && (await metadata.listEvents({ runId: id })).length === 3 &&
+        const detail = await metadata.runs.get(id);
+        const history = await metadata.assets.history({ runId: id });
+        return detail?.steps.length === 1 && detail.attempts.length === 1 && (await metadata.runs.events({ runId: id })).length === 3 &&
           history.materializations.length === 1 && history.checks.length === 1;
       };
 
@@ -233,13 +232,13 @@ export function scheduleStoreContract(
         const stillQueued = await seed({ createdAt: old(1), status: 'queued' }, false);
 
         assert.equal(await store.pruneHistory(cutoff, 4), 4);
-        const left = async () => (await Promise.all(oldRuns.map((id) => metadata.getRun(id)))).filter(Boolean).length;
+        const left = async () => (await Promise.all(oldRuns.map((id) => metadata.runs.get(id)))).filter(Boolean).length;
         assert.equal(await left(), 2);
         assert.equal(await store.pruneHistory(cutoff, 4), 2);
         assert.equal(await store.pruneHistory(cutoff, 4), 0);
         for (const id of oldRuns) assert.ok(await gone(id), `run ${id} and its rows are gone`);
         for (const id of [finishedLate, recent, stillRunning]) assert.ok(await whole(id), `run ${id} is untouched`);
-        assert.ok(await metadata.getRun(stillQueued));
+        assert.ok(await metadata.runs.get(stillQueued));
       });
 
       it('deletes the oldest first', async () => {
@@ -247,12 +246,12 @@ export function scheduleStoreContract(
         const b = await seed({ createdAt: old(1), status: 'succeeded', finishedAt: old(4) }, false);
         const c = await seed({ createdAt: old(2), status: 'succeeded', finishedAt: old(2) }, false);
         assert.equal(await store.pruneHistory(old(10), 1), 1);
-        assert.deepEqual([await metadata.getRun(c), await metadata.getRun(a) !== undefined, await metadata.getRun(b) !== undefined],
+        assert.deepEqual([await metadata.runs.get(c), await metadata.runs.get(a) !== undefined, await metadata.runs.get(b) !== undefined],
           [undefined, true, true]);
         assert.equal(await store.pruneHistory(old(10), 1), 1);
-        assert.equal(await metadata.getRun(a), undefined);
+        assert.equal(await metadata.runs.get(a), undefined);
         assert.equal(await store.pruneHistory(old(10), 5), 1);
-        assert.equal(await metadata.getRun(b), undefined);
+        assert.equal(await metadata.runs.get(b), undefined);
       });
 
       it('forgets old final ticks the schedule has evaluated, never pending ones', async () => {

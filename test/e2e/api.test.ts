@@ -127,7 +127,7 @@ describe('events', () => {
   });
 
   test('the global stream delivers events of runs started after connecting', async () => {
-    const last = (await api.rt.services.metadata.listEvents({ limit: 100_000 })).at(-1)?.id ?? 0;
+    const last = (await api.rt.services.metadata.runs.events({ limit: 100_000 })).at(-1)?.id ?? 0;
     const res = await fetch(`${api.url}/api/v1/events`, { headers: { 'last-event-id': String(last) } });
     const r = await call('POST', '/api/v1/runs', { pipeline: 'gate' });
     const got = await readSse(res, (e) => e.event === 'run.succeeded' && JSON.parse(e.data).runId === r.body.id);

@@ -51,10 +51,10 @@ test('a 5 MB header line gives a run error of bounded length in the run, step, a
   assert.ok(error.length < LIMIT, `run error is ${error.length} chars`);
   for (const s of detail.steps) assert.ok((s.reason ?? '').length < LIMIT, `step ${s.step} reason`);
   for (const a of detail.attempts) assert.ok((a.error ?? '').length < LIMIT, `attempt ${a.id} error`);
-  const events = await rt.services.metadata.listEvents({ runId: detail.run.id });
+  const events = await rt.services.metadata.runs.events({ runId: detail.run.id });
   // An attempt.failed event also carries the error's stack, bounded on its own.
   for (const e of events) assert.ok(JSON.stringify(e.payload).length < 4 * LIMIT + MAX_STACK_CHARS + 100, `event ${e.type} is ${JSON.stringify(e.payload).length} chars`);
-  const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, limit: 1000 });
+  const history = await rt.services.metadata.assets.history({ runId: detail.run.id, limit: 1000 });
   const json = JSON.stringify(summarizeRun(detail, history.materializations, history.checks), null, 2);
   assert.ok(json.length < 20_000, `--json is ${json.length} chars`);
 });

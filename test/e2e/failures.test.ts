@@ -93,7 +93,7 @@ describe('retries of a run', () => {
 
 describe('the global event stream', () => {
   test('starts live without Last-Event-ID; ?from=0 replays the history', async () => {
-    const before = (await api.rt.services.metadata.listEvents({ newestFirst: true, limit: 1 }))[0].id;
+    const before = (await api.rt.services.metadata.runs.events({ newestFirst: true, limit: 1 }))[0].id;
     const live = await fetch(`${api.url}/api/v1/events`);
     const id = await start({});
     const got = await readSse(live, (e) => e.event === 'run.succeeded' && JSON.parse(e.data).runId === id);
@@ -101,7 +101,7 @@ describe('the global event stream', () => {
     assert.equal(JSON.parse(got[0].data).runId, id);
 
     const history = await readSse(await fetch(`${api.url}/api/v1/events?from=0`), () => true);
-    const first = (await api.rt.services.metadata.listEvents({ limit: 1 }))[0];
+    const first = (await api.rt.services.metadata.runs.events({ limit: 1 }))[0];
     assert.equal(Number(history[0].id), first.id);
     const fromMid = await readSse(await fetch(`${api.url}/api/v1/events?from=${before}`), () => true);
     assert.equal(Number(fromMid[0].id), before, '?from includes the event it names');

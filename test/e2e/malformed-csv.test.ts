@@ -60,7 +60,7 @@ async function run(src: string, params: Record<string, unknown> = {}, partition?
     'SELECT line_no, reason, raw_text FROM quality.quarantine FINAL WHERE run_id = {run:String} ORDER BY line_no',
     { run: runId },
   );
-  const history = await rt.services.metadata.assetHistory({ runId, limit: 100 });
+  const history = await rt.services.metadata.assets.history({ runId, limit: 100 });
   const mat = (asset: string) => history.materializations.find((m) => m.asset === asset);
   return {
     status: detail.run.status,

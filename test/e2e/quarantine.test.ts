@@ -61,14 +61,14 @@ test('a corrupted day loads every good line and quarantines each broken one with
     assert.ok(row.raw_text.startsWith('536999,'));
     assert.ok(row.source_file.endsWith('2010-12-01.csv'));
   }
-  const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, asset: 'raw.online_retail' });
+  const history = await rt.services.metadata.assets.history({ runId: detail.run.id, asset: 'raw.online_retail' });
   assert.equal(history.materializations[0].metadata.quarantined, broken.size);
   assert.equal(history.materializations[0].rows, 3_108);
 });
 
 test('the quarantine count is one number: run summary, quality.quarantine materialization, GET /assets, the table', async () => {
   const runId = corrupted.run.id;
-  const history = await rt.services.metadata.assetHistory({ runId, limit: 1000 });
+  const history = await rt.services.metadata.assets.history({ runId, limit: 1000 });
   const summary = summarizeRun(corrupted, history.materializations, history.checks);
   assert.equal(summary.quarantined, broken.size);
   assert.match(summaryLine(summary), new RegExp(`, ${broken.size} quarantined$`));

@@ -66,7 +66,7 @@ describe('retail on the 20-day sample', () => {
     for (const name of ['anomaly_unit_price_count', 'anomaly_quantity_count', 'latest_min_total_amount', 'latest_median_total_amount', 'latest_avg_total_amount']) {
       assert.ok(Number.isFinite(gauge(name)), `${name} missing from:\n${text}`);
     }
-    const stored = await rt.services.metadata.listGauges();
+    const stored = await rt.services.metadata.gauges.list();
     assert.equal(stored.find((g) => g.name === 'latest_sales_volume')?.value, s.volume);
   });
 
@@ -82,7 +82,7 @@ describe('retail on the 20-day sample', () => {
     const { done } = await rt.coordinator.submit({ pipeline: 'retail', partition: '2010-12-01' });
     const detail = await done;
     dayRun = detail.run.id;
-    const raw = await rt.services.metadata.assetHistory({ runId: detail.run.id, asset: 'raw.online_retail' });
+    const raw = await rt.services.metadata.assets.history({ runId: detail.run.id, asset: 'raw.online_retail' });
     assert.equal(raw.materializations[0].rows, 3_108);
   });
 

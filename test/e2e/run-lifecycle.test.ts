@@ -36,14 +36,14 @@ test('a failing error check skips every downstream step and fails the run, namin
   // The check's value travels with it: into the run's error and every skipped step's reason.
   assert.match(detail.run.error ?? '', /check gate\.extract:must_pass failed \(severity error\) — value 1/);
   for (const s of detail.steps.filter((x) => x.status === 'skipped')) assert.match(s.reason ?? '', /must_pass failed \(severity error\) — value 1/);
-  const h = await rt.services.metadata.assetHistory({ runId: detail.run.id });
+  const h = await rt.services.metadata.assets.history({ runId: detail.run.id });
   assert.deepEqual(h.checks.map((c) => [c.check, c.passed]).sort(), [['must_pass', false], ['nice_to_have', true]]);
 });
 
 test('a failing warn check is recorded but blocks nothing', async () => {
   const { detail } = await run({ warnCheck: 'true' });
   assert.equal(detail.run.status, 'succeeded');
-  const h = await rt.services.metadata.assetHistory({ runId: detail.run.id });
+  const h = await rt.services.metadata.assets.history({ runId: detail.run.id });
   assert.equal(h.checks.find((c) => c.check === 'nice_to_have')?.passed, false);
 });
 
@@ -70,16 +70,16 @@ test('a step past its timeout fails with a timeout error', async () => {
 });
 
 test('bad params are refused before a run is recorded, naming the field', async () => {
-  const before = (await rt.services.metadata.listRuns({ pipeline: 'gate', limit: 1000 })).length;
+  const before = (await rt.services.metadata.runs.list({ pipeline: 'gate', limit: 1000 })).length;
   await assert.rejects(rt.coordinator.submit({ pipeline: 'gate', params: { flakyFailures: 'many' } }), /bad param flakyFailures/);
   await assert.rejects(rt.coordinator.submit({ pipeline: 'gate', params: { nope: 1 } }), /nope/);
   await assert.rejects(rt.coordinator.submit({ pipeline: 'nope' }), /pipeline not found: nope/);
-  assert.equal((await rt.services.metadata.listRuns({ pipeline: 'gate', limit: 1000 })).length, before);
+  assert.equal((await rt.services.metadata.runs.list({ pipeline: 'gate', limit: 1000 })).length, before);
 });
 
 test('run history records events in order', async () => {
   const { detail } = await run({});
-  const events = await rt.services.metadata.listEvents({ runId: detail.run.id, limit: 1000 });
+  const events = await rt.services.metadata.runs.events({ runId: detail.run.id, limit: 1000 });
   const types = events.map((e) => e.type);
   assert.equal(types[0], 'run.started');
   assert.equal(types.at(-1), 'run.succeeded');

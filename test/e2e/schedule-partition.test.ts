@@ -28,10 +28,10 @@ test('a retail schedule tick submits yesterday, which is admitted and ends no_da
   const [tick] = await rt.services.metadata.schedules.listTicks({ limit: 10 });
   const yesterday = new Date(midnight - 86_400_000).toISOString().slice(0, 10);
   assert.deepEqual([tick.pipeline, tick.schedule, tick.partition, tick.status], ['retail', 'daily', yesterday, 'submitted']);
-  let detail = await rt.services.metadata.getRun(tick.runId);
+  let detail = await rt.services.metadata.runs.get(tick.runId);
   for (let i = 0; i < 600 && !detail?.run.finishedAt; i++) {
     await new Promise((r) => setTimeout(r, 50));
-    detail = await rt.services.metadata.getRun(tick.runId);
+    detail = await rt.services.metadata.runs.get(tick.runId);
   }
   assert.equal(detail?.run.partition, yesterday);
   assert.equal(detail?.run.status, 'no_data', detail?.run.error ?? '');

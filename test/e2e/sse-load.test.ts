@@ -50,7 +50,7 @@ before(async () => {
       const events = Array.from({ length: 500 }, (_, j) => ({
         runId: run.id, type: 'log', step: 'load', attemptId: null, ts: new Date().toISOString(), payload: { level: 'info', message: `${i + j} ${PAYLOAD}` },
       }));
-      await rt.services.metadata.writeBatch({ events });
+      await rt.services.metadata.write({ events });
     }
   } finally {
     await rt.close();

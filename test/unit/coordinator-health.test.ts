@@ -103,7 +103,7 @@ test('late events from a fenced-off attempt change nothing', async () => {
   const stale = launcher.launched[0];
   await runner()(stale);
   await new Promise((r) => setTimeout(r, 100));
-  const after = await metadata.getRun(d.run.id);
+  const after = await metadata.runs.get(d.run.id);
   await c.close();
   assert.deepEqual(after, d);
 });
@@ -116,7 +116,7 @@ test('a restarted coordinator finishes the runs the previous one left running', 
   await c1.start();
   const { run } = await c1.submit({ pipeline: 'gate' });
   await c1.close();
-  assert.equal((await metadata.getRun(run.id))?.run.status, 'running');
+  assert.equal((await metadata.runs.get(run.id))?.run.status, 'running');
   const live = new FlakyLauncher(runner());
   const c2 = coordinator(live);
   let finished!: (s: string) => void;
@@ -124,7 +124,7 @@ test('a restarted coordinator finishes the runs the previous one left running', 
   c2.onUpdate((u) => u.kind === 'run' && u.runId === run.id && u.status !== 'running' && finished(u.status));
   await c2.start();
   assert.equal(await status, 'succeeded');
-  const d = await metadata.getRun(run.id);
+  const d = await metadata.runs.get(run.id);
   await c2.close();
   assert.deepEqual(d?.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
   assert.equal(d?.attempts.filter((a) => a.step === 'extract').map((a) => a.status).join(), 'lost,succeeded');
@@ -164,7 +164,7 @@ test('events delivered again after a restart are not applied twice', async () =>
   ];
   for (const e of events) await services.bus.publish(TOPICS.events, req.runId, e);
   for (let i = 0; i < 100; i++) {
-    if ((await metadata.assetHistory({ runId: run.id })).materializations.length === 1) break;
+    if ((await metadata.assets.history({ runId: run.id })).materializations.length === 1) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   await c1.close();
@@ -179,10 +179,10 @@ test('events delivered again after a restart are not applied twice', async () =>
   await services.bus.publish(TOPICS.events, req.runId, { ...base, seq: 3, type: 'attempt.succeeded', rowsWritten: 3 });
   await ended;
   await c2.close();
-  const h = await metadata.assetHistory({ runId: run.id, asset: 'gate.extract' });
+  const h = await metadata.assets.history({ runId: run.id, asset: 'gate.extract' });
   assert.equal(h.materializations.length, 1);
   assert.equal(h.checks.filter((c) => c.check === 'must_pass').length, 1);
-  assert.equal((await metadata.getRun(run.id))?.run.status, 'succeeded');
+  assert.equal((await metadata.runs.get(run.id))?.run.status, 'succeeded');
 });
 
 test('an event applied just before a crash, its history not yet written, counts once when delivered again', async () => {
@@ -192,7 +192,7 @@ test('an event applied just before a crash, its history not yet written, counts 
   let dead = false;
   const dying = new Proxy(metadata, {
     get(target, key) {
-      if (key === 'writeBatch' && dead) return () => new Promise(() => undefined);
+      if (key === 'write' && dead) return () => new Promise(() => undefined);
       const v = Reflect.get(target, key) as unknown;
       return typeof v === 'function' ? v.bind(target) : v;
     },
@@ -224,8 +224,8 @@ test('an event applied just before a crash, its history not yet written, counts 
   await services.bus.publish(TOPICS.events, req.runId, { ...base, seq: 3, type: 'attempt.succeeded', rowsWritten: 3 });
   await ended;
   await c2.close();
-  const h = await metadata.assetHistory({ runId: run.id, asset: 'gate.extract' });
+  const h = await metadata.assets.history({ runId: run.id, asset: 'gate.extract' });
   assert.equal(h.materializations.length, 1, 'materialized once');
   assert.equal(h.checks.filter((c) => c.check === 'must_pass').length, 1, 'checked once');
-  assert.equal((await metadata.getRun(run.id))?.run.status, 'succeeded');
+  assert.equal((await metadata.runs.get(run.id))?.run.status, 'succeeded');
 });

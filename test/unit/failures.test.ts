@@ -183,7 +183,7 @@ test('an older worker\'s attempt.failed (no name, stack or frame) is still a val
 
 test('counter totals are saved a moment after they change and put back at start', async () => {
   const saved: GaugeValue[][] = [];
-  const store = { putGauges: async (v: readonly GaugeValue[]) => void saved.push([...v]) };
+  const store = { put: async (v: readonly GaugeValue[]) => void saved.push([...v]) };
   const first = new DurableCounters(createPromMetrics(), store, { logger, flushMs: 10 });
   first.incCounter('sluice_runs_total', 'Runs', { pipeline: 'p', status: 'failed' });
   first.incCounter('sluice_runs_total', 'Runs', { pipeline: 'p', status: 'failed' }, 2);

@@ -32,16 +32,18 @@ describe('RetentionPruner on PGlite', () => {
   /** A run as the coordinator leaves it: two steps, attempts, events, materializations, a check. */
   const seedRun = async (id: string, status: 'succeeded' | 'failed' | 'cancelled' | 'running', createdDaysAgo: number, finishedDaysAgo: number | null) => {
     const ts = daysAgo(createdDaysAgo);
-    await metadata.createRun({ id, pipeline: 'retail', partition: '2024-01-01', params: {}, status, createdAt: ts });
-    if (finishedDaysAgo !== null) await metadata.updateRun(id, { startedAt: ts, finishedAt: daysAgo(finishedDaysAgo) });
+    await metadata.runs.create({ id, pipeline: 'retail', partition: '2024-01-01', params: {}, status, createdAt: ts });
+    if (finishedDaysAgo !== null) await metadata.write({ runs: [{ id, startedAt: ts, finishedAt: daysAgo(finishedDaysAgo) }] });
     for (const name of ['raw', 'marts']) {
-      await metadata.upsertStep({ runId: id, step: name, status: 'succeeded', attempts: 1, startedAt: ts, finishedAt: ts, rowsWritten: 5, reason: null });
-      await metadata.upsertAttempt({ id: `${id}-${name}-1`, runId: id, step: name, attempt: 1, status: 'succeeded', startedAt: ts,
-        finishedAt: ts, error: null, rowsWritten: 5 });
-      for (let i = 0; i < 4; i++) await metadata.appendEvent({ runId: id, type: 'log', step: name, attemptId: `${id}-${name}-1`, ts, payload: { i } });
-      await metadata.recordMaterialization({ runId: id, step: name, asset: `x.${name}`, partition: '2024-01-01', rows: 5, metadata: {}, ts });
-      await metadata.recordCheckResult({ runId: id, step: name, asset: `x.${name}`, check: 'not_empty', partition: '2024-01-01',
-        severity: 'warn', passed: true, message: 'ok', value: 5, ts });
+      await metadata.write({
+        steps: [{ runId: id, step: name, status: 'succeeded', attempts: 1, startedAt: ts, finishedAt: ts, rowsWritten: 5, reason: null }],
+        attempts: [{ id: `${id}-${name}-1`, runId: id, step: name, attempt: 1, status: 'succeeded', startedAt: ts,
+          finishedAt: ts, error: null, rowsWritten: 5 }],
+        events: [0, 1, 2, 3].map((i) => ({ runId: id, type: 'log', step: name, attemptId: `${id}-${name}-1`, ts, payload: { i } })),
+        materializations: [{ runId: id, step: name, asset: `x.${name}`, partition: '2024-01-01', rows: 5, metadata: {}, ts }],
+        checks: [{ runId: id, step: name, asset: `x.${name}`, check: 'not_empty', partition: '2024-01-01',
+          severity: 'warn', passed: true, message: 'ok', value: 5, ts }],
+      });
     }
   };
 

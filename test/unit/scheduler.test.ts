@@ -56,8 +56,8 @@ describe('Scheduler', () => {
 
   /** Behaves like Coordinator.submit for ids: records the run and refuses an existing id. */
   const submit = async (req: ScheduledRunRequest): Promise<unknown> => {
-    if (await metadata.getRun(req.runId)) throw new SluiceError('conflict', `run ${req.runId} already exists`);
-    await metadata.createRun({ id: req.runId, pipeline: req.pipeline, partition: req.partition ?? null, params: {} });
+    if (await metadata.runs.get(req.runId)) throw new SluiceError('conflict', `run ${req.runId} already exists`);
+    await metadata.runs.create({ id: req.runId, pipeline: req.pipeline, partition: req.partition ?? null, params: {} });
     submitted.push(req);
     return undefined;
   };
@@ -130,7 +130,7 @@ describe('Scheduler', () => {
     for (const r of submitted) assert.match(r.runId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const ticks = await store.listTicks({ pipeline: 'first-sight' });
     assert.deepEqual(ticks.map((t) => t.status), ['submitted', 'submitted', 'submitted']);
-    assert.equal((await metadata.listRuns({ pipeline: 'first-sight' })).length, 3);
+    assert.equal((await metadata.runs.list({ pipeline: 'first-sight' })).length, 3);
   });
 
   it('fires a tick that falls exactly on an evaluation once', async () => {
@@ -291,7 +291,7 @@ describe('Scheduler', () => {
     assert.deepEqual(await tickTimes(submitted.slice(2).map((r) => r.runId)),
       ['2024-01-01T03:00:00.000Z', '2024-01-01T04:00:00.000Z', '2024-01-01T05:00:00.000Z', '2024-01-01T06:00:00.000Z']);
     assert.equal(await second.tick(), 0);
-    const runs = await metadata.listRuns({ pipeline: 'restart' });
+    const runs = await metadata.runs.list({ pipeline: 'restart' });
     assert.equal(runs.length, 6);
   });
 
@@ -335,7 +335,7 @@ describe('Scheduler', () => {
     assert.equal(calls, 30, 'each tick is submitted by one scheduler only');
     assert.equal(submitted.length, 30);
     assert.equal(new Set(submitted.map((r) => r.runId)).size, 30);
-    assert.equal((await metadata.listRuns({ pipeline: 'race', limit: 100 })).length, 30);
+    assert.equal((await metadata.runs.list({ pipeline: 'race', limit: 100 })).length, 30);
   });
 
   describe('a crash between claim and submit', () => {
@@ -374,7 +374,7 @@ describe('Scheduler', () => {
       assert.equal(await restarted.tick(), 1);
       assert.deepEqual(submitted.map((r) => r.runId), [runId]);
       assert.equal(await restarted.tick(), 0);
-      assert.equal((await metadata.listRuns({ pipeline: 'crash-claim' })).length, 1);
+      assert.equal((await metadata.runs.list({ pipeline: 'crash-claim' })).length, 1);
     });
 
     it('a tick submitted but not marked (crash right after submit) is refused as a duplicate, not run twice', async () => {
@@ -404,7 +404,7 @@ describe('Scheduler', () => {
       const restarted = scheduler(registryOf(p));
       assert.equal(await restarted.tick(), 0, 'the duplicate is not counted as a new run');
       assert.equal(submitted.length, 1);
-      assert.equal((await metadata.listRuns({ pipeline: 'crash-mark' })).length, 1);
+      assert.equal((await metadata.runs.list({ pipeline: 'crash-mark' })).length, 1);
       const [t] = await store.listTicks({ pipeline: 'crash-mark' });
       assert.equal(t!.status, 'submitted');
       assert.match(JSON.stringify(logger.lines), /already submitted/);

@@ -200,6 +200,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE status IN ('succeeded', 'no_data', 'failed', 'cancelled');
     `,
   },
+  {
+    version: 6,
+    name: 'drop the checkpoints table',
+    sql: `
+      -- Nothing ever wrote it: streaming offsets live in the bus's consumer groups, and a
+      -- checkpoint table comes back with the feature that reads it.
+      DROP TABLE IF EXISTS checkpoints;
+    `,
+  },
 ];
 
 /**

@@ -30,7 +30,7 @@ export async function followLocal(rt: Runtime, start: () => Promise<{ done: Prom
   try {
     const { done } = await start();
     const detail = await done;
-    const history = await rt.services.metadata.assetHistory({ runId: detail.run.id, limit: 1000 });
+    const history = await rt.services.metadata.assets.history({ runId: detail.run.id, limit: 1000 });
     return summarizeRun(detail, history.materializations, history.checks);
   } finally {
     off();

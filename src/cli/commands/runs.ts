@@ -40,7 +40,7 @@ export function registerRuns(program: Command, globals: () => GlobalOptions): vo
           return items;
         },
         async (rt) => {
-          const items = await rt.services.metadata.listRuns(filter);
+          const items = await rt.services.metadata.runs.list(filter);
           checkPipeline(o.pipeline, rt.registry.list().map((p) => p.name), items);
           return items;
         },

@@ -52,7 +52,7 @@ function lineage(ctx: ServerContext): LineageEdge[] {
 async function listAssets(ctx: ServerContext) {
   const assets = allAssets(ctx);
   const edges = lineage(ctx);
-  const latest = new Map((await ctx.services.metadata.latestMaterializations(assets.map((a) => a.name))).map((m) => [m.asset, m]));
+  const latest = new Map((await ctx.services.metadata.assets.latest(assets.map((a) => a.name))).map((m) => [m.asset, m]));
   return assets.map((a) => {
     const m = latest.get(a.name);
     return {
@@ -86,7 +86,7 @@ export function assetRoutes(ctx: ServerContext): AnyRoute[] {
       response: z.object({ items: z.array(materializationSchema) }),
       handler: async ({ params, query }) => {
         known(params.name);
-        const h = await ctx.services.metadata.assetHistory({ asset: params.name, ...query });
+        const h = await ctx.services.metadata.assets.history({ asset: params.name, ...query });
         return { items: h.materializations };
       },
     }),
@@ -96,7 +96,7 @@ export function assetRoutes(ctx: ServerContext): AnyRoute[] {
       response: z.object({ items: z.array(checkResultSchema) }),
       handler: async ({ params, query }) => {
         known(params.name);
-        const h = await ctx.services.metadata.assetHistory({ asset: params.name, ...query });
+        const h = await ctx.services.metadata.assets.history({ asset: params.name, ...query });
         return { items: h.checks };
       },
     }),

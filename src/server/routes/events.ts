@@ -64,7 +64,7 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
         const n = await sendPage();
         if (n < 0) break;
         if (n === pages.pageSize) continue;
-        const finished = runId !== undefined && !ctx.coordinator.isActive(runId) && (await ctx.services.metadata.getRun(runId))?.run.finishedAt;
+        const finished = runId !== undefined && !ctx.coordinator.isActive(runId) && (await ctx.services.metadata.runs.get(runId))?.run.finishedAt;
         if (finished) {
           while ((await sendPage()) === pages.pageSize);
           if (writer.open) await writer.write('event: end\ndata: {}\n\n');
@@ -110,7 +110,7 @@ export function eventRoutes(ctx: ServerContext): AnyRoute[] {
       tag: 'events', access: 'view', produces: 'text/event-stream',
       params: z.object({ id: z.string().uuid() }), query, headers, response: eventSchema,
       handler: async (c) => {
-        if (!(await ctx.services.metadata.getRun(c.params.id))) {
+        if (!(await ctx.services.metadata.runs.get(c.params.id))) {
           throw new NotFoundError('run', c.params.id);
         }
         return stream(ctx, c.params.id)(c);

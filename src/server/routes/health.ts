@@ -34,7 +34,7 @@ export function healthRoutes(ctx: ServerContext): AnyRoute[] {
           }
         };
         await Promise.all([
-          probe('metadata', () => ctx.services.metadata.listRuns({ limit: 1 })),
+          probe('metadata', () => ctx.services.metadata.runs.list({ limit: 1 })),
           probe('warehouse', () => ctx.services.warehouse.query('SELECT 1')),
         ]);
         const ok = Object.values(checks).every((v) => v === 'ok');

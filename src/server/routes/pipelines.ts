@@ -91,7 +91,7 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
           ...summary(p, ctx.registry.originOf(p.name)),
           params: z.toJSONSchema(p.params, { unrepresentable: 'any', io: 'input' }),
           dag: { nodes, edges: nodes.flatMap((n) => n.deps.map((d) => ({ from: d, to: n.name }))) },
-          partitionStatus: p.partitions ? await ctx.services.metadata.listPartitions(p.name) : [],
+          partitionStatus: p.partitions ? await ctx.services.metadata.runs.partitions(p.name) : [],
         };
       },
     }),

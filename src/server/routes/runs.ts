@@ -12,7 +12,7 @@ const runId = z.object({ id: z.string().uuid() });
 export function runRoutes(ctx: ServerContext): AnyRoute[] {
   const { metadata } = ctx.services;
   const detail = async (id: string) => {
-    const d = await metadata.getRun(id);
+    const d = await metadata.runs.get(id);
     if (!d) throw new NotFoundError('run', id);
     return d;
   };
@@ -48,7 +48,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
       handler: async ({ query }) => {
         const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
         if (before === null) throw new ValidationError('query.cursor: not a cursor this API issued', 'query.cursor');
-        const items = await metadata.listRuns({ ...query, before, limit: query.limit + 1 });
+        const items = await metadata.runs.list({ ...query, before, limit: query.limit + 1 });
         const page = items.slice(0, query.limit);
         return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page.at(-1)!) : null };
       },

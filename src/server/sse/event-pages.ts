@@ -1,4 +1,4 @@
-import type { EventRecord, MetadataStore } from '../../ports/metadata-store.ts';
+import type { EventRecord, RunHistory } from '../../ports/metadata-store.ts';
 
 /**
  * SSE text of consecutive events, cut near CHUNK_BYTES so one write never holds a whole
@@ -37,7 +37,7 @@ const frame = (e: EventRecord) => `id: ${e.id}\nevent: ${e.type.replace(/[\r\n]/
  * never queues the rest of the API behind it at the store.
  */
 export class EventPages {
-  readonly #metadata: Pick<MetadataStore, 'listEvents'>;
+  readonly #metadata: Pick<RunHistory, 'events'>;
   readonly #pageSize: number;
   readonly #cacheBytes: number;
   readonly #concurrency: number;
@@ -48,7 +48,7 @@ export class EventPages {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(metadata: Pick<MetadataStore, 'listEvents'>, options: EventPagesOptions = {}) {
+  constructor(metadata: Pick<RunHistory, 'events'>, options: EventPagesOptions = {}) {
     this.#metadata = metadata;
     this.#pageSize = options.pageSize ?? 200;
     this.#cacheBytes = options.cacheBytes ?? 16 << 20;
@@ -78,14 +78,14 @@ export class EventPages {
    * one query, and it waits its turn at the store like a page.
    */
   latestId(): Promise<number> {
-    this.#latest ??= this.#gated(() => this.#metadata.listEvents({ newestFirst: true, limit: 1 }))
+    this.#latest ??= this.#gated(() => this.#metadata.events({ newestFirst: true, limit: 1 }))
       .then(([e]) => e?.id ?? 0)
       .finally(() => (this.#latest = null));
     return this.#latest;
   }
 
   async #load(key: string, runId: string | undefined, afterId: number): Promise<EventPage> {
-    const events = await this.#gated(() => this.#metadata.listEvents({ runId, afterId, limit: this.#pageSize }));
+    const events = await this.#gated(() => this.#metadata.events({ runId, afterId, limit: this.#pageSize }));
     const chunks: EventChunk[] = [];
     let text = '';
     for (const [i, e] of events.entries()) {

@@ -1,0 +1,97 @@
+import { ConflictError } from '../../core/errors.ts';
+import type {
+  EventFilter, EventRecord, NewRun, PartitionStatus, RunDetail, RunFilter, RunHistory, RunRecord,
+} from '../../ports/metadata-store.ts';
+import { uniqueViolation, type SqlExecutor } from './sql-client.ts';
+import { CREATED_AT, json, limitOf, params, where } from './sql-query-parts.ts';
+import {
+  toAttempt, toEvent, toPartition, toRun, toStep,
+  type AttemptRow, type EventRow, type PartitionRow, type RunRow, type StepRow,
+} from './rows.ts';
+
+const DEFAULT_RUN_LIMIT = 50;
+
+/** Runs, steps, attempts and events on any PostgreSQL dialect speaker. */
+export class SqlRunHistory implements RunHistory {
+  readonly #db: SqlExecutor;
+
+  constructor(db: SqlExecutor) {
+    this.#db = db;
+  }
+
+  async create(run: NewRun): Promise<RunRecord> {
+    try {
+      const { rows } = await this.#db.query<RunRow>(
+        `INSERT INTO runs (id, pipeline, partition, params, status, backfill_id, parent_run_id, root_run_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, ${CREATED_AT('$9')}, ${CREATED_AT('$9')})
+         RETURNING *`,
+        [run.id, run.pipeline, run.partition, json(run.params ?? {}, 'params'), run.status ?? 'queued',
+          run.backfillId ?? null, run.parentRunId ?? null, run.rootRunId ?? null, run.createdAt ?? null],
+      );
+      return toRun(rows[0]!);
+    } catch (err) {
+      if (uniqueViolation(err) === 'runs_pkey') throw new ConflictError(`run ${run.id} already exists`);
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<RunDetail | undefined> {
+    const runs = await this.#db.query<RunRow>('SELECT * FROM runs WHERE id = $1', [id]);
+    const run = runs.rows[0];
+    if (!run) return undefined;
+    const steps = await this.#db.query<StepRow>('SELECT * FROM steps WHERE run_id = $1 ORDER BY seq', [id]);
+    // Attempts follow the steps' own order; an attempt whose step was never recorded goes last.
+    const attempts = await this.#db.query<AttemptRow>(
+      `SELECT a.* FROM attempts a
+       LEFT JOIN steps s ON s.run_id = a.run_id AND s.step = a.step
+       WHERE a.run_id = $1
+       ORDER BY s.seq NULLS LAST, a.step, a.attempt, a.id`,
+      [id],
+    );
+    return { run: toRun(run), steps: steps.rows.map(toStep), attempts: attempts.rows.map(toAttempt) };
+  }
+
+  async list(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const p = params();
+    const clauses: string[] = [];
+    if (filter.pipeline !== undefined) clauses.push(`pipeline = ${p.bind(filter.pipeline)}`);
+    if (filter.status !== undefined) clauses.push(`status = ${p.bind(filter.status)}`);
+    if (filter.partition !== undefined) clauses.push(`partition = ${p.bind(filter.partition)}`);
+    if (filter.backfillId !== undefined) clauses.push(`backfill_id = ${p.bind(filter.backfillId)}`);
+    if (filter.createdFrom !== undefined) clauses.push(`created_at >= ${p.bind(filter.createdFrom)}::timestamptz`);
+    if (filter.createdTo !== undefined) clauses.push(`created_at < ${p.bind(filter.createdTo)}::timestamptz`);
+    if (filter.before !== undefined) {
+      clauses.push(`(created_at, id) < (${p.bind(filter.before.createdAt)}::timestamptz, ${p.bind(filter.before.id)})`);
+    }
+    const limit = limitOf(filter.limit, DEFAULT_RUN_LIMIT);
+    const { rows } = await this.#db.query<RunRow>(
+      `SELECT * FROM runs ${where(clauses)} ORDER BY created_at DESC, id DESC LIMIT ${p.bind(limit)}`,
+      p.values,
+    );
+    return rows.map(toRun);
+  }
+
+  async partitions(pipeline: string): Promise<PartitionStatus[]> {
+    const { rows } = await this.#db.query<PartitionRow>(
+      `SELECT DISTINCT ON (partition) partition, status, id, updated_at
+       FROM runs WHERE pipeline = $1 AND partition IS NOT NULL
+       ORDER BY partition, created_at DESC, id DESC`,
+      [pipeline],
+    );
+    return rows.map(toPartition);
+  }
+
+  async events(filter: EventFilter = {}): Promise<EventRecord[]> {
+    const p = params();
+    const clauses: string[] = [];
+    if (filter.runId !== undefined) clauses.push(`run_id = ${p.bind(filter.runId)}`);
+    if (filter.afterId !== undefined) clauses.push(`id > ${p.bind(filter.afterId)}`);
+    const limit = limitOf(filter.limit, null);
+    const order = filter.newestFirst ? 'id DESC' : 'id';
+    const { rows } = await this.#db.query<EventRow>(
+      `SELECT * FROM events ${where(clauses)} ORDER BY ${order}${limit === null ? '' : ` LIMIT ${p.bind(limit)}`}`,
+      p.values,
+    );
+    return rows.map(toEvent);
+  }
+}

@@ -5,7 +5,6 @@ import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import { createPromMetrics } from '../adapters/prometheus/prom-metrics.ts';
-import { createPushgatewayPusher } from '../adapters/prometheus/pushgateway-pusher.ts';
 import { DurableCounters } from '../runtime/durable-counters.ts';
 import type { Services } from '../runtime/services.ts';
 import { cluster } from './cluster.ts';
@@ -91,10 +90,7 @@ export async function openServices(config: SluiceConfig, options: { local: boole
     const objects = await openObjects(config);
     opened.push(objects);
     const bus = await openBus(config, options.local);
-    return {
-      metadata, warehouse, objects, bus, metrics, logger,
-      pusher: config.pushgatewayUrl ? createPushgatewayPusher({ url: config.pushgatewayUrl }) : null,
-    };
+    return { metadata, warehouse, objects, bus, metrics, logger };
   } catch (err) {
     for (const c of opened.reverse()) await c.close().catch(() => undefined);
     throw err;

@@ -1,8 +1,10 @@
 import { InProcessLauncher } from '../adapters/inprocess/inprocess-launcher.ts';
+import { createPushgatewayPusher } from '../adapters/prometheus/pushgateway-pusher.ts';
 import { WorkerPool } from '../adapters/subprocess/worker-pool.ts';
 import { executeAttempt } from '../runtime/attempt-executor.ts';
 import { BusLauncher } from '../runtime/bus-launcher.ts';
 import { Coordinator } from '../runtime/coordinator.ts';
+import { MetricsPush } from '../runtime/metrics-push.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
 import { RetentionPruner } from '../runtime/retention.ts';
 import { SafeQuery } from '../runtime/safe-query/safe-query.ts';
@@ -20,6 +22,14 @@ export interface Runtime {
   /** Untrusted SQL (`POST /query`, `sluice query`): parser-checked, limited, on connections of its own. */
   readonly query: SafeQuery;
   close(): Promise<void>;
+}
+
+/** With a Pushgateway configured, a run's end pushes the metrics; what is pushing when the runtime closes finishes first. */
+function pushOnRunEnd(config: SluiceConfig, services: Services, coordinator: Coordinator): { close(): Promise<void> } {
+  if (!config.pushgatewayUrl) return { close: async () => undefined };
+  const push = new MetricsPush(createPushgatewayPusher({ url: config.pushgatewayUrl }), services.metrics, services.logger);
+  coordinator.onUpdate(push.listener);
+  return push;
 }
 
 async function openSafeQuery(config: SluiceConfig, registry: PipelineRegistry): Promise<SafeQuery> {
@@ -40,9 +50,10 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
     executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs, sources }, signal),
   );
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
+  const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();
   const query = await openSafeQuery(config, registry);
-  return { config, services, registry, coordinator, query, close: closeServices(services, launcher, coordinator, query) };
+  return { config, services, registry, coordinator, query, close: closeServices(services, launcher, coordinator, push, query) };
 }
 
 /** Cron resolution is a minute; looking every 10 s fires a tick at most 10 s late. */
@@ -74,6 +85,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   });
   const launcher = new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) });
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
+  const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();
   await pool.start();
   const clock = { now: () => new Date() };
@@ -85,5 +97,5 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   retention.start(RETENTION_EVERY_MS);
   const stop = { close: async () => Promise.all([scheduler.stop(), retention.stop()]) };
   const query = await openSafeQuery(config, registry);
-  return { config, services, registry, coordinator, pool, query, close: closeServices(services, stop, query, pool, coordinator) };
+  return { config, services, registry, coordinator, pool, query, close: closeServices(services, stop, query, pool, coordinator, push) };
 }

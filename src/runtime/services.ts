@@ -1,6 +1,6 @@
 import type { EventBus } from '../ports/event-bus.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
-import type { Metrics, MetricsPusher } from '../ports/metrics.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 
@@ -18,7 +18,5 @@ export interface Services {
   readonly objects: ObjectStore;
   readonly bus: EventBus;
   readonly metrics: Metrics;
-  /** Set when a Pushgateway is configured. */
-  readonly pusher: MetricsPusher | null;
   readonly logger: Logger;
 }

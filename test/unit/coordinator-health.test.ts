@@ -59,7 +59,6 @@ before(async () => {
     objects: createLocalObjectStore({ root: `${dir.home}/objects` }),
     bus: createMemoryBus(),
     metrics: createPromMetrics(),
-    pusher: null,
     logger,
   };
 });

@@ -4,6 +4,6 @@
 import { enableCompileCache, flushCompileCache } from 'node:module';
 
 enableCompileCache();
-const { runPoolWorker } = await import('./commands/worker.ts');
+const { runPoolWorker } = await import('../presets/pool-worker.ts');
 await runPoolWorker(process.argv.slice(2), process.env);
 flushCompileCache();

@@ -1,6 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.sluice/**', 'ui/dist/**'] },
@@ -20,6 +21,8 @@ export default tseslint.config(
     },
   },
   { languageOptions: { globals: globals.node } },
+  // The web UI runs in the browser, with React's rules of hooks.
+  { files: ['ui/**/*.{ts,tsx}'], languageOptions: { globals: globals.browser }, ...reactHooks.configs.flat['recommended-latest'] },
   {
     files: ['src/presets/**', 'src/cli/**', 'scripts/**', 'test/**', 'bench/**', 'bin/**'],
     rules: { 'no-restricted-syntax': 'off' },

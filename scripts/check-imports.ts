@@ -13,13 +13,15 @@ export const RULES: ReadonlyArray<{ from: string; forbidden: readonly string[] }
   { from: 'src/sdk', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
   { from: 'src/runtime', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
   { from: 'src/adapters', forbidden: ['src/runtime', 'src/presets', 'src/cli', 'src/server'] },
+  // The UI knows the API by its generated types only, never the server's code.
+  { from: 'ui/src', forbidden: ['src', 'test', 'scripts'] },
 ];
 
 function* files(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);
     if (statSync(p).isDirectory()) yield* files(p);
-    else if (p.endsWith('.ts')) yield p;
+    else if (p.endsWith('.ts') || p.endsWith('.tsx')) yield p;
   }
 }
 

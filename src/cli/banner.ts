@@ -8,6 +8,8 @@ export interface BannerInfo {
   /** What the demo data is doing (dev only), e.g. `loaded (20 days)`. */
   readonly demo: string | null;
   readonly pid: number;
+  /** Why there is no web UI; null when it is served at the URL. */
+  readonly ui: string | null;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface BannerInfo {
 export function formatBanner(b: BannerInfo): string {
   const dev = b.mode === 'dev';
   const rows: [string, string][] = [
+    ['UI', b.ui === null ? `${b.url}/` : `not available: ${b.ui}`],
     ['API', `${b.url}/api/v1 (OpenAPI document: ${b.url}/api/v1/openapi.json)`],
     ['logs', b.logFile === null ? 'stderr, as JSON lines' : `${b.logFile}${b.verbose ? ' and this terminal' : ' (warnings and errors also on this terminal; --verbose for everything)'}`],
   ];

@@ -6,6 +6,7 @@ import type { Logger } from '../runtime/services.ts';
 import { roleAllows, type Role } from './auth/roles.ts';
 import { registerMethodNotAllowed } from './method-not-allowed.ts';
 import { openApiDocument } from './openapi.ts';
+import { serveUi } from './ui-routes.ts';
 import { maxParamLength } from './param-limits.ts';
 import { fromZod } from './problem.ts';
 import { refuseUnsafeInput } from './request-guards.ts';
@@ -30,6 +31,8 @@ export interface AppOptions {
   readonly anonymous?: boolean;
   /** Runs first on every request; throws to refuse it (local-dev mode's Host and Origin checks). */
   guard?(request: FastifyRequest): void;
+  /** The built web UI, served at / (see serveUi). */
+  readonly uiDir?: string;
 }
 
 function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
@@ -78,8 +81,11 @@ export function buildApp(options: AppOptions): FastifyInstance {
     app.addHook('onRequest', async (request) => guard(request));
   }
   app.setErrorHandler((err, request, reply) => sendProblem(request, reply, err, logger));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(request, reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+  const page = options.uiDir ? serveUi(app, options.uiDir) : null;
+  app.setNotFoundHandler((request, reply) => {
+    if (page?.(request, reply)) return reply;
+    return sendProblem(request, reply, new SluiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  });
 
   const declared = new Map<string, string[]>();
   for (const r of options.routes) {

@@ -42,6 +42,8 @@ export interface ApiOptions {
   readonly anonymous?: boolean;
   /** Runs first on every request and throws to refuse it. */
   guard?(request: FastifyRequest): void;
+  /** The built web UI to serve at /; none when undefined. */
+  readonly uiDir?: string;
 }
 
 /** The control plane's HTTP API over a running coordinator. */
@@ -78,6 +80,6 @@ export function createApi(options: ApiOptions): FastifyInstance {
   ];
   return buildApp({
     routes, authenticate: options.authenticate, version: options.version, logger: options.services.logger,
-    anonymous: options.anonymous, guard: options.guard,
+    anonymous: options.anonymous, guard: options.guard, uiDir: options.uiDir,
   });
 }

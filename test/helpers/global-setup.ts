@@ -5,3 +5,11 @@ import { stopServices } from './services.ts';
 export async function globalTeardown(): Promise<void> {
   await stopServices(['postgres', 'pushgateway', 'kafka', 'minio', 'clickhouse']);
 }
+
+// The UI is built once, before the test files start their servers, so no test pays for the
+// build or races another to it.
+export async function globalSetup(): Promise<void> {
+  const { ensureUiBundle } = await import('../../src/presets/ui-bundle.ts');
+  const ui = await ensureUiBundle();
+  if (ui.dir === null) throw new Error(`the web UI did not build: ${ui.reason}`);
+}

@@ -4,6 +4,7 @@ import { ConflictError, ValidationError, describeError } from '../../core/errors
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
+import { ensureUiBundle } from '../../presets/ui-bundle.ts';
 import { brokenWarnings, definitionReloader, describeReload, watchPipelineDirs } from '../../runtime/pipeline-reload.ts';
 import type { Principal } from '../../server/app.ts';
 import { authenticate } from '../../server/auth/roles.ts';
@@ -74,7 +75,11 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
 async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verbose: boolean, stop: Promise<string>): Promise<void> {
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
+  // Built (or found in its cache) while the stores open.
+  const uiBuild = ensureUiBundle();
   const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
+  const ui = await uiBuild;
+  if (ui.dir === null) rt.services.logger.warn({ reason: ui.reason }, 'serving the API without the web UI');
   // A terminal gets a line a person reads (the logger would print it a second time there); a cluster's log collector a record.
   if (o.dev) for (const w of brokenWarnings(rt.registry)) process.stderr.write(`${w}\n`);
   else for (const b of rt.registry.broken()) rt.services.logger.warn({ file: b.file, line: b.line, error: b.error }, 'pipeline file did not load');
@@ -97,7 +102,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const watcher = o.dev ? watchPipelineDirs(config.pipelines, reloadPipelines, { logger: rt.services.logger }) : null;
   const app = createApi({
     services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
-    sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined,
+    sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined, uiDir: ui.dir ?? undefined,
   });
   try {
     await app.listen({ host: o.host, port });
@@ -111,7 +116,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
   const demo = o.dev ? await seedDemo(rt, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
-  print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid }));
+  print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid, ui: ui.dir === null ? ui.reason : null }));
 
   const signal = await stop;
   print(`stopping (${signal})…`);

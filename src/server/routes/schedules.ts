@@ -1,3 +1,4 @@
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
@@ -7,6 +8,7 @@ import { MAX_PAGE } from './runs.ts';
 const scheduleSchema = z.object({
   pipeline: z.string(), name: z.string(), cron: z.string(), timezone: z.string(), partition: z.string(),
   enabled: z.boolean(), evaluatedThrough: z.string().nullable(),
+  nextTickAt: z.string().nullable().describe('When the schedule fires next; null while it is disabled'),
   lastTick: z.object({ tickAt: z.string(), status: z.string(), runId: z.string(), partition: z.string().nullable() }).nullable(),
 });
 
@@ -25,9 +27,12 @@ export function scheduleRoutes(ctx: ServerContext): AnyRoute[] {
       p.schedules.map((s) => {
         const st = states.find((x) => x.pipeline === p.name && x.schedule === s.name);
         const t = st?.lastTick;
+        const enabled = st?.enabled ?? true;
+        // The registry compiled the cron at load, so it parses; it is only computed here.
+        const next = enabled ? new Cron(s.cron, { timezone: s.timezone, mode: '5-part' }).nextRun(new Date()) : null;
         return {
           pipeline: p.name, name: s.name, cron: s.cron, timezone: s.timezone, partition: s.partition,
-          enabled: st?.enabled ?? true, evaluatedThrough: st?.evaluatedThrough ?? null,
+          enabled, evaluatedThrough: st?.evaluatedThrough ?? null, nextTickAt: next?.toISOString() ?? null,
           lastTick: t ? { tickAt: t.tickAt, status: t.status, runId: t.runId, partition: t.partition } : null,
         };
       }),

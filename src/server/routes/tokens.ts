@@ -14,6 +14,12 @@ export function tokenRoutes(ctx: ServerContext): AnyRoute[] {
   const tokens = ctx.services.metadata.tokens;
   return [
     route({
+      method: 'GET', path: '/api/v1/me', operationId: 'whoAmI', summary: 'Who the caller is: the token\'s name and role (the UI shows only what the role allows)',
+      tag: 'admin', access: 'view',
+      response: z.object({ name: z.string(), role: z.enum(ROLES as ['view', 'edit', 'admin']) }),
+      handler: async ({ principal }) => ({ name: principal.name, role: principal.role }),
+    }),
+    route({
       method: 'POST', path: '/api/v1/tokens', operationId: 'createToken', summary: 'Create an API token; the secret is in this response only',
       tag: 'admin', access: 'admin', status: 201,
       body: z.object({ role: z.enum(ROLES as ['view', 'edit', 'admin']), name: z.string().regex(TOKEN_NAME_PATTERN, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit").optional() }).strict(),

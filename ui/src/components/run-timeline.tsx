@@ -1,0 +1,39 @@
+import type { RunDetail } from '../api/client';
+import { duration, useNow } from './status';
+
+/**
+ * The run as a Gantt: one row per step, one bar per attempt, placed on the run's own time
+ * axis; a failed, lost or cancelled attempt keeps its colour, so retries read at a glance.
+ */
+export function RunTimeline({ detail }: { detail: RunDetail }) {
+  const { run, steps, attempts } = detail;
+  const start = Date.parse(run.startedAt ?? run.createdAt);
+  const now = useNow();
+  const end = Math.max(start + 1, ...attempts.map((a) => (a.finishedAt ? Date.parse(a.finishedAt) : now)), run.finishedAt ? Date.parse(run.finishedAt) : start + 1);
+  const pct = (t: number) => `${(((t - start) / (end - start)) * 100).toFixed(2)}%`;
+  return (
+    <div className="timeline" role="list" aria-label="run timeline">
+      {steps.map((s) => (
+        <div className="timeline-row" role="listitem" key={s.step}>
+          <span className="timeline-step">{s.step}</span>
+          <span className="timeline-track">
+            {attempts.filter((a) => a.step === s.step).map((a) => {
+              const from = Date.parse(a.startedAt);
+              const to = a.finishedAt ? Date.parse(a.finishedAt) : now;
+              return (
+                <span
+                  key={a.id}
+                  className={`bar status-${a.status}`}
+                  style={{ left: pct(from), width: `max(3px, calc(${pct(to)} - ${pct(from)}))` }}
+                  title={`attempt ${a.attempt}: ${a.status}, ${duration(a.startedAt, a.finishedAt)}${a.error ? ` — ${a.error}` : ''}`}
+                  aria-label={`${s.step} attempt ${a.attempt}: ${a.status}`}
+                />
+              );
+            })}
+            {s.status === 'skipped' || s.status === 'no_data' ? <span className="timeline-note">{s.status === 'skipped' ? `skipped — ${s.reason ?? ''}` : 'no data'}</span> : null}
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,180 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useParams } from 'react-router';
+import { api, data, type RunDetail } from '../api/client';
+import { useCan } from '../api/me';
+import { followEvents, type RunEvent } from '../api/run-events';
+import { ErrorNote } from '../components/error-note';
+import { RunTimeline } from '../components/run-timeline';
+import { duration, Status, when } from '../components/status';
+
+const MAX_LOG_LINES = 20_000;
+
+interface LogLine {
+  readonly id: number;
+  readonly ts: string;
+  readonly step: string | null;
+  readonly level: string;
+  readonly message: string;
+}
+
+/** One run, live: its status, steps and attempts on a timeline, materializations, logs, and the actions its state allows. */
+export function RunPage() {
+  const { id = '' } = useParams();
+  // Keyed by id: another run's page starts with its own, empty, log.
+  return <LiveRun key={id} id={id} />;
+}
+
+function LiveRun({ id }: { id: string }) {
+  const queryClient = useQueryClient();
+  const run = useQuery({ queryKey: ['run', id], queryFn: () => data(api.GET('/api/v1/runs/{id}', { params: { path: { id } } })) });
+  const [logs, setLogs] = useState<LogLine[]>([]);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    void followEvents(`/api/v1/runs/${encodeURIComponent(id)}/events`, (batch: RunEvent[]) => {
+      const lines = batch.filter((e) => e.type === 'log').map((e) => ({
+        id: e.id, ts: e.ts, step: e.step, level: String(e.payload.level ?? 'info'), message: String(e.payload.message ?? ''),
+      }));
+      if (lines.length > 0) setLogs((prev) => [...prev, ...lines].slice(-MAX_LOG_LINES));
+      if (batch.some((e) => e.type.startsWith('step.') || e.type.startsWith('run.') || e.type.startsWith('attempt.') || e.type === 'asset.materialized')) {
+        void queryClient.invalidateQueries({ queryKey: ['run', id] });
+      }
+    }, abort.signal);
+    return () => abort.abort();
+  }, [id, queryClient]);
+
+  if (run.error) return <ErrorNote error={run.error} />;
+  if (!run.data) return <p>Loading run…</p>;
+  return <RunView detail={run.data} logs={logs} />;
+}
+
+function RunView({ detail, logs }: { detail: RunDetail; logs: LogLine[] }) {
+  const { run, steps, attempts } = detail;
+  const finished = run.finishedAt !== null;
+  const failures = attempts.filter((a) => a.failure);
+  return (
+    <section>
+      <header className="page-header">
+        <h1>
+          Run <code>{run.id.slice(0, 8)}</code> of <Link to={`/pipelines/${encodeURIComponent(run.pipeline)}`}>{run.pipeline}</Link>
+          {run.partition ? <> [{run.partition}]</> : null}
+        </h1>
+        <RunActions detail={detail} />
+      </header>
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd><span aria-label="run status" className={`status status-${run.status}`}>{run.status === 'no_data' ? 'no data' : run.status}</span></dd>
+        <dt>Created</dt><dd>{when(run.createdAt)}</dd>
+        <dt>Duration</dt><dd>{duration(run.startedAt, run.finishedAt)}{finished ? '' : ' (running)'}</dd>
+        <dt>Rows written</dt><dd>{steps.reduce((n, s) => n + s.rowsWritten, 0).toLocaleString()}</dd>
+        {run.parentRunId ? <><dt>Retry of</dt><dd><Link to={`/runs/${run.parentRunId}`}>{run.parentRunId.slice(0, 8)}</Link></dd></> : null}
+        {run.rootRunId && run.rootRunId !== run.parentRunId ? <><dt>First run</dt><dd><Link to={`/runs/${run.rootRunId}`}>{run.rootRunId.slice(0, 8)}</Link></dd></> : null}
+        {run.backfillId ? <><dt>Backfill</dt><dd><code>{run.backfillId.slice(0, 8)}</code></dd></> : null}
+      </dl>
+      {run.error ? <p className="error" role="status">{run.error}</p> : null}
+
+      <h2>Timeline</h2>
+      <RunTimeline detail={detail} />
+
+      <h2>Steps</h2>
+      <table>
+        <thead><tr><th>Step</th><th>Status</th><th>Attempts</th><th>Rows</th><th>Duration</th><th>Reason</th></tr></thead>
+        <tbody>
+          {steps.map((s) => (
+            <tr key={s.step}>
+              <td>{s.step}</td>
+              <td><Status status={s.status} /></td>
+              <td>{s.attempts}</td>
+              <td>{s.rowsWritten.toLocaleString()}</td>
+              <td>{duration(s.startedAt, s.finishedAt)}</td>
+              <td>{s.reason ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
+      {failures.length > 0 ? (
+        <>
+          <h2>Errors</h2>
+          {failures.map((a) => (
+            <details key={a.id} open={a === failures[failures.length - 1]}>
+              <summary>
+                {a.step} attempt {a.attempt}: {a.failure!.name}: {a.failure!.message}
+                {a.failure!.frame ? <> at <code>{a.failure!.frame}</code></> : null}
+              </summary>
+              {a.failure!.notRetried ? <p>Not retried: {a.failure!.notRetried}</p> : null}
+              {a.failure!.stack ? <pre className="stack">{a.failure!.stack}</pre> : null}
+            </details>
+          ))}
+        </>
+      ) : null}
+
+      <h2>Logs</h2>
+      <LogView logs={logs} steps={steps.map((s) => s.step)} />
+    </section>
+  );
+}
+
+function RunActions({ detail }: { detail: RunDetail }) {
+  const canEdit = useCan('edit');
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const { run } = detail;
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['run', run.id] });
+  const cancel = useMutation({ mutationFn: () => data(api.POST('/api/v1/runs/{id}/cancel', { params: { path: { id: run.id } } })), onSuccess: refresh });
+  const retry = useMutation({
+    mutationFn: () => data(api.POST('/api/v1/runs/{id}/retry', { params: { path: { id: run.id } } })),
+    onSuccess: (r) => navigate(`/runs/${r.id}`),
+  });
+  const rerun = useMutation({
+    mutationFn: () => data(api.POST('/api/v1/runs', {
+      body: { pipeline: run.pipeline, params: run.params as Record<string, string | number | boolean | null>, ...(run.partition ? { partition: run.partition } : { allPartitions: true }), allowOutOfRange: true },
+    })),
+    onSuccess: (r) => navigate(`/runs/${r.id}`),
+  });
+  if (!canEdit) return null;
+  const active = run.status === 'queued' || run.status === 'running';
+  const error = cancel.error ?? retry.error ?? rerun.error;
+  return (
+    <div className="actions">
+      {active ? <button type="button" onClick={() => cancel.mutate()} disabled={cancel.isPending}>Cancel</button> : null}
+      {!active && run.status !== 'succeeded' ? <button type="button" onClick={() => retry.mutate()} disabled={retry.isPending}>Retry from failure</button> : null}
+      {!active ? <button type="button" onClick={() => rerun.mutate()} disabled={rerun.isPending}>Re-run</button> : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </div>
+  );
+}
+
+function LogView({ logs, steps }: { logs: LogLine[]; steps: string[] }) {
+  const [step, setStep] = useState('');
+  const [level, setLevel] = useState('');
+  const [text, setText] = useState('');
+  const [follow, setFollow] = useState(true);
+  const shown = useMemo(() => {
+    const needle = text.toLowerCase();
+    return logs.filter((l) => (!step || l.step === step) && (!level || l.level === level) && (!needle || l.message.toLowerCase().includes(needle)));
+  }, [logs, step, level, text]);
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
+  }, [shown, follow]);
+  return (
+    <div className="logs">
+      <div className="filters">
+        <label>Step <select value={step} onChange={(e) => setStep(e.target.value)}><option value="">all</option>{steps.map((s) => <option key={s}>{s}</option>)}</select></label>
+        <label>Level <select value={level} onChange={(e) => setLevel(e.target.value)}><option value="">all</option>{['debug', 'info', 'warn', 'error'].map((l) => <option key={l}>{l}</option>)}</select></label>
+        <label>Search <input type="search" value={text} onChange={(e) => setText(e.target.value)} /></label>
+        <label><input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow</label>
+        <span>{shown.length.toLocaleString()} of {logs.length.toLocaleString()} lines</span>
+      </div>
+      <div className="log-lines" ref={box} role="log" aria-label="run logs" tabIndex={0}>
+        {shown.slice(-2000).map((l) => (
+          <div key={l.id} className={`log log-${l.level}`}>
+            <time>{new Date(l.ts).toLocaleTimeString()}</time> <b>{l.step ?? 'run'}</b> <span className="level">{l.level}</span> {l.message}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

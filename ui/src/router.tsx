@@ -1,0 +1,23 @@
+import { createBrowserRouter } from 'react-router';
+import { Layout } from './components/layout';
+import { NotFound } from './pages/not-found';
+import { Overview } from './pages/overview';
+import { PipelinePage } from './pages/pipeline';
+import { Pipelines } from './pages/pipelines';
+import { RunPage } from './pages/run';
+import { Runs } from './pages/runs';
+
+/** Every page has a stable URL; the server answers each of them with index.html. */
+export const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    children: [
+      { path: '/', element: <Overview /> },
+      { path: '/pipelines', element: <Pipelines /> },
+      { path: '/pipelines/:name', element: <PipelinePage /> },
+      { path: '/runs', element: <Runs /> },
+      { path: '/runs/:id', element: <RunPage /> },
+      { path: '*', element: <NotFound /> },
+    ],
+  },
+]);

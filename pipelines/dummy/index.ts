@@ -104,6 +104,7 @@ const load = dummy.step({
     const batch = Math.max(1, Math.round(rate / BATCHES_PER_SECOND));
     const thresholds = [ctx.params.failAfter, ctx.params.crashAfter, ctx.params.hangAfter].filter((t) => t !== undefined);
     const started = Date.now();
+    ctx.log.info(`dummy: producing ${total} records at ${rate}/s`);
     let done = 0;
     await trip(ctx, done);
     while (done < total) {
@@ -116,6 +117,7 @@ const load = dummy.step({
     }
     const key = objectKey(ctx);
     const info = await ctx.objects.put(key, Readable.from(recordsJson(ctx)));
+    ctx.log.info(`dummy: wrote ${total} records to ${key} (${info.size} bytes)`);
     ctx.materialize(records, { rows: total, metadata: { object: key, bytes: info.size } });
   },
 });

@@ -29,7 +29,7 @@ function StepNode({ data }: NodeProps<FlowNode>) {
   return (
     <div className={`graph-node status-border-${node.status ?? 'none'}`} style={{ width: WIDTH }}>
       <Handle type="target" position={Position.Left} />
-      <button type="button" className="graph-node-title" onClick={() => onOpen?.(node.id)} aria-label={node.label}>
+      <button type="button" className="graph-node-title" onClick={() => onOpen?.(node.id)}>
         {node.label}
         {node.status ? <span className={`status status-${node.status}`} aria-hidden="true">{node.status === 'no_data' ? 'no data' : node.status}</span> : null}
       </button>

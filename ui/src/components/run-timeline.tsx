@@ -23,6 +23,7 @@ export function RunTimeline({ detail }: { detail: RunDetail }) {
               return (
                 <span
                   key={a.id}
+                  role="img"
                   className={`bar status-${a.status}`}
                   style={{ left: pct(from), width: `max(3px, calc(${pct(to)} - ${pct(from)}))` }}
                   title={`attempt ${a.attempt}: ${a.status}, ${duration(a.startedAt, a.finishedAt)}${a.error ? ` — ${a.error}` : ''}`}

@@ -1,0 +1,126 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { accessibilityProblems, CHROMIUM, openBrowser, screenshot } from '../helpers/browser.ts';
+import { freePort, startServerProcess, type DevServer } from '../helpers/dev-server.ts';
+import { tempHome } from '../helpers/runtime.ts';
+
+// The web UI in Debian's Chromium against a real `sluice dev` on the demo data: every page
+// opens, is accessible, and the actions work live, without a reload.
+const haveChromium = existsSync(CHROMIUM);
+const skip = !haveChromium && process.env.CI !== 'true' ? 'chromium is not installed here (apt-get install chromium)' : false;
+
+describe('web UI in sluice dev', { skip }, () => {
+  const dir = tempHome('sluice-ui-');
+  let server: DevServer;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    const port = await freePort();
+    server = await startServerProcess(['--home', dir.home, 'dev', '--port', String(port)], { HOME: process.env.HOME ?? dir.home });
+    browser = await openBrowser();
+    context = browser.context;
+    page = await context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  const open = async (path: string, heading: string) => {
+    await page.goto(`${server.url}${path}`);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+  const accessible = async () => assert.deepEqual(await accessibilityProblems(page), []);
+  const runStatus = () => page.getByLabel('run status');
+  const launchDummy = async (records: number, rate: number) => {
+    await open('/pipelines/dummy', 'dummy');
+    await page.getByLabel('Day').fill('2024-01-02');
+    await page.getByLabel('records').fill(String(records));
+    await page.getByLabel('rate').fill(String(rate));
+    await page.getByRole('button', { name: 'Launch run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+  };
+
+  it('serves the UI at / with the overview, and the API beside it', async () => {
+    await open('/', 'Overview');
+    assert.equal((await page.request.get(`${server.url}/api/v1/pipelines`)).status(), 200);
+    assert.equal((await page.request.get(`${server.url}/api/v1/nope`)).status(), 404, 'an unknown API path is a problem, not the page');
+    await accessible();
+  });
+
+  it('lists the pipelines and draws a DAG with one named node per step', async () => {
+    await open('/pipelines', 'Pipelines');
+    for (const name of ['dummy', 'retail', 'always-fails']) await page.getByRole('link', { name, exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Reload definitions' }).waitFor();
+    await accessible();
+    await screenshot(page, 'pipelines');
+    await open('/pipelines/retail', 'retail');
+    const graph = page.getByRole('group', { name: 'pipeline graph' });
+    for (const step of ['raw', 'staging', 'vault', 'marts', 'quality']) await graph.getByRole('button', { name: step, exact: true }).waitFor();
+    await accessible();
+    await screenshot(page, 'pipeline-graph');
+  });
+
+  it('launches a dummy run from the form and watches it succeed live, with its logs', async () => {
+    await launchDummy(40, 200);
+    // No reload: the status word changes as the run's events arrive.
+    await runStatus().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('log', { name: 'run logs' }).getByText('dummy: wrote 40 records').waitFor();
+    await page.getByRole('list', { name: 'run timeline' }).getByLabel('load attempt 1: succeeded').waitFor();
+    await accessible();
+    await screenshot(page, 'run');
+  });
+
+  it('shows the API\'s message for an invalid param, naming it', async () => {
+    await open('/pipelines/dummy', 'dummy');
+    await page.getByLabel('rate').fill('-5');
+    await page.getByRole('button', { name: 'Launch run' }).click();
+    await page.getByRole('alert').filter({ hasText: /rate/ }).waitFor();
+  });
+
+  it('cancels a slow run', async () => {
+    await launchDummy(100_000, 20);
+    await runStatus().filter({ hasText: /^running$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await runStatus().filter({ hasText: /^cancelled$/ }).waitFor({ timeout: 30_000 });
+  });
+
+  it('retries a failed always-fails run from failure, and the retry links back', async () => {
+    await open('/pipelines/always-fails', 'always-fails');
+    await page.getByRole('button', { name: 'Launch run' }).click();
+    await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
+    const first = page.url().split('/').pop()!;
+    await runStatus().filter({ hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+    await page.getByText(/^fail attempt 2: .*this job always fails/).waitFor();
+    await page.getByRole('button', { name: 'Retry from failure' }).click();
+    await page.waitForURL((u) => /\/runs\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(first));
+    await page.getByRole('link', { name: first.slice(0, 8) }).waitFor();
+    await runStatus().filter({ hasText: /^failed$/ }).waitFor({ timeout: 30_000 });
+  });
+
+  it('lists runs with filters kept in the URL, and a deep link opens the same list', async () => {
+    await open('/runs', 'Runs');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    const rows = page.getByRole('table', { name: 'runs' }).getByRole('row');
+    await rows.nth(1).waitFor();
+    assert.ok((await rows.allTextContents()).slice(1).every((t) => t.includes('failed')), 'only failed runs are listed');
+    await accessible();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Runs' }).waitFor();
+    assert.equal(await page.getByLabel('Status').inputValue(), 'failed');
+    await page.getByLabel('Status').selectOption('');
+    await screenshot(page, 'runs');
+    await open('/', 'Overview');
+    await screenshot(page, 'overview');
+  });
+
+  it('answers an unknown page with the page-not-found view', async () => {
+    await open('/no/such/page', 'Page not found');
+  });
+});

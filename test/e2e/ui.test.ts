@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { accessibilityProblems, CHROMIUM, openBrowser, screenshot } from '../helpers/browser.ts';
 import { freePort, startServerProcess, type DevServer } from '../helpers/dev-server.ts';
@@ -35,7 +37,7 @@ describe('web UI in sluice dev', { skip }, () => {
     await page.goto(`${server.url}${path}`);
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
-  const accessible = async () => assert.deepEqual(await accessibilityProblems(page), []);
+  const accessible = () => accessibleOn(page);
   const runStatus = () => page.getByLabel('run status');
   const launchDummy = async (records: number, rate: number) => {
     await open('/pipelines/dummy', 'dummy');
@@ -124,3 +126,56 @@ describe('web UI in sluice dev', { skip }, () => {
     await open('/no/such/page', 'Page not found');
   });
 });
+
+describe('web UI in sluice server, signed in with a view token', { skip }, () => {
+  const dir = tempHome('sluice-ui-server-');
+  let server: DevServer;
+  let browser: Awaited<ReturnType<typeof openBrowser>>;
+  let page: Page;
+  let token = '';
+
+  before(async () => {
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir.home };
+    const created = await promisify(execFile)(process.execPath, ['src/cli/main.ts', '--home', dir.home, 'token', 'create', '--role', 'view', '--name', 'viewer'], { env, timeout: 60_000 });
+    token = created.stdout.trim();
+    server = await startServerProcess(['--home', dir.home, 'server', '--host', '127.0.0.1', '--port', String(await freePort())], env);
+    browser = await openBrowser();
+    page = await browser.context.newPage();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  it('asks for a token, refuses a wrong one with the API\'s reason, and signs in with a good one', async () => {
+    await page.goto(`${server.url}/`);
+    await page.getByRole('heading', { name: 'Sign in to Sluice' }).waitFor();
+    await page.getByLabel('API token').fill('tok_0000000000000000.wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    await accessibleOn(page);
+    await screenshot(page, 'sign-in');
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await page.getByText('viewer · view').waitFor();
+    assert.ok(!page.url().includes(token.slice(0, 12)), 'the token never enters the URL');
+  });
+
+  it('shows a view token no launch or reload control, and says why on a direct launch URL', async () => {
+    await page.goto(`${server.url}/pipelines`);
+    await page.getByRole('link', { name: 'dummy', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Reload definitions' }).count(), 0);
+    await page.goto(`${server.url}/pipelines/dummy`);
+    await page.getByRole('group', { name: 'pipeline graph' }).getByRole('button', { name: 'load', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Launch run' }).count(), 0);
+    await page.goto(`${server.url}/pipelines/dummy/launch`);
+    await page.getByRole('alert').filter({ hasText: 'Launching a run needs the edit role; you are signed in as viewer with the view role.' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Launch run' }).count(), 0);
+  });
+});
+
+async function accessibleOn(page: Page): Promise<void> {
+  assert.deepEqual(await accessibilityProblems(page), []);
+}

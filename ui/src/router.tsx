@@ -2,7 +2,7 @@ import { createBrowserRouter } from 'react-router';
 import { Layout } from './components/layout';
 import { NotFound } from './pages/not-found';
 import { Overview } from './pages/overview';
-import { PipelinePage } from './pages/pipeline';
+import { LaunchPage, PipelinePage } from './pages/pipeline';
 import { Pipelines } from './pages/pipelines';
 import { RunPage } from './pages/run';
 import { Runs } from './pages/runs';
@@ -15,6 +15,7 @@ export const router = createBrowserRouter([
       { path: '/', element: <Overview /> },
       { path: '/pipelines', element: <Pipelines /> },
       { path: '/pipelines/:name', element: <PipelinePage /> },
+      { path: '/pipelines/:name/launch', element: <LaunchPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
       { path: '*', element: <NotFound /> },

@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, data, type Me } from './client';
 
-const RANK = { view: 0, edit: 1, admin: 2 } as const;
+export const RANK = { view: 0, edit: 1, admin: 2 } as const;
 
 /** Who the caller is; undefined while unknown. */
 export function useMe(): Me | undefined {

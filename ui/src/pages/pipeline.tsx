@@ -6,6 +6,7 @@ import { useCan } from '../api/me';
 import type { GraphEdge, GraphNode } from '../components/dag-graph';
 import { ErrorNote } from '../components/error-note';
 import { LaunchForm } from '../components/launch-form';
+import { RequireRole } from '../components/require-role';
 import { Status, when } from '../components/status';
 
 // The graph brings React Flow and ELK: loaded with the first page that draws one.
@@ -42,7 +43,7 @@ export function PipelinePage() {
       <Suspense fallback={<p>Loading graph…</p>}>
         <DagGraph nodes={graph.nodes} edges={graph.edges} label="pipeline graph" />
       </Suspense>
-      {canEdit ? <LaunchForm pipeline={p} /> : null}
+      {canEdit ? <LaunchForm pipeline={p} /> : <p className="hint">Launching runs needs the edit role.</p>}
       <h2>Schedules</h2>
       {p.schedules.length === 0 ? <p>None.</p> : (
         <ul>{p.schedules.map((s) => <li key={s.name}><b>{s.name}</b>: <code>{s.cron}</code> ({s.timezone}), partition {s.partition}</li>)}</ul>
@@ -65,6 +66,20 @@ export function PipelinePage() {
           </table>
         </>
       ) : null}
+    </section>
+  );
+}
+
+/** The launch form on a page of its own (`/pipelines/:name/launch`): a link that opens it ready to fill. */
+export function LaunchPage() {
+  const { name = '' } = useParams();
+  const pipeline = useQuery({ queryKey: ['pipeline', name], queryFn: () => data(api.GET('/api/v1/pipelines/{name}', { params: { path: { name } } })) });
+  return (
+    <section>
+      <h1>Launch {name}</h1>
+      <RequireRole role="edit" what="Launching a run">
+        {pipeline.error ? <ErrorNote error={pipeline.error} /> : pipeline.data ? <LaunchForm pipeline={pipeline.data} /> : <p>Loading pipeline…</p>}
+      </RequireRole>
     </section>
   );
 }

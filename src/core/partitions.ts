@@ -37,10 +37,10 @@ function formatKey(g: PartitionGranularity, d: Date): string {
   return g === 'daily' ? iso.slice(0, 10) : iso.slice(0, 7);
 }
 
-function step(g: PartitionGranularity, d: Date): Date {
+function step(g: PartitionGranularity, d: Date, by = 1): Date {
   const n = new Date(d);
-  if (g === 'daily') n.setUTCDate(n.getUTCDate() + 1);
-  else n.setUTCMonth(n.getUTCMonth() + 1);
+  if (g === 'daily') n.setUTCDate(n.getUTCDate() + by);
+  else n.setUTCMonth(n.getUTCMonth() + by);
   return n;
 }
 
@@ -86,6 +86,12 @@ export function partitionKeys(def: PartitionsDef, from: string, to: string, anyR
     keys.push(formatKey(def.granularity, d));
   }
   return keys;
+}
+
+/** The first of the `count` keys that end at `to`, never before the definition's start. */
+export function firstOfLast(def: PartitionsDef, to: string, count: number): string {
+  const from = formatKey(def.granularity, step(def.granularity, parseKey(def.granularity, to), 1 - count));
+  return from < def.start ? def.start : from;
 }
 
 /**

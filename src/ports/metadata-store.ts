@@ -160,12 +160,14 @@ export interface AssetHistory {
   readonly checks: CheckResultRecord[];
 }
 
-/** The latest run of each partition of a pipeline. */
+/** The latest run of each partition of a pipeline, with its steps' statuses (for the partition grid). */
 export interface PartitionStatus {
   readonly partition: string;
   readonly status: RunStatus;
   readonly runId: string;
   readonly updatedAt: string;
+  /** In the order the run recorded them. */
+  readonly steps: readonly { readonly step: string; readonly status: StepStatus; readonly reason: string | null }[];
 }
 
 /** A metric value kept across restarts: a gauge's latest value, or a counter's total. */

@@ -330,18 +330,26 @@ export function metadataStoreContract(
       assert.deepEqual(await store.assets.history({ asset }), { materializations: [m], checks: [c] });
     });
 
-    it('lists the latest run of each partition of a pipeline', async () => {
+    it('lists the latest run of each partition of a pipeline, oldest key first, with its steps', async () => {
       const p = uid('pipe');
-      await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });
+      const old = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });
       const latest1 = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(5), status: 'succeeded' });
       const latest2 = await run({ pipeline: p, partition: '2024-01-02', createdAt: at(2), status: 'running' });
       await run({ pipeline: p, partition: null, createdAt: at(9) });
       await run({ pipeline: uid('other'), partition: '2024-01-01', createdAt: at(9), status: 'failed' });
-      const sorted = async () => (await store.runs.partitions(p)).sort((l, r) => l.partition.localeCompare(r.partition));
+      await store.write({ steps: [
+        step(old.id, 'load', { status: 'failed', reason: 'boom' }),
+        step(latest1.id, 'load', { status: 'succeeded', reason: 'check t:c failed (severity error) — 0 rows' }),
+        step(latest1.id, 'report', { status: 'skipped', reason: 'blocked: check t:c failed' }),
+      ] });
+      const sorted = () => store.runs.partitions(p);
       const before = await sorted();
       assert.deepEqual(before.map(({ updatedAt: _, ...rest }) => rest), [
-        { partition: '2024-01-01', status: 'succeeded', runId: latest1.id },
-        { partition: '2024-01-02', status: 'running', runId: latest2.id },
+        { partition: '2024-01-01', status: 'succeeded', runId: latest1.id, steps: [
+          { step: 'load', status: 'succeeded', reason: 'check t:c failed (severity error) — 0 rows' },
+          { step: 'report', status: 'skipped', reason: 'blocked: check t:c failed' },
+        ] },
+        { partition: '2024-01-02', status: 'running', runId: latest2.id, steps: [] },
       ]);
       for (const s of before) assert.match(s.updatedAt, ISO_UTC);
 

@@ -1,6 +1,7 @@
 import { createBrowserRouter } from 'react-router';
 import { Layout } from './components/layout';
 import { NotFound } from './pages/not-found';
+import { PartitionsPage } from './pages/partitions';
 import { Overview } from './pages/overview';
 import { LaunchPage, PipelinePage } from './pages/pipeline';
 import { Pipelines } from './pages/pipelines';
@@ -16,6 +17,7 @@ export const router = createBrowserRouter([
       { path: '/pipelines', element: <Pipelines /> },
       { path: '/pipelines/:name', element: <PipelinePage /> },
       { path: '/pipelines/:name/launch', element: <LaunchPage /> },
+      { path: '/pipelines/:name/partitions', element: <PartitionsPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
       { path: '*', element: <NotFound /> },

@@ -169,6 +169,8 @@ export interface PartitionRow {
   status: string;
   id: string;
   updated_at: Ts;
+  /** jsonb: PGlite and pg both hand it back parsed. */
+  steps: { step: string; status: string; reason: string | null }[];
 }
 
 export const toPartition = (r: PartitionRow): PartitionStatus => ({
@@ -176,6 +178,7 @@ export const toPartition = (r: PartitionRow): PartitionStatus => ({
   status: r.status as RunStatus,
   runId: r.id,
   updatedAt: iso(r.updated_at),
+  steps: r.steps.map((s) => ({ step: s.step, status: s.status as StepStatus, reason: s.reason })),
 });
 
 export interface GaugeRow {

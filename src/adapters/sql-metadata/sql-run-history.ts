@@ -73,9 +73,13 @@ export class SqlRunHistory implements RunHistory {
 
   async partitions(pipeline: string): Promise<PartitionStatus[]> {
     const { rows } = await this.#db.query<PartitionRow>(
-      `SELECT DISTINCT ON (partition) partition, status, id, updated_at
-       FROM runs WHERE pipeline = $1 AND partition IS NOT NULL
-       ORDER BY partition, created_at DESC, id DESC`,
+      `SELECT l.partition, l.status, l.id, l.updated_at,
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('step', s.step, 'status', s.status, 'reason', s.reason) ORDER BY s.seq)
+                        FROM steps s WHERE s.run_id = l.id), '[]'::jsonb) AS steps
+       FROM (SELECT DISTINCT ON (partition) partition, status, id, updated_at
+             FROM runs WHERE pipeline = $1 AND partition IS NOT NULL
+             ORDER BY partition, created_at DESC, id DESC) l
+       ORDER BY l.partition`,
       [pipeline],
     );
     return rows.map(toPartition);

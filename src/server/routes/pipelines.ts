@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { NotSupportedError } from '../../core/errors.ts';
+import { currentPartitionKey, firstOfLast, partitionKeys } from '../../core/partitions.ts';
 import type { AnyPipeline } from '../../runtime/pipeline-registry.ts';
 import { route, type AnyRoute } from '../route.ts';
 import type { ServerContext } from '../server-context.ts';
@@ -26,6 +28,22 @@ const pipelineDetail = pipelineSummary.extend({
     edges: z.array(z.object({ from: z.string(), to: z.string() })),
   }),
   partitionStatus: z.array(z.object({ partition: z.string(), status: z.string(), runId: z.string(), updatedAt: z.string() })),
+});
+
+/** Keys one grid answer holds at most; a longer range is paged with from/to. */
+export const MAX_GRID_KEYS = 400;
+
+const partitionKey = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a partition key (YYYY-MM-DD or YYYY-MM)');
+
+const partitionGrid = z.object({
+  granularity: z.enum(['daily', 'monthly']),
+  from: z.string(), to: z.string(),
+  keys: z.array(z.string()).describe('Every key from..to, oldest first, whether it has a run or not'),
+  steps: z.array(z.string()),
+  items: z.array(z.object({
+    partition: z.string(), status: z.string(), runId: z.string(), updatedAt: z.string(),
+    steps: z.array(z.object({ step: z.string(), status: z.string(), reason: z.string().nullable() })),
+  })).describe('The latest run of each key in from..to that has one, with its steps'),
 });
 
 const brokenPipeline = z.object({ file: z.string(), error: z.string(), line: z.number().int().nullable(), column: z.number().int().nullable() });
@@ -91,7 +109,33 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
           ...summary(p, ctx.registry.originOf(p.name)),
           params: z.toJSONSchema(p.params, { unrepresentable: 'any', io: 'input' }),
           dag: { nodes, edges: nodes.flatMap((n) => n.deps.map((d) => ({ from: d, to: n.name }))) },
-          partitionStatus: p.partitions ? await ctx.services.metadata.runs.partitions(p.name) : [],
+          partitionStatus: p.partitions
+            ? (await ctx.services.metadata.runs.partitions(p.name)).map(({ partition, status, runId, updatedAt }) => ({ partition, status, runId, updatedAt }))
+            : [],
+        };
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/v1/pipelines/:name/partitions', operationId: 'getPartitionGrid',
+      summary: 'The partition grid: every key of a range with the latest run of each and its steps (default: the 400 keys up to the newest run)',
+      tag: 'pipelines', access: 'view',
+      params: z.object({ name: z.string().min(1).max(200) }),
+      query: z.object({ from: partitionKey.optional(), to: partitionKey.optional() }).strict(),
+      response: partitionGrid,
+      handler: async ({ params, query }) => {
+        const p = ctx.registry.get(params.name);
+        const def = p.partitions;
+        if (!def) throw new NotSupportedError(`pipeline "${p.name}" is not partitioned`);
+        const all = await ctx.services.metadata.runs.partitions(p.name);
+        const clamp = (k: string) => (k < def.start ? def.start : def.end !== undefined && k > def.end ? def.end : k);
+        const newest = all.at(-1)?.partition ?? currentPartitionKey(def, new Date());
+        const to = query.to ?? clamp(newest);
+        // Without `from`: the MAX_GRID_KEYS keys that end at `to`, or fewer from the start.
+        const from = query.from ?? firstOfLast(def, to, MAX_GRID_KEYS);
+        const keys = partitionKeys(def, from, to, true, MAX_GRID_KEYS);
+        return {
+          granularity: def.granularity, from, to, keys, steps: [...p.order],
+          items: all.filter((x) => x.partition >= from && x.partition <= to).map((x) => ({ ...x, steps: x.steps.map((st) => ({ ...st })) })),
         };
       },
     }),

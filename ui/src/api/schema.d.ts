@@ -103,6 +103,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/pipelines/{name}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partition grid: every key of a range with the latest run of each and its steps (default: the 400 keys up to the newest run) */
+        get: operations["getPartitionGrid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs": {
         parameters: {
             query?: never;
@@ -834,6 +851,70 @@ export interface operations {
                             status: string;
                             runId: string;
                             updatedAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        code: string;
+                        field?: string;
+                        instance?: string;
+                        position?: number;
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    getPartitionGrid: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        granularity: "daily" | "monthly";
+                        from: string;
+                        to: string;
+                        /** @description Every key from..to, oldest first, whether it has a run or not */
+                        keys: string[];
+                        steps: string[];
+                        /** @description The latest run of each key in from..to that has one, with its steps */
+                        items: {
+                            partition: string;
+                            status: string;
+                            runId: string;
+                            updatedAt: string;
+                            steps: {
+                                step: string;
+                                status: string;
+                                reason: string | null;
+                            }[];
                         }[];
                     };
                 };

@@ -51,7 +51,10 @@ export function PipelinePage() {
       {p.partitions ? (
         <>
           <h2>Partitions</h2>
-          <p>{p.partitions.granularity} from {p.partitions.start}{p.partitions.end ? ` to ${p.partitions.end}` : ', open-ended'}; {p.partitionStatus.length} with a run.</p>
+          <p>
+            {p.partitions.granularity} from {p.partitions.start}{p.partitions.end ? ` to ${p.partitions.end}` : ', open-ended'}; {p.partitionStatus.length} with a run.{' '}
+            <Link to={`/pipelines/${encodeURIComponent(p.name)}/partitions`}>Partition grid</Link>
+          </p>
           <table aria-label="partition status">
             <thead><tr><th>Partition</th><th>Latest run</th><th>Updated</th></tr></thead>
             <tbody>

@@ -145,6 +145,22 @@ describe('web UI in sluice dev', { skip }, () => {
     await runStatus().filter({ hasText: /^succeeded$/ }).waitFor();
   });
 
+  it('shows the asset catalog and an asset\'s lineage from raw to marts, with its materializations', async () => {
+    await open('/assets', 'Assets');
+    await page.getByRole('link', { name: 'marts.fact_sales', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'marts.fact_sales' }).waitFor();
+    const lineage = page.getByRole('group', { name: 'lineage graph' });
+    for (const asset of ['raw.online_retail', 'staging.online_retail', 'vault.sat_invoice_line', 'marts.fact_sales']) {
+      await lineage.getByRole('button', { name: asset, exact: true }).waitFor();
+    }
+    assert.equal(await lineage.getByRole('button', { name: 'quality.quarantine', exact: true }).count(), 0, 'the quarantine is no upstream of the facts');
+    await page.getByRole('table', { name: 'materializations' }).getByRole('row').nth(1).waitFor();
+    await accessible();
+    await screenshot(page, 'lineage');
+    await lineage.getByRole('button', { name: 'staging.online_retail', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'staging.online_retail' }).waitFor();
+  });
+
   it('answers an unknown page with the page-not-found view', async () => {
     await open('/no/such/page', 'Page not found');
   });

@@ -1,5 +1,6 @@
 import { createBrowserRouter } from 'react-router';
 import { Layout } from './components/layout';
+import { AssetPage, Assets } from './pages/assets';
 import { NotFound } from './pages/not-found';
 import { PartitionsPage } from './pages/partitions';
 import { Overview } from './pages/overview';
@@ -18,6 +19,8 @@ export const router = createBrowserRouter([
       { path: '/pipelines/:name', element: <PipelinePage /> },
       { path: '/pipelines/:name/launch', element: <LaunchPage /> },
       { path: '/pipelines/:name/partitions', element: <PartitionsPage /> },
+      { path: '/assets', element: <Assets /> },
+      { path: '/assets/:name', element: <AssetPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
       { path: '*', element: <NotFound /> },

@@ -10,6 +10,8 @@ export interface GraphNode {
   readonly detail: readonly string[];
   /** A status word that colours the node; null when there is none yet. */
   readonly status: string | null;
+  /** The node the page is about, drawn heavier. */
+  readonly focus?: boolean;
 }
 
 export interface GraphEdge {
@@ -27,7 +29,7 @@ type FlowNode = Node<{ node: GraphNode; onOpen?: (id: string) => void }, 'step'>
 function StepNode({ data }: NodeProps<FlowNode>) {
   const { node, onOpen } = data;
   return (
-    <div className={`graph-node status-border-${node.status ?? 'none'}`} style={{ width: WIDTH }}>
+    <div className={`graph-node status-border-${node.status ?? 'none'}${node.focus ? ' focus' : ''}`} style={{ width: WIDTH }}>
       <Handle type="target" position={Position.Left} />
       <button type="button" className="graph-node-title" onClick={() => onOpen?.(node.id)}>
         {node.label}

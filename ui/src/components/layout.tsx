@@ -9,6 +9,7 @@ const NAV = [
   { to: '/', label: 'Overview', end: true },
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
+  { to: '/assets', label: 'Assets' },
 ];
 
 /** The frame of every page; a 401 from any call replaces the page with the sign-in form. */

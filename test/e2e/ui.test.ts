@@ -23,6 +23,11 @@ describe('web UI in sluice dev', { skip }, () => {
   before(async () => {
     const port = await freePort();
     server = await startServerProcess(['--home', dir.home, 'dev', '--port', String(port)], { HOME: process.env.HOME ?? dir.home });
+    // The pages are checked on the demo data: wait until its load has ended.
+    for (const until = Date.now() + 120_000; !/demo data: the retail sample is loaded/.test(server.output()); ) {
+      if (Date.now() > until) throw new Error(`the demo data did not load:\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     browser = await openBrowser();
     context = browser.context;
     page = await context.newPage();
@@ -159,6 +164,22 @@ describe('web UI in sluice dev', { skip }, () => {
     await screenshot(page, 'lineage');
     await lineage.getByRole('button', { name: 'staging.online_retail', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'staging.online_retail' }).waitFor();
+  });
+
+  it('runs SQL from the editor with the schema beside it, and shows an engine error', async () => {
+    await open('/sql', 'SQL');
+    await page.getByRole('complementary', { name: 'warehouse schema' }).getByText('quality.data_quality', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Run query' }).click();
+    await page.getByRole('status', { name: 'query result' }).filter({ hasText: /^\d+ rows? in \d+ ms$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole('table', { name: 'query rows' }).getByRole('cell', { name: '2010-12-01', exact: true }).first().waitFor();
+    await accessible();
+    await screenshot(page, 'sql');
+    const editor = page.getByRole('textbox', { name: 'SQL' });
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('SELECT no_such_column FROM quality.data_quality');
+    await page.keyboard.press('Control+Enter');
+    await page.getByRole('alert').filter({ hasText: /no_such_column/ }).waitFor();
   });
 
   it('answers an unknown page with the page-not-found view', async () => {

@@ -8,6 +8,7 @@ import { LaunchPage, PipelinePage } from './pages/pipeline';
 import { Pipelines } from './pages/pipelines';
 import { RunPage } from './pages/run';
 import { Runs } from './pages/runs';
+import { SqlPage } from './pages/sql';
 
 /** Every page has a stable URL; the server answers each of them with index.html. */
 export const router = createBrowserRouter([
@@ -23,6 +24,7 @@ export const router = createBrowserRouter([
       { path: '/assets/:name', element: <AssetPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
+      { path: '/sql', element: <SqlPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },

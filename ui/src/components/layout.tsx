@@ -10,6 +10,7 @@ const NAV = [
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
   { to: '/assets', label: 'Assets' },
+  { to: '/sql', label: 'SQL' },
 ];
 
 /** The frame of every page; a 401 from any call replaces the page with the sign-in form. */

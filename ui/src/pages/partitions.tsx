@@ -121,7 +121,7 @@ export function PartitionsPage() {
           {backfill.error ? <ErrorNote error={backfill.error} /> : null}
         </div>
       ) : null}
-      <div className="grid-scroll">
+      <div className="grid-scroll" tabIndex={0} role="region" aria-label="scrollable table">
         <table className="grid" aria-label="partitions">
           <thead>
             <tr><th scope="col">Partition</th>{steps.map((s) => <th scope="col" key={s}>{s}</th>)}</tr>

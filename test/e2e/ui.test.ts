@@ -182,6 +182,25 @@ describe('web UI in sluice dev', { skip }, () => {
     await page.getByRole('alert').filter({ hasText: /no_such_column/ }).waitFor();
   });
 
+  it('pings the workers with their round trip, and manages tokens with the secret shown once', async () => {
+    await open('/workers', 'Workers');
+    await page.getByRole('button', { name: 'Ping workers' }).click();
+    await page.getByRole('status', { name: 'ping result' }).filter({ hasText: /^[1-9]\d* workers? answered$/ }).waitFor();
+    await page.getByRole('table', { name: 'workers' }).getByRole('cell', { name: /^\d+\.\d ms$/ }).first().waitFor();
+    await accessible();
+    await open('/tokens', 'Tokens');
+    await page.getByLabel('Name').fill('ui-reader');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByRole('status', { name: 'new token' }).locator('pre').textContent()) ?? '';
+    assert.match(secret, /^slc_[A-Za-z0-9_-]{20,}$/);
+    const me = await page.request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
+    assert.deepEqual(await me.json(), { name: 'ui-reader', role: 'view' }, 'the token shown works');
+    await accessible();
+    await page.getByRole('button', { name: 'Revoke ui-reader' }).click();
+    await page.getByRole('table', { name: 'tokens' }).getByRole('cell', { name: /^revoked / }).waitFor();
+    assert.equal((await page.request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status(), 401);
+  });
+
   it('answers an unknown page with the page-not-found view', async () => {
     await open('/no/such/page', 'Page not found');
   });
@@ -230,6 +249,9 @@ describe('web UI in sluice server, signed in with a view token', { skip }, () =>
     await page.goto(`${server.url}/pipelines/dummy`);
     await page.getByRole('group', { name: 'pipeline graph' }).getByRole('button', { name: 'load', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Launch run' }).count(), 0);
+    assert.equal(await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Tokens' }).count(), 0, 'only admin sees Tokens');
+    await page.goto(`${server.url}/tokens`);
+    await page.getByRole('alert').filter({ hasText: 'Managing tokens needs the admin role' }).waitFor();
     await page.goto(`${server.url}/pipelines/dummy/launch`);
     await page.getByRole('alert').filter({ hasText: 'Launching a run needs the edit role; you are signed in as viewer with the view role.' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Launch run' }).count(), 0);

@@ -9,6 +9,8 @@ import { Pipelines } from './pages/pipelines';
 import { RunPage } from './pages/run';
 import { Runs } from './pages/runs';
 import { SqlPage } from './pages/sql';
+import { TokensPage } from './pages/tokens';
+import { WorkersPage } from './pages/workers';
 
 /** Every page has a stable URL; the server answers each of them with index.html. */
 export const router = createBrowserRouter([
@@ -25,6 +27,8 @@ export const router = createBrowserRouter([
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
       { path: '/sql', element: <SqlPage /> },
+      { path: '/workers', element: <WorkersPage /> },
+      { path: '/tokens', element: <TokensPage /> },
       { path: '*', element: <NotFound /> },
     ],
   },

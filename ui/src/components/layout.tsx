@@ -5,12 +5,14 @@ import { session, whenUnauthorized } from '../api/client';
 import { useMe } from '../api/me';
 import { SignIn } from '../pages/sign-in';
 
-const NAV = [
+const NAV: { to: string; label: string; end?: boolean; admin?: boolean }[] = [
   { to: '/', label: 'Overview', end: true },
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
   { to: '/assets', label: 'Assets' },
   { to: '/sql', label: 'SQL' },
+  { to: '/workers', label: 'Workers' },
+  { to: '/tokens', label: 'Tokens', admin: true },
 ];
 
 /** The frame of every page; a 401 from any call replaces the page with the sign-in form. */
@@ -34,7 +36,7 @@ export function Layout() {
       <nav className="sidebar" aria-label="main">
         <div className="brand">Sluice</div>
         <ul>
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.admin || me?.role === 'admin').map((n) => (
             <li key={n.to}>
               <NavLink to={n.to} end={n.end}>{n.label}</NavLink>
             </li>

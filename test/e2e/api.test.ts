@@ -24,6 +24,26 @@ describe('pipelines', () => {
     assert.equal(missing.body.code, 'not_found');
     assert.match(missing.type, /application\/problem\+json/);
   });
+
+  test('the partition grid: every key of a range with each key\'s latest run and its steps', async () => {
+    const d = await call('POST', '/api/v1/runs', { pipeline: 'dummy', partition: '2024-01-03', params: { records: 5, rate: 1000 } });
+    assert.equal(d.status, 201);
+    assert.equal((await waitRun(d.body.id)).run.status, 'succeeded');
+    // Without a range: the keys up to the newest run, at most 400 of them.
+    const grid = await call('GET', '/api/v1/pipelines/dummy/partitions');
+    assert.equal(grid.status, 200);
+    assert.deepEqual([grid.body.from, grid.body.to, grid.body.keys.length, grid.body.steps], ['2024-01-01', '2024-01-03', 3, ['load']]);
+    assert.deepEqual(grid.body.items.map((i: { partition: string; runId: string; steps: unknown[] }) => [i.partition, i.runId, i.steps]), [
+      ['2024-01-03', d.body.id, [{ step: 'load', status: 'succeeded', reason: null }]],
+    ]);
+    const ranged = await call('GET', '/api/v1/pipelines/dummy/partitions?from=2024-01-02&to=2024-01-05');
+    assert.deepEqual(ranged.body.keys, ['2024-01-02', '2024-01-03', '2024-01-04', '2024-01-05']);
+    assert.equal((await call('GET', '/api/v1/pipelines/dummy/partitions?from=2024-01-01&to=2026-01-01')).status, 413);
+    const flat = await call('GET', '/api/v1/pipelines/always-fails/partitions');
+    assert.equal(flat.status, 404);
+    assert.equal(flat.body.detail, 'partition grid (the pipeline is not partitioned) not found: always-fails');
+    assert.equal((await call('GET', '/api/v1/pipelines/dummy/partitions?from=2024-13-01')).status, 400);
+  });
 });
 
 describe('runs', () => {
@@ -193,12 +213,18 @@ describe('schedules and retention', () => {
   test('list schedules, disable and enable one, list its ticks', async () => {
     const list = await call('GET', '/api/v1/schedules');
     const daily = list.body.items.find((s: { pipeline: string }) => s.pipeline === 'retail');
+    // 01:00 UTC, the next one after now.
+    const next = new Date();
+    next.setUTCHours(1, 0, 0, 0);
+    if (next.getTime() <= Date.now()) next.setUTCDate(next.getUTCDate() + 1);
     assert.deepEqual({ ...daily, evaluatedThrough: null, lastTick: null }, {
       pipeline: 'retail', name: 'daily', cron: '0 1 * * *', timezone: 'UTC', partition: 'previous', enabled: true, evaluatedThrough: null, lastTick: null,
+      nextTickAt: next.toISOString(),
     });
     const off = await call('PUT', '/api/v1/schedules/retail/daily', { enabled: false });
     assert.equal(off.status, 200);
     assert.equal(off.body.enabled, false);
+    assert.equal(off.body.nextTickAt, null, 'a disabled schedule has no next tick');
     assert.equal((await call('GET', '/api/v1/schedules')).body.items.find((s: { pipeline: string }) => s.pipeline === 'retail').enabled, false);
     assert.equal((await call('PUT', '/api/v1/schedules/retail/daily', { enabled: true })).body.enabled, true);
     assert.equal((await call('PUT', '/api/v1/schedules/retail/nope', { enabled: true })).status, 404);

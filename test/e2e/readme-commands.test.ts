@@ -88,6 +88,7 @@ test('npm start prints a banner a person reads: URL, OpenAPI, state, logs, demo 
   first = await npmStart();
   const out = first.output();
   assert.match(out, new RegExp(`Sluice dev server on ${first.url} \\(state: ${dir.home}\\)`));
+  assert.match(out, new RegExp(`UI +${first.url}/\n`));
   assert.match(out, new RegExp(`API +${first.url}/api/v1 \\(OpenAPI document: ${first.url}/api/v1/openapi\\.json\\)`));
   assert.match(out, new RegExp(`logs +${join(dir.home, 'logs', 'sluice.log')}`));
   assert.match(out, /demo data +loading the retail sample/);

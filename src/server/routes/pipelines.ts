@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NotSupportedError } from '../../core/errors.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import { currentPartitionKey, firstOfLast, partitionKeys } from '../../core/partitions.ts';
 import type { AnyPipeline } from '../../runtime/pipeline-registry.ts';
 import { route, type AnyRoute } from '../route.ts';
@@ -125,7 +125,8 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
       handler: async ({ params, query }) => {
         const p = ctx.registry.get(params.name);
         const def = p.partitions;
-        if (!def) throw new NotSupportedError(`pipeline "${p.name}" is not partitioned`);
+        // A pipeline without partitions has no grid: the resource does not exist (and the request is well-formed).
+        if (!def) throw new NotFoundError('partition grid (the pipeline is not partitioned)', p.name);
         const all = await ctx.services.metadata.runs.partitions(p.name);
         const clamp = (k: string) => (k < def.start ? def.start : def.end !== undefined && k > def.end ? def.end : k);
         const newest = all.at(-1)?.partition ?? currentPartitionKey(def, new Date());

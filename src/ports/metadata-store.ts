@@ -160,14 +160,18 @@ export interface AssetHistory {
   readonly checks: CheckResultRecord[];
 }
 
-/** The latest run of each partition of a pipeline, with its steps' statuses (for the partition grid). */
+/** The latest run of each partition of a pipeline. */
 export interface PartitionStatus {
   readonly partition: string;
   readonly status: RunStatus;
   readonly runId: string;
   readonly updatedAt: string;
+}
+
+/** A partition's latest run with its steps' statuses (a row of the partition grid). */
+export interface PartitionRun extends PartitionStatus {
   /** In the order the run recorded them. */
-  readonly steps: readonly { readonly step: string; readonly status: StepStatus; readonly reason: string | null }[];
+  readonly steps: { readonly step: string; readonly status: StepStatus; readonly reason: string | null }[];
 }
 
 /** A metric value kept across restarts: a gauge's latest value, or a counter's total. */
@@ -187,8 +191,10 @@ export interface RunHistory {
   create(run: NewRun): Promise<RunRecord>;
   get(id: string): Promise<RunDetail | undefined>;
   list(filter?: RunFilter): Promise<RunRecord[]>;
-  /** The latest run of each partition of a pipeline. */
+  /** The latest run of each partition of a pipeline, oldest key first. */
   partitions(pipeline: string): Promise<PartitionStatus[]>;
+  /** The same for the keys from..to (inclusive) only, with each run's steps. */
+  partitionRuns(pipeline: string, from: string, to: string): Promise<PartitionRun[]>;
   events(filter?: EventFilter): Promise<EventRecord[]>;
 }
 

@@ -25,6 +25,11 @@ function checkTimeZone(timeZone: string): string | null {
  * Checks every schedule of every pipeline: five-field cron, IANA time zone, a partition
  * mode, unique names, and a cron that can fire at all. Errors name pipeline and schedule.
  */
+/** A schedule's cron as the scheduler reads it: five fields, in the schedule's time zone. */
+export function cronOf(def: { cron: string; timezone: string }): Cron {
+  return new Cron(def.cron, { timezone: def.timezone, mode: '5-part' });
+}
+
 export function compileSchedules(pipelines: readonly AnyPipeline[]): CompiledSchedule[] {
   const out: CompiledSchedule[] = [];
   for (const pipeline of pipelines) {
@@ -42,7 +47,7 @@ export function compileSchedules(pipelines: readonly AnyPipeline[]): CompiledSch
       }
       let cron: Cron;
       try {
-        cron = new Cron(def.cron, { timezone: def.timezone, mode: '5-part' });
+        cron = cronOf(def);
       } catch (err) {
         throw new ValidationError(`${where}: bad cron "${def.cron}": ${(err as Error).message}`, 'schedules', err);
       }

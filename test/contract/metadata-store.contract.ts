@@ -330,11 +330,12 @@ export function metadataStoreContract(
       assert.deepEqual(await store.assets.history({ asset }), { materializations: [m], checks: [c] });
     });
 
-    it('lists the latest run of each partition of a pipeline, oldest key first, with its steps', async () => {
+    it('lists the latest run of each partition of a pipeline, oldest key first, and of a range with its steps', async () => {
       const p = uid('pipe');
       const old = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });
       const latest1 = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(5), status: 'succeeded' });
       const latest2 = await run({ pipeline: p, partition: '2024-01-02', createdAt: at(2), status: 'running' });
+      const latest3 = await run({ pipeline: p, partition: '2024-01-09', createdAt: at(3), status: 'succeeded' });
       await run({ pipeline: p, partition: null, createdAt: at(9) });
       await run({ pipeline: uid('other'), partition: '2024-01-01', createdAt: at(9), status: 'failed' });
       await store.write({ steps: [
@@ -345,12 +346,19 @@ export function metadataStoreContract(
       const sorted = () => store.runs.partitions(p);
       const before = await sorted();
       assert.deepEqual(before.map(({ updatedAt: _, ...rest }) => rest), [
+        { partition: '2024-01-01', status: 'succeeded', runId: latest1.id },
+        { partition: '2024-01-02', status: 'running', runId: latest2.id },
+        { partition: '2024-01-09', status: 'succeeded', runId: latest3.id },
+      ]);
+      const ranged = await store.runs.partitionRuns(p, '2024-01-01', '2024-01-08');
+      assert.deepEqual(ranged.map(({ updatedAt: _, ...rest }) => rest), [
         { partition: '2024-01-01', status: 'succeeded', runId: latest1.id, steps: [
           { step: 'load', status: 'succeeded', reason: 'check t:c failed (severity error) — 0 rows' },
           { step: 'report', status: 'skipped', reason: 'blocked: check t:c failed' },
         ] },
         { partition: '2024-01-02', status: 'running', runId: latest2.id, steps: [] },
       ]);
+      assert.deepEqual(await store.runs.partitionRuns(p, '2024-01-03', '2024-01-08'), []);
       for (const s of before) assert.match(s.updatedAt, ISO_UTC);
 
       await store.write({ runs: [{ id: latest2.id, status: 'failed', finishedAt: at(30) }] });

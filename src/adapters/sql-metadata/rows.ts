@@ -5,6 +5,7 @@ import type {
   EventRecord,
   GaugeValue,
   MaterializationRecord,
+  PartitionRun,
   PartitionStatus,
   RunRecord,
   StepRecord,
@@ -169,8 +170,6 @@ export interface PartitionRow {
   status: string;
   id: string;
   updated_at: Ts;
-  /** jsonb: PGlite and pg both hand it back parsed. */
-  steps: { step: string; status: string; reason: string | null }[];
 }
 
 export const toPartition = (r: PartitionRow): PartitionStatus => ({
@@ -178,6 +177,15 @@ export const toPartition = (r: PartitionRow): PartitionStatus => ({
   status: r.status as RunStatus,
   runId: r.id,
   updatedAt: iso(r.updated_at),
+});
+
+export interface PartitionRunRow extends PartitionRow {
+  /** jsonb: PGlite and pg both hand it back parsed. */
+  steps: { step: string; status: string; reason: string | null }[];
+}
+
+export const toPartitionRun = (r: PartitionRunRow): PartitionRun => ({
+  ...toPartition(r),
   steps: r.steps.map((s) => ({ step: s.step, status: s.status as StepStatus, reason: s.reason })),
 });
 

@@ -1,15 +1,20 @@
 import { ConflictError } from '../../core/errors.ts';
 import type {
-  EventFilter, EventRecord, NewRun, PartitionStatus, RunDetail, RunFilter, RunHistory, RunRecord,
+  EventFilter, EventRecord, NewRun, PartitionRun, PartitionStatus, RunDetail, RunFilter, RunHistory, RunRecord,
 } from '../../ports/metadata-store.ts';
 import { uniqueViolation, type SqlExecutor } from './sql-client.ts';
 import { CREATED_AT, json, limitOf, params, where } from './sql-query-parts.ts';
 import {
-  toAttempt, toEvent, toPartition, toRun, toStep,
-  type AttemptRow, type EventRow, type PartitionRow, type RunRow, type StepRow,
+  toAttempt, toEvent, toPartition, toPartitionRun, toRun, toStep,
+  type AttemptRow, type EventRow, type PartitionRow, type PartitionRunRow, type RunRow, type StepRow,
 } from './rows.ts';
 
 const DEFAULT_RUN_LIMIT = 50;
+
+/** The newest run of each partition key of pipeline $1 that `keys` lets through. */
+const latestPerPartition = (keys: string) => `SELECT DISTINCT ON (partition) partition, status, id, updated_at
+  FROM runs WHERE pipeline = $1 AND ${keys}
+  ORDER BY partition, created_at DESC, id DESC`;
 
 /** Runs, steps, attempts and events on any PostgreSQL dialect speaker. */
 export class SqlRunHistory implements RunHistory {
@@ -72,17 +77,20 @@ export class SqlRunHistory implements RunHistory {
   }
 
   async partitions(pipeline: string): Promise<PartitionStatus[]> {
-    const { rows } = await this.#db.query<PartitionRow>(
+    const { rows } = await this.#db.query<PartitionRow>(latestPerPartition('partition IS NOT NULL'), [pipeline]);
+    return rows.map(toPartition);
+  }
+
+  async partitionRuns(pipeline: string, from: string, to: string): Promise<PartitionRun[]> {
+    const { rows } = await this.#db.query<PartitionRunRow>(
       `SELECT l.partition, l.status, l.id, l.updated_at,
               COALESCE((SELECT jsonb_agg(jsonb_build_object('step', s.step, 'status', s.status, 'reason', s.reason) ORDER BY s.seq)
                         FROM steps s WHERE s.run_id = l.id), '[]'::jsonb) AS steps
-       FROM (SELECT DISTINCT ON (partition) partition, status, id, updated_at
-             FROM runs WHERE pipeline = $1 AND partition IS NOT NULL
-             ORDER BY partition, created_at DESC, id DESC) l
+       FROM (${latestPerPartition('partition >= $2 AND partition <= $3')}) l
        ORDER BY l.partition`,
-      [pipeline],
+      [pipeline, from, to],
     );
-    return rows.map(toPartition);
+    return rows.map(toPartitionRun);
   }
 
   async events(filter: EventFilter = {}): Promise<EventRecord[]> {

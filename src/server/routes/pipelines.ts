@@ -3,6 +3,7 @@ import { NotFoundError } from '../../core/errors.ts';
 import { currentPartitionKey, firstOfLast, partitionKeys } from '../../core/partitions.ts';
 import type { AnyPipeline } from '../../runtime/pipeline-registry.ts';
 import { route, type AnyRoute } from '../route.ts';
+import { partitionKey } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 
 const pipelineSummary = z.object({
@@ -32,8 +33,6 @@ const pipelineDetail = pipelineSummary.extend({
 
 /** Keys one grid answer holds at most; a longer range is paged with from/to. */
 export const MAX_GRID_KEYS = 400;
-
-const partitionKey = z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'must be a partition key (YYYY-MM-DD or YYYY-MM)');
 
 const partitionGrid = z.object({
   granularity: z.enum(['daily', 'monthly']),
@@ -109,9 +108,7 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
           ...summary(p, ctx.registry.originOf(p.name)),
           params: z.toJSONSchema(p.params, { unrepresentable: 'any', io: 'input' }),
           dag: { nodes, edges: nodes.flatMap((n) => n.deps.map((d) => ({ from: d, to: n.name }))) },
-          partitionStatus: p.partitions
-            ? (await ctx.services.metadata.runs.partitions(p.name)).map(({ partition, status, runId, updatedAt }) => ({ partition, status, runId, updatedAt }))
-            : [],
+          partitionStatus: p.partitions ? await ctx.services.metadata.runs.partitions(p.name) : [],
         };
       },
     }),
@@ -127,17 +124,15 @@ export function pipelineRoutes(ctx: ServerContext): AnyRoute[] {
         const def = p.partitions;
         // A pipeline without partitions has no grid: the resource does not exist (and the request is well-formed).
         if (!def) throw new NotFoundError('partition grid (the pipeline is not partitioned)', p.name);
-        const all = await ctx.services.metadata.runs.partitions(p.name);
+        const runs = ctx.services.metadata.runs;
         const clamp = (k: string) => (k < def.start ? def.start : def.end !== undefined && k > def.end ? def.end : k);
-        const newest = all.at(-1)?.partition ?? currentPartitionKey(def, new Date());
-        const to = query.to ?? clamp(newest);
+        // Without `to`: up to the newest key that has a run (or the current one when none has).
+        const newest = query.to === undefined ? (await runs.partitions(p.name)).at(-1)?.partition : undefined;
+        const to = query.to ?? clamp(newest ?? currentPartitionKey(def, new Date()));
         // Without `from`: the MAX_GRID_KEYS keys that end at `to`, or fewer from the start.
         const from = query.from ?? firstOfLast(def, to, MAX_GRID_KEYS);
         const keys = partitionKeys(def, from, to, true, MAX_GRID_KEYS);
-        return {
-          granularity: def.granularity, from, to, keys, steps: [...p.order],
-          items: all.filter((x) => x.partition >= from && x.partition <= to).map((x) => ({ ...x, steps: x.steps.map((st) => ({ ...st })) })),
-        };
+        return { granularity: def.granularity, from, to, keys, steps: [...p.order], items: await runs.partitionRuns(p.name, from, to) };
       },
     }),
   ];

@@ -1,6 +1,6 @@
-import { Cron } from 'croner';
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
+import { cronOf } from '../../runtime/schedule-ticks.ts';
 import { route, type AnyRoute } from '../route.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MAX_PAGE } from './runs.ts';
@@ -29,7 +29,7 @@ export function scheduleRoutes(ctx: ServerContext): AnyRoute[] {
         const t = st?.lastTick;
         const enabled = st?.enabled ?? true;
         // The registry compiled the cron at load, so it parses; it is only computed here.
-        const next = enabled ? new Cron(s.cron, { timezone: s.timezone, mode: '5-part' }).nextRun(new Date()) : null;
+        const next = enabled ? cronOf(s).nextRun(new Date()) : null;
         return {
           pipeline: p.name, name: s.name, cron: s.cron, timezone: s.timezone, partition: s.partition,
           enabled, evaluatedThrough: st?.evaluatedThrough ?? null, nextTickAt: next?.toISOString() ?? null,

@@ -43,7 +43,7 @@ const dayThreshold = (name: string, column: string, limit: (p: RetailParams) => 
 // One asset per warehouse table; deps are the tables its statements read, so the lineage
 // graph is the real one (quality.quarantine is fed by the source files, and feeds nothing).
 export const rawAsset = retail.asset({ name: 'raw.online_retail', description: 'every parsable row as given', checks: [rawNotEmpty], deps: [] });
-const quarantineAsset = retail.asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason', deps: [] });
+const quarantineAsset = retail.asset({ name: 'quality.quarantine', description: 'rows that could not be parsed, with the reason', kind: 'quarantine', deps: [] });
 const stagingAsset = retail.asset({ name: 'staging.online_retail', description: 'cleaned lines with their line keys', deps: [rawAsset] });
 const vaultKinds: Record<string, string> = { hub: 'hub of business keys', link: 'link between hubs', sat: 'satellite of attributes' };
 const vaultAssets = VAULT_TABLES.map((t) =>
@@ -103,6 +103,7 @@ const quality = retail.step({
     retail.asset({
       name: 'quality.data_quality',
       description: 'per day: lines, missing customers, anomalies',
+      kind: 'quality',
       deps: [stagingAsset],
       checks: [
         dayThreshold('missing_customer_id_ratio', 'missing_customer_id_ratio', (p) => p.maxMissingCustomerRatio),
@@ -110,7 +111,7 @@ const quality = retail.step({
         dayThreshold('anomaly_quantity_count', 'anomaly_quantity_count', (p) => p.maxQuantityAnomalies),
       ],
     }),
-    retail.asset({ name: 'quality.sales_summary', description: 'per day: the sales facts summed up', deps: [stagingAsset, 'marts.fact_sales'] }),
+    retail.asset({ name: 'quality.sales_summary', description: 'per day: the sales facts summed up', kind: 'quality', deps: [stagingAsset, 'marts.fact_sales'] }),
     retail.asset({ name: 'quality.line_issues', description: 'the staged lines with a quality issue, one row per issue', deps: [stagingAsset] }),
   ],
   retry: { maxAttempts: 3, backoffMs: 1000 },

@@ -83,6 +83,21 @@ export interface RunFilter {
   readonly before?: { createdAt: string; id: string };
 }
 
+/** Runs created in [from, to), counted per status in buckets of `bucketMs` from `from`. */
+export interface RunCountFilter {
+  readonly from: string;
+  readonly to: string;
+  readonly bucketMs: number;
+  readonly pipeline?: string;
+}
+
+export interface RunCount {
+  /** 0 for the bucket that starts at `from`, 1 for the next, … */
+  readonly bucket: number;
+  readonly status: RunStatus;
+  readonly count: number;
+}
+
 export interface NewEvent {
   readonly runId: string;
   readonly type: string;
@@ -191,6 +206,8 @@ export interface RunHistory {
   create(run: NewRun): Promise<RunRecord>;
   get(id: string): Promise<RunDetail | undefined>;
   list(filter?: RunFilter): Promise<RunRecord[]>;
+  /** How many runs were created per bucket of time and status; empty buckets are left out. */
+  counts(filter: RunCountFilter): Promise<RunCount[]>;
   /** The latest run of each partition of a pipeline, oldest key first. */
   partitions(pipeline: string): Promise<PartitionStatus[]>;
   /** The same for the keys from..to (inclusive) only, with each run's steps. */

@@ -12,7 +12,15 @@ export interface AssetDef<P = Record<string, unknown>, W extends PartitionWindow
    * did not say: then every asset of the steps its step depends on is.
    */
   readonly deps: readonly string[] | null;
+  readonly kind: AssetKind;
 }
+
+/**
+ * What a table is for, so the UI knows how to show it: `data` (default) is a data product;
+ * `quality` a table of figures per partition that /quality charts over its first Date
+ * column; `quarantine` rows that could not be read, with the reason, browsed on /quality.
+ */
+export type AssetKind = 'data' | 'quality' | 'quarantine';
 
 export interface AssetOptions<P, W extends PartitionWindow | null, N extends string> {
   name: N;
@@ -25,6 +33,8 @@ export interface AssetOptions<P, W extends PartitionWindow | null, N extends str
    * a table fed only from outside the pipeline.
    */
   deps?: readonly (string | AssetRef)[];
+  /** What the table is for: `data` (default), `quality` figures per partition, or `quarantine`. */
+  kind?: AssetKind;
 }
 
 /**
@@ -35,6 +45,7 @@ export interface AssetOptions<P, W extends PartitionWindow | null, N extends str
  * @example
  * const raw = asset({ name: 'raw.online_retail', description: 'rows as loaded', checks: [notEmpty], deps: [] });
  * const staged = asset({ name: 'staging.online_retail', deps: [raw] });
+ * const rejects = asset({ name: 'quality.quarantine', kind: 'quarantine', deps: [] });
  */
 export function asset<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null, const N extends string = string>(
   options: AssetOptions<P, W, N>,
@@ -47,5 +58,5 @@ export function asset<P = Record<string, unknown>, W extends PartitionWindow | n
   }
   const deps = options.deps === undefined ? null : Object.freeze(options.deps.map((d) => (typeof d === 'string' ? d : d.name)));
   if (deps?.includes(options.name)) throw new TypeError(`asset ${options.name} lists itself among its deps`);
-  return Object.freeze({ name: options.name, description: options.description, checks: Object.freeze([...(options.checks ?? [])]), deps });
+  return Object.freeze({ name: options.name, description: options.description, checks: Object.freeze([...(options.checks ?? [])]), deps, kind: options.kind ?? 'data' });
 }

@@ -12,7 +12,7 @@ export type { PipelineDef, PipelineOptions, ScheduleDef } from './pipeline.ts';
 export { step, DEFAULT_RETRY } from './step.ts';
 export type { StepDef, StepOptions, RetryPolicy } from './step.ts';
 export { asset } from './asset.ts';
-export type { AssetDef, AssetOptions } from './asset.ts';
+export type { AssetDef, AssetKind, AssetOptions } from './asset.ts';
 export { check } from './check.ts';
 export type { CheckDef, CheckOutcome, CheckOptions } from './check.ts';
 export { daily, monthly } from './partitions.ts';

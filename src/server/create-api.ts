@@ -6,6 +6,7 @@ import type { Services } from '../runtime/services.ts';
 import { buildApp, type Principal } from './app.ts';
 import { BackfillManager } from './backfill-manager.ts';
 import { assetRoutes } from './routes/assets.ts';
+import { gaugeRoutes } from './routes/gauges.ts';
 import { backfillRoutes } from './routes/backfills.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -77,6 +78,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...tokenRoutes(ctx),
     ...scheduleRoutes(ctx),
     ...workerRoutes(ctx),
+    ...gaugeRoutes(ctx),
   ];
   return buildApp({
     routes, authenticate: options.authenticate, version: options.version, logger: options.services.logger,

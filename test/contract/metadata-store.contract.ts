@@ -330,6 +330,26 @@ export function metadataStoreContract(
       assert.deepEqual(await store.assets.history({ asset }), { materializations: [m], checks: [c] });
     });
 
+    it('counts runs per bucket of time and status, for one pipeline or all', async () => {
+      const p = uid('pipe');
+      await run({ pipeline: p, createdAt: at(0), status: 'succeeded' });
+      await run({ pipeline: p, createdAt: at(59), status: 'succeeded' });
+      await run({ pipeline: p, createdAt: at(60), status: 'failed' });
+      await run({ pipeline: p, createdAt: at(130), status: 'succeeded' });
+      await run({ pipeline: p, createdAt: at(180), status: 'failed' }); // at `to`: left out
+      const other = uid('other');
+      await run({ pipeline: other, createdAt: at(61), status: 'failed' });
+      const range = { from: at(0), to: at(180), bucketMs: 60_000 };
+      assert.deepEqual(await store.runs.counts({ ...range, pipeline: p }), [
+        { bucket: 0, status: 'succeeded', count: 2 },
+        { bucket: 1, status: 'failed', count: 1 },
+        { bucket: 2, status: 'succeeded', count: 1 },
+      ]);
+      const both = (await store.runs.counts(range)).filter((c) => c.bucket === 1);
+      assert.ok(both.some((c) => c.status === 'failed' && c.count >= 2), JSON.stringify(both));
+      assert.deepEqual(await store.runs.counts({ ...range, pipeline: uid('none') }), []);
+    });
+
     it('lists the latest run of each partition of a pipeline, oldest key first, and of a range with its steps', async () => {
       const p = uid('pipe');
       const old = await run({ pipeline: p, partition: '2024-01-01', createdAt: at(1), status: 'failed' });

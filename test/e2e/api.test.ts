@@ -191,11 +191,54 @@ describe('backfills, assets, health', () => {
     const lin = await call('GET', '/api/v1/lineage');
     assert.ok(lin.body.edges.some((e: { from: string; to: string }) => e.from === 'raw.online_retail' && e.to === 'staging.online_retail'));
     assert.equal((await call('GET', '/api/v1/assets/nope/checks')).status, 404);
+    const kinds = Object.fromEntries(list.body.items.map((a: { name: string; kind: string }) => [a.name, a.kind]));
+    assert.deepEqual([kinds['raw.online_retail'], kinds['quality.data_quality'], kinds['quality.quarantine']], ['data', 'quality', 'quarantine']);
+  });
+
+  test('an asset\'s rows for a view token: columns with types, filter, order, paging, and nothing but declared tables', async () => {
+    const page = await call('GET', '/api/v1/assets/quality.data_quality/rows?order=day&desc=true&limit=1');
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.deepEqual(page.body.columns.slice(0, 2), [{ name: 'day', type: 'Date' }, { name: 'lines', type: 'UInt64' }]);
+    assert.equal(page.body.rows.length, 1);
+    assert.ok(page.body.total >= 2, `total ${page.body.total}`);
+    const asc = await call('GET', '/api/v1/assets/quality.data_quality/rows?order=day&limit=1000');
+    assert.equal(page.body.rows[0].day, asc.body.rows.at(-1).day);
+    assert.ok(asc.body.rows[0].day < page.body.rows[0].day);
+    const filtered = await call('GET', '/api/v1/assets/raw.online_retail/rows?q=WHITE%20HANGING%20HEART&limit=5');
+    assert.ok(filtered.body.total > 0 && filtered.body.rows.every((r: { description: string }) => /white hanging heart/i.test(r.description)));
+    // The filter is data, never SQL: a quote inside it finds nothing and breaks nothing.
+    const quoted = await call('GET', `/api/v1/assets/raw.online_retail/rows?q=${encodeURIComponent("') OR 1=1 --")}`);
+    assert.deepEqual([quoted.status, quoted.body.total], [200, 0]);
+    const badOrder = await call('GET', '/api/v1/assets/raw.online_retail/rows?order=nope');
+    assert.deepEqual([badOrder.status, badOrder.body.field], [400, 'query.order']);
+    assert.equal((await call('GET', '/api/v1/assets/system.tables/rows')).status, 404);
+    assert.equal((await call('GET', '/api/v1/assets/raw.online_retail/rows?limit=5000')).status, 400);
+  });
+
+  test('run counts per status in hourly buckets, and the gauges the pipelines set', async () => {
+    const day = await call('GET', '/api/v1/runs/counts');
+    assert.equal(day.status, 200);
+    assert.equal(day.body.buckets.length, 24);
+    assert.equal(day.body.bucketMs, 3_600_000);
+    const listed = await call('GET', '/api/v1/runs?limit=200');
+    const inDay = listed.body.items.filter((r: { createdAt: string }) => r.createdAt >= day.body.buckets[0].start);
+    const counted = day.body.buckets.reduce((n: number, b: { counts: Record<string, number> }) => n + Object.values(b.counts).reduce((a, c) => a + c, 0), 0);
+    assert.equal(counted, inDay.length);
+    const week = await call('GET', '/api/v1/runs/counts?window=7d&pipeline=retail');
+    assert.equal(week.body.buckets.length, 28);
+    assert.ok(Date.parse(week.body.buckets[1].start) - Date.parse(week.body.buckets[0].start) === 6 * 3_600_000);
+    assert.equal((await call('GET', '/api/v1/runs/counts?window=1y')).status, 400);
+    const gauges = await call('GET', '/api/v1/gauges');
+    const volume = gauges.body.items.find((g: { name: string }) => g.name === 'latest_sales_volume');
+    assert.deepEqual([volume?.kind, volume?.labels.pipeline], ['gauge', 'retail']);
+    assert.ok(gauges.body.items.some((g: { kind: string }) => g.kind === 'counter'));
   });
 
   test('query, health, readiness, metrics and the OpenAPI document', async () => {
     const q = await call('POST', '/api/v1/query', { sql: "SELECT count() AS n FROM raw.online_retail WHERE day = '2010-12-01'" });
-    assert.deepEqual({ ...q.body, elapsedMs: 0 }, { rows: [{ n: 3108 }], truncated: false, statement: 'select', elapsedMs: 0 });
+    assert.deepEqual({ ...q.body, elapsedMs: 0 }, {
+      rows: [{ n: 3108 }], columns: [{ name: 'n', type: 'UInt64' }], truncated: false, statement: 'select', elapsedMs: 0,
+    });
     assert.equal((await call('GET', '/healthz')).body.status, 'ok');
     assert.equal((await call('GET', '/readyz')).body.status, 'ready');
     const metrics = await (await fetch(`${api.url}/metrics`)).text();

@@ -1,6 +1,7 @@
 import { ConflictError } from '../../core/errors.ts';
+import type { RunStatus } from '../../core/states.ts';
 import type {
-  EventFilter, EventRecord, NewRun, PartitionRun, PartitionStatus, RunDetail, RunFilter, RunHistory, RunRecord,
+  EventFilter, EventRecord, NewRun, PartitionRun, PartitionStatus, RunCount, RunCountFilter, RunDetail, RunFilter, RunHistory, RunRecord,
 } from '../../ports/metadata-store.ts';
 import { uniqueViolation, type SqlExecutor } from './sql-client.ts';
 import { CREATED_AT, json, limitOf, params, where } from './sql-query-parts.ts';
@@ -74,6 +75,19 @@ export class SqlRunHistory implements RunHistory {
       p.values,
     );
     return rows.map(toRun);
+  }
+
+  async counts(filter: RunCountFilter): Promise<RunCount[]> {
+    const p = params();
+    const from = p.bind(filter.from);
+    const clauses = [`created_at >= ${from}::timestamptz`, `created_at < ${p.bind(filter.to)}::timestamptz`];
+    if (filter.pipeline !== undefined) clauses.push(`pipeline = ${p.bind(filter.pipeline)}`);
+    const { rows } = await this.#db.query<{ bucket: number | string; status: RunStatus; n: number | string }>(
+      `SELECT floor(extract(epoch FROM created_at - ${from}::timestamptz) * 1000 / ${p.bind(filter.bucketMs)})::int AS bucket, status, count(*)::int AS n
+       FROM runs ${where(clauses)} GROUP BY 1, 2 ORDER BY 1, 2`,
+      p.values,
+    );
+    return rows.map((r) => ({ bucket: Number(r.bucket), status: r.status, count: Number(r.n) }));
   }
 
   async partitions(pipeline: string): Promise<PartitionStatus[]> {

@@ -10,6 +10,8 @@ import { engineFailure } from './engine-failure.ts';
 
 export interface SafeQueryResult {
   readonly rows: Record<string, unknown>[];
+  /** The result's columns with their engine types, in order (for SHOW and EXPLAIN, as text). */
+  readonly columns: { name: string; type: string }[];
   /** True when rows were cut at the row or byte limit. */
   readonly truncated: boolean;
   readonly statement: StatementKind;
@@ -134,7 +136,12 @@ export class SafeQuery {
       checkQueryTree(tree, databases);
     }
     const rows = await this.#engine(() => wh.query<Record<string, unknown>>(`${formatted}\nSETTINGS ${settings}`, undefined, opts));
-    return { ...this.#bound(rows), statement };
+    // DESCRIBE of the proven SELECT types its result without running it again.
+    const columns = statement === 'select'
+      ? (await this.#engine(() => wh.query<{ name: string; type: string }>(`DESCRIBE TABLE (${formatted})\nSETTINGS ${settings}`, undefined, opts)))
+        .map((c) => ({ name: c.name, type: c.type }))
+      : Object.keys(rows[0] ?? {}).map((name) => ({ name, type: 'String' }));
+    return { ...this.#bound(rows), columns, statement };
   }
 
   #bound(rows: Record<string, unknown>[]): { rows: Record<string, unknown>[]; truncated: boolean } {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { NotFoundError } from '../../core/errors.ts';
+import type { AssetKind } from '../../sdk/asset.ts';
 import { assetLineage, type LineageEdge } from '../../sdk/lineage.ts';
 import { route, type AnyRoute } from '../route.ts';
+import { assetRowsRoute } from './asset-rows.ts';
 import { checkResultSchema, materializationSchema, partitionKey } from '../schemas.ts';
 import type { ServerContext } from '../server-context.ts';
 import { MAX_PAGE } from './runs.ts';
@@ -11,11 +13,13 @@ interface AssetInfo {
   pipeline: string;
   step: string;
   description: string | null;
+  kind: AssetKind;
   checks: { name: string; severity: 'warn' | 'error' }[];
 }
 
 const assetSchema = z.object({
   name: z.string(), pipeline: z.string(), step: z.string(), description: z.string().nullable(),
+  kind: z.enum(['data', 'quality', 'quarantine']).describe('data: a data product; quality: figures per partition (charted on /quality); quarantine: rows that could not be read'),
   checks: z.array(z.object({ name: z.string(), severity: z.enum(['warn', 'error']) })),
 });
 
@@ -37,7 +41,7 @@ function allAssets(ctx: ServerContext): AssetInfo[] {
   return ctx.registry.list().flatMap((p) =>
     p.steps.flatMap((s) =>
       s.assets.map((a) => ({
-        name: a.name, pipeline: p.name, step: s.name, description: a.description ?? null,
+        name: a.name, pipeline: p.name, step: s.name, description: a.description ?? null, kind: a.kind,
         checks: a.checks.map((c) => ({ name: c.name, severity: c.severity })),
       })),
     ),
@@ -100,6 +104,7 @@ export function assetRoutes(ctx: ServerContext): AnyRoute[] {
         return { items: h.checks };
       },
     }),
+    assetRowsRoute(ctx, known),
     route({
       method: 'GET', path: '/api/v1/lineage', operationId: 'getLineage', summary: 'The asset graph', tag: 'assets', access: 'view',
       response: z.object({ nodes: z.array(assetSchema), edges: z.array(z.object({ from: z.string(), to: z.string() })) }),

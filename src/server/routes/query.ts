@@ -18,6 +18,7 @@ export function queryRoutes(ctx: ServerContext): AnyRoute[] {
       body: z.object({ sql: z.string().min(1).max(MAX_SQL_CHARS) }).strict(),
       response: z.object({
         rows: z.array(z.record(z.string(), z.unknown())),
+        columns: z.array(z.object({ name: z.string(), type: z.string() })).describe('The result\'s columns with their engine types, in order'),
         truncated: z.boolean(),
         statement: z.enum(['select', 'show', 'describe', 'explain']),
         elapsedMs: z.number().int().nonnegative(),

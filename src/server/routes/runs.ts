@@ -7,6 +7,9 @@ import type { ServerContext } from '../server-context.ts';
 
 export const MAX_PAGE = 200;
 
+const HOUR = 3_600_000;
+const COUNT_WINDOWS = { '24h': { bucketMs: HOUR, buckets: 24 }, '7d': { bucketMs: 6 * HOUR, buckets: 28 } } as const;
+
 const runId = z.object({ id: z.string().uuid() });
 
 export function runRoutes(ctx: ServerContext): AnyRoute[] {
@@ -51,6 +54,34 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
         const items = await metadata.runs.list({ ...query, before, limit: query.limit + 1 });
         const page = items.slice(0, query.limit);
         return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page.at(-1)!) : null };
+      },
+    }),
+    route({
+      method: 'GET', path: '/api/v1/runs/counts', operationId: 'countRuns',
+      summary: 'Runs created over the last 24 hours (hourly buckets) or 7 days (6-hour buckets), counted per status; every bucket is listed, oldest first',
+      tag: 'runs', access: 'view',
+      query: z.object({ window: z.enum(['24h', '7d']).default('24h'), pipeline: z.string().max(200).optional() }).strict(),
+      response: z.object({
+        bucketMs: z.number().int().positive(),
+        buckets: z.array(z.object({
+          start: z.string().describe('Start of the bucket (ISO 8601); it ends where the next starts'),
+          counts: z.record(z.enum(RUN_STATUSES), z.number().int().nonnegative()).describe('Runs per status; a status without runs is left out'),
+        })),
+      }),
+      handler: async ({ query }) => {
+        const { bucketMs, buckets } = COUNT_WINDOWS[query.window];
+        // Buckets end at the next boundary after now, so the newest one is the current hour.
+        const end = Math.ceil((Date.now() + 1) / bucketMs) * bucketMs;
+        const from = end - buckets * bucketMs;
+        const counts = await metadata.runs.counts({
+          from: new Date(from).toISOString(), to: new Date(end).toISOString(), bucketMs, pipeline: query.pipeline,
+        });
+        const out = Array.from({ length: buckets }, (_, i) => ({ start: new Date(from + i * bucketMs).toISOString(), counts: {} as Record<string, number> }));
+        for (const c of counts) {
+          const b = out[c.bucket];
+          if (b) b.counts[c.status] = c.count;
+        }
+        return { bucketMs, buckets: out };
       },
     }),
     route({

@@ -138,6 +138,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/runs/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs created over the last 24 hours (hourly buckets) or 7 days (6-hour buckets), counted per status; every bucket is listed, oldest first */
+        get: operations["countRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/{id}": {
         parameters: {
             query?: never;
@@ -300,6 +317,23 @@ export interface paths {
         };
         /** Check results of an asset, newest first */
         get: operations["listCheckResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{name}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of the rows of an asset's warehouse table (a `database.table` asset), with its columns and types and the count of matching rows; `q` keeps rows where some column contains the text (case-insensitive), `order` sorts by a column. At most 1000 rows a page. */
+        get: operations["listAssetRows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -490,6 +524,23 @@ export interface paths {
         put?: never;
         /** Send ping on the control topic and collect the pongs */
         post: operations["pingWorkers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/gauges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest value of every metric the pipelines set (ctx.gauge) and of Sluice's durable counters, as kept across restarts; by name, at most 1000 */
+        get: operations["listGauges"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1054,6 +1105,58 @@ export interface operations {
                         parentRunId: string | null;
                         /** @description The first run of its chain of retries; null for a run started afresh */
                         rootRunId: string | null;
+                    };
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        code: string;
+                        field?: string;
+                        instance?: string;
+                        position?: number;
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    countRuns: {
+        parameters: {
+            query?: {
+                window?: "24h" | "7d";
+                pipeline?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bucketMs: number;
+                        buckets: {
+                            /** @description Start of the bucket (ISO 8601); it ends where the next starts */
+                            start: string;
+                            /** @description Runs per status; a status without runs is left out */
+                            counts: {
+                                [key: string]: number;
+                            };
+                        }[];
                     };
                 };
             };
@@ -1670,6 +1773,11 @@ export interface operations {
                             pipeline: string;
                             step: string;
                             description: string | null;
+                            /**
+                             * @description data: a data product; quality: figures per partition (charted on /quality); quarantine: rows that could not be read
+                             * @enum {string}
+                             */
+                            kind: "data" | "quality" | "quarantine";
                             checks: {
                                 name: string;
                                 /** @enum {string} */
@@ -1831,6 +1939,65 @@ export interface operations {
             };
         };
     };
+    listAssetRows: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                order?: string;
+                desc?: "true" | "false";
+                q?: string;
+            };
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        columns: {
+                            name: string;
+                            type: string;
+                        }[];
+                        rows: {
+                            [key: string]: unknown;
+                        }[];
+                        /** @description Rows that match the filter */
+                        total: number;
+                        /** @description The page was cut at the byte limit */
+                        truncated: boolean;
+                    };
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        code: string;
+                        field?: string;
+                        instance?: string;
+                        position?: number;
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
     getLineage: {
         parameters: {
             query?: never;
@@ -1852,6 +2019,11 @@ export interface operations {
                             pipeline: string;
                             step: string;
                             description: string | null;
+                            /**
+                             * @description data: a data product; quality: figures per partition (charted on /quality); quarantine: rows that could not be read
+                             * @enum {string}
+                             */
+                            kind: "data" | "quality" | "quarantine";
                             checks: {
                                 name: string;
                                 /** @enum {string} */
@@ -1910,6 +2082,11 @@ export interface operations {
                     "application/json": {
                         rows: {
                             [key: string]: unknown;
+                        }[];
+                        /** @description The result's columns with their engine types, in order */
+                        columns: {
+                            name: string;
+                            type: string;
                         }[];
                         truncated: boolean;
                         /** @enum {string} */
@@ -2430,6 +2607,58 @@ export interface operations {
                             rttMs: number;
                             running: string[];
                         }[];
+                    };
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        code: string;
+                        field?: string;
+                        instance?: string;
+                        position?: number;
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    listGauges: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @enum {string} */
+                            kind: "gauge" | "counter";
+                            name: string;
+                            help: string;
+                            labels: {
+                                [key: string]: string;
+                            };
+                            value: number;
+                            updatedAt: string;
+                        }[];
+                        truncated: boolean;
                     };
                 };
             };

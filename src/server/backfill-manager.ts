@@ -35,8 +35,11 @@ export class BackfillManager {
     this.#coordinator = coordinator;
   }
 
-  /** Validates and starts; returns once every partition is known (runs start in the background). */
-  async start(req: BackfillRequest): Promise<BackfillStatus> {
+  /**
+   * Validates and starts; returns once every partition is known (runs start in the
+   * background). `onDone` hears the final status once every run has ended.
+   */
+  async start(req: BackfillRequest, onDone?: (status: BackfillStatus) => void): Promise<BackfillStatus> {
     // Range, limit, concurrency and partitioning are refused here, before 202 and before any run.
     const plan = planBackfill(this.#registry, req);
     const id = randomUUID();
@@ -56,7 +59,7 @@ export class BackfillManager {
         entry.failed = true;
         this.#services.logger.error({ err: String(err) }, `backfill ${id} stopped`);
       },
-    );
+    ).then(() => (onDone ? this.status(id).then(onDone) : undefined)).catch(() => undefined);
     return this.status(id);
   }
 

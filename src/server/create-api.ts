@@ -34,6 +34,8 @@ export interface ApiOptions {
   readonly registry: PipelineRegistry;
   readonly reloadPipelines?: ServerContext['reloadPipelines'];
   readonly coordinator: Coordinator;
+  /** The backfills the API reports on; given when others (the demo seeding) start them too. */
+  readonly backfills?: BackfillManager;
   readonly query: SafeQuery;
   readonly version: string;
   authenticate(header: string | undefined): Promise<Principal>;
@@ -55,7 +57,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     registry: options.registry,
     reloadPipelines: options.reloadPipelines,
     coordinator: options.coordinator,
-    backfills: new BackfillManager(options.services, options.registry, options.coordinator),
+    backfills: options.backfills ?? new BackfillManager(options.services, options.registry, options.coordinator),
     query: options.query,
     startedAt: new Date().toISOString(),
     version: options.version,

@@ -27,17 +27,24 @@ after(async () => {
   dir.cleanup();
 });
 
-test('sluice dev listens on loopback in local-dev mode and loads the demo data once', async () => {
+test('sluice dev listens on loopback in local-dev mode and loads the demo data once, one run per day', async () => {
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  let runs: { items: { status: string; pipeline: string }[] } = { items: [] };
-  for (let i = 0; i < 600; i++) {
-    runs = (await (await fetch(`${server.url}/api/v1/runs?pipeline=retail`)).json()) as typeof runs;
-    if (runs.items[0]?.status === 'succeeded' || runs.items[0]?.status === 'failed') break;
+  const id = /loading the retail sample in the background \(backfill ([0-9a-f-]{36}), 23 days\)/.exec(server.output())?.[1];
+  assert.ok(id, server.output());
+  let backfill: { status: string; counts: { succeeded: number; noData: number; failed: number } } = { status: 'running', counts: { succeeded: 0, noData: 0, failed: 0 } };
+  for (let i = 0; i < 900 && backfill.status === 'running'; i++) {
     await new Promise((r) => setTimeout(r, 200));
+    backfill = (await (await fetch(`${server.url}/api/v1/backfills/${id}`)).json()) as typeof backfill;
   }
   assert.match(server.output(), /local-dev mode/);
-  assert.equal(runs.items.length, 1);
-  assert.equal(runs.items[0].status, 'succeeded');
+  assert.equal(backfill.status, 'succeeded');
+  // The sample's 20 days of sales, and the three Saturdays the shop was shut.
+  assert.deepEqual([backfill.counts.succeeded, backfill.counts.noData, backfill.counts.failed], [20, 3, 0]);
+  const runs = (await (await fetch(`${server.url}/api/v1/runs?pipeline=retail&limit=100`)).json()) as { items: { backfillId: string | null }[] };
+  assert.equal(runs.items.length, 23);
+  assert.ok(runs.items.every((r) => r.backfillId === id));
+  for (let i = 0; i < 100 && !/demo data: the retail sample is loaded \(backfill/.test(server.output()); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.match(server.output(), /demo data: the retail sample is loaded \(backfill [0-9a-f-]{36}: 20 days, 3 without sales, [\d.]+ s\)/);
   assert.ok(existsSync(join(dir.home, 'server.json')));
 });
 

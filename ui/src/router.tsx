@@ -3,6 +3,7 @@ import { Layout } from './components/layout';
 import { AssetPage, Assets } from './pages/assets';
 import { NotFound } from './pages/not-found';
 import { PartitionsPage } from './pages/partitions';
+import { QualityPage } from './pages/quality';
 import { Overview } from './pages/overview';
 import { LaunchPage, PipelinePage } from './pages/pipeline';
 import { Pipelines } from './pages/pipelines';
@@ -26,6 +27,7 @@ export const router = createBrowserRouter([
       { path: '/assets/:name', element: <AssetPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
+      { path: '/quality', element: <QualityPage /> },
       { path: '/sql', element: <SqlPage /> },
       { path: '/workers', element: <WorkersPage /> },
       { path: '/tokens', element: <TokensPage /> },

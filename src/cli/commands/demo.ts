@@ -14,8 +14,8 @@ interface DemoStores {
   /** Where the sample goes, as the user knows it. */
   readonly where: string;
   loaded(): Promise<boolean>;
-  /** A retail run already loading the sample (`sluice dev` starts one on a fresh state directory), to wait for. */
-  inFlight(): Promise<{ runId: string; wait(live: ProgressView): Promise<string> } | null>;
+  /** A retail run or backfill already loading the sample (`sluice dev` starts one on a fresh state directory), to wait for. */
+  inFlight(): Promise<{ what: string; wait(live: ProgressView): Promise<string> } | null>;
   load(live: ProgressView): Promise<string>;
   query(sql: string): Promise<Record<string, unknown>[]>;
 }
@@ -41,14 +41,31 @@ function remote(api: ApiClient): DemoStores {
     inFlight: async () => {
       for (const status of ['running', 'queued']) {
         const { items } = await api.call<{ items: RunRecord[] }>('GET', `/api/v1/runs?pipeline=retail&status=${status}&limit=1`);
-        const runId = items[0]?.id;
-        if (runId) return { runId, wait: async (live: ProgressView) => (await followRun(api, runId, live)).status };
+        const run = items[0];
+        if (run?.backfillId) {
+          const id = run.backfillId;
+          return { what: `backfill ${id}`, wait: () => waitBackfill(api, id) };
+        }
+        if (run) return { what: `run ${run.id}`, wait: async (live: ProgressView) => (await followRun(api, run.id, live)).status };
       }
       return null;
     },
     load: async (live) => (await runRemote(api, { pipeline: DEMO_PIPELINE, params: {}, allPartitions: true }, live)).status,
     query,
   };
+}
+
+const BACKFILL_POLL_MS = 500;
+const BACKFILL_WAIT_MS = 15 * 60_000;
+
+/** Polls a backfill until every run of it has ended; its final status (running past the limit is an error). */
+async function waitBackfill(api: ApiClient, id: string): Promise<string> {
+  for (const until = Date.now() + BACKFILL_WAIT_MS; Date.now() < until; ) {
+    const b = await api.call<{ status: string }>('GET', `/api/v1/backfills/${encodeURIComponent(id)}`);
+    if (b.status !== 'running') return b.status;
+    await new Promise((r) => setTimeout(r, BACKFILL_POLL_MS));
+  }
+  throw new Error(`backfill ${id} was still running after ${BACKFILL_WAIT_MS / 60_000} min`);
 }
 
 async function demo(stores: DemoStores): Promise<void> {
@@ -58,7 +75,7 @@ async function demo(stores: DemoStores): Promise<void> {
   } else {
     const inFlight = await stores.inFlight();
     if (inFlight) {
-      print(`A retail run on ${stores.where} is under way (run ${inFlight.runId}); waiting for it …`);
+      print(`The retail sample is loading on ${stores.where} (${inFlight.what}); waiting for it …`);
       await inFlight.wait(live);
     }
     if (!inFlight || !(await stores.loaded())) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConflictError, ValidationError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
+import { BackfillManager } from '../../server/backfill-manager.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
 import { ensureUiBundle } from '../../presets/ui-bundle.ts';
 import { brokenWarnings, definitionReloader, describeReload, watchPipelineDirs } from '../../runtime/pipeline-reload.ts';
@@ -100,8 +101,9 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
     return changes;
   };
   const watcher = o.dev ? watchPipelineDirs(config.pipelines, reloadPipelines, { logger: rt.services.logger }) : null;
+  const backfills = new BackfillManager(rt.services, rt.registry, rt.coordinator);
   const app = createApi({
-    services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
+    services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, backfills, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
     sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined, uiDir: ui.dir ?? undefined,
   });
   try {
@@ -115,7 +117,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const actualPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
-  const demo = o.dev ? await seedDemo(rt, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
+  const demo = o.dev ? await seedDemo(rt, backfills, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
   print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid, ui: ui.dir === null ? ui.reason : null }));
 
   const signal = await stop;

@@ -1,15 +1,16 @@
 import { lazy, Suspense, useMemo } from 'react';
-import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
-import { api, data } from '../api/client';
+import { assetPath, useAssets, useCheckResults, useMaterializations } from '../api/assets';
+import { CheckHistory, RowsPerPartition } from '../components/asset-charts';
 import type { GraphEdge, GraphNode } from '../components/dag-graph';
 import { ErrorNote } from '../components/error-note';
 import { when } from '../components/status';
 
+/** Newest results listed under the charts (the charts read more). */
+const SHOWN = 50;
+
 const DagGraph = lazy(() => import('../components/dag-graph'));
 
-const useAssets = () => useQuery({ queryKey: ['assets'], queryFn: () => data(api.GET('/api/v1/assets')) });
-const assetPath = (name: string) => `/assets/${encodeURIComponent(name)}`;
 
 /** The catalog: every asset with the step that writes it, its newest materialization and its checks. */
 export function Assets() {
@@ -58,14 +59,8 @@ export function AssetPage() {
   const { name = '' } = useParams();
   const navigate = useNavigate();
   const assets = useAssets();
-  const history = useQuery({
-    queryKey: ['asset', name, 'materializations'],
-    queryFn: () => data(api.GET('/api/v1/assets/{name}/materializations', { params: { path: { name }, query: { limit: 50 } } })),
-  });
-  const checks = useQuery({
-    queryKey: ['asset', name, 'checks'],
-    queryFn: () => data(api.GET('/api/v1/assets/{name}/checks', { params: { path: { name }, query: { limit: 50 } } })),
-  });
+  const history = useMaterializations(name);
+  const checks = useCheckResults(name);
   const graph = useMemo(() => {
     if (!assets.data) return null;
     const keep = neighbourhood(assets.data.items, name);
@@ -93,12 +88,15 @@ export function AssetPage() {
           <DagGraph nodes={graph.nodes} edges={graph.edges} label="lineage graph" onOpen={(id) => navigate(assetPath(id))} />
         </Suspense>
       ) : <p>Loading lineage…</p>}
+      <h2>Rows per partition</h2>
+      <RowsPerPartition asset={name} />
+      {asset && asset.checks.length > 0 ? <><h2>Checks per partition</h2><CheckHistory asset={name} /></> : null}
       <h2>Materializations</h2>
       {history.error ? <ErrorNote error={history.error} /> : null}
       <table aria-label="materializations">
         <thead><tr><th>When</th><th>Partition</th><th>Rows</th><th>Run</th><th>Metadata</th></tr></thead>
         <tbody>
-          {history.data?.items.map((m) => (
+          {history.data?.items.slice(0, SHOWN).map((m) => (
             <tr key={`${m.runId}-${m.ts}`}>
               <td>{when(m.ts)}</td><td>{m.partition ?? 'all'}</td><td>{m.rows.toLocaleString()}</td>
               <td><Link to={`/runs/${m.runId}`}><code>{m.runId.slice(0, 8)}</code></Link></td>
@@ -111,7 +109,7 @@ export function AssetPage() {
       <table aria-label="check results">
         <thead><tr><th>When</th><th>Check</th><th>Partition</th><th>Result</th><th>Value</th><th>Message</th></tr></thead>
         <tbody>
-          {checks.data?.items.map((c) => (
+          {checks.data?.items.slice(0, SHOWN).map((c) => (
             <tr key={`${c.runId}-${c.check}-${c.ts}`}>
               <td>{when(c.ts)}</td><td>{c.check} ({c.severity})</td><td>{c.partition ?? 'all'}</td>
               <td><span className={`status status-${c.passed ? 'succeeded' : 'failed'}`}>{c.passed ? 'passed' : 'failed'}</span></td>

@@ -1,19 +1,29 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { api, data, type RunStatus } from '../api/client';
 import { followEvents } from '../api/run-events';
 import { BrokenPipelines } from '../components/broken-pipelines';
 import { ErrorNote } from '../components/error-note';
+import { LazyChart, STATUS_COLOURS } from '../components/lazy-chart';
 import { duration, Status, when } from '../components/status';
 
 const DAY_MS = 86_400_000;
 const STATUSES: RunStatus[] = ['succeeded', 'no_data', 'failed', 'cancelled', 'running', 'queued'];
+const WINDOWS = { '24h': 'Last 24 hours', '7d': 'Last 7 days' } as const;
+type Window = keyof typeof WINDOWS;
 
 /** What needs a look now: runs of the last 24 h by status, what is running, what failed, what fires next, the workers. */
 export function Overview() {
   const queryClient = useQueryClient();
-  // The last day's runs, newest first: one page (the API's largest, 200) counts them.
+  const [search, setSearch] = useSearchParams();
+  const window: Window = search.get('window') === '7d' ? '7d' : '24h';
+  // Counted by the store, per bucket and status: exact for any number of runs.
+  const counts = useQuery({
+    queryKey: ['runs', 'counts', window],
+    queryFn: () => data(api.GET('/api/v1/runs/counts', { params: { query: { window } } })),
+  });
+  // The last day's newest runs, for what is running and what failed.
   const recent = useQuery({
     queryKey: ['runs', 'overview'],
     queryFn: () => data(api.GET('/api/v1/runs', { params: { query: { limit: 200, createdFrom: new Date(Date.now() - DAY_MS).toISOString() } } })),
@@ -32,23 +42,31 @@ export function Overview() {
   }, [queryClient]);
 
   const runs = recent.data?.items ?? [];
-  const counts = new Map<RunStatus, number>();
-  for (const r of runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const totals = new Map<RunStatus, number>();
+  for (const b of counts.data?.buckets ?? []) for (const [k, n] of Object.entries(b.counts)) totals.set(k as RunStatus, (totals.get(k as RunStatus) ?? 0) + (n ?? 0));
   const running = runs.filter((r) => r.status === 'running' || r.status === 'queued');
   const failures = runs.filter((r) => r.status === 'failed').slice(0, 10);
   return (
     <section>
       <h1>Overview</h1>
       {recent.error ? <ErrorNote error={recent.error} /> : null}
-      <h2>Last 24 hours</h2>
-      <ul className="counts" aria-label="runs in the last 24 hours by status">
+      {counts.error ? <ErrorNote error={counts.error} /> : null}
+      <h2>
+        {WINDOWS[window]}
+        <span className="toggle" role="group" aria-label="time window">
+          {(Object.keys(WINDOWS) as Window[]).map((w) => (
+            <button key={w} type="button" aria-pressed={w === window} onClick={() => setSearch(w === '24h' ? {} : { window: w }, { replace: true })}>{w}</button>
+          ))}
+        </span>
+      </h2>
+      <ul className="counts" aria-label={`runs in the ${WINDOWS[window].toLowerCase()} by status`}>
         {STATUSES.map((s) => (
           <li key={s}>
-            <Link to={`/runs?status=${s}&range=24h`}><Status status={s} /> <b>{(counts.get(s) ?? 0).toLocaleString()}</b></Link>
+            <Link to={`/runs?status=${s}&range=${window}`}><Status status={s} /> <b>{(totals.get(s) ?? 0).toLocaleString()}</b></Link>
           </li>
         ))}
-        {recent.data?.nextCursor ? <li>(the newest 200 runs)</li> : null}
       </ul>
+      {counts.data ? <RunsChart buckets={counts.data.buckets} window={window} /> : null}
 
       <div className="columns">
         <div>
@@ -109,4 +127,18 @@ export function Overview() {
       {pipelines.data ? <BrokenPipelines broken={pipelines.data.broken} /> : null}
     </section>
   );
+}
+
+/** Runs per bucket as stacked bars, one colour per status. */
+function RunsChart({ buckets, window }: { buckets: { start: string; counts: Partial<Record<RunStatus, number>> }[]; window: Window }) {
+  const { x, series, total } = useMemo(() => {
+    const shown = STATUSES.filter((s) => buckets.some((b) => (b.counts[s] ?? 0) > 0));
+    return {
+      x: buckets.map((b) => Date.parse(b.start) / 1000),
+      series: shown.map((s) => ({ label: s === 'no_data' ? 'no data' : s, color: STATUS_COLOURS[s]!, values: buckets.map((b) => b.counts[s] ?? 0) })),
+      total: buckets.reduce((n, b) => n + Object.values(b.counts).reduce((a, c) => a + (c ?? 0), 0), 0),
+    };
+  }, [buckets]);
+  const per = window === '24h' ? 'hour' : '6 hours';
+  return <LazyChart label={`runs per ${per} by status, ${WINDOWS[window].toLowerCase()}: ${total} in all`} x={x} series={series} kind="bars" stacked height={180} />;
 }

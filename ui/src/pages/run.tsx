@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, data, type RunDetail } from '../api/client';
 import { useCan } from '../api/me';
@@ -9,6 +10,45 @@ import { RunTimeline } from '../components/run-timeline';
 import { duration, Status, when } from '../components/status';
 
 const MAX_LOG_LINES = 20_000;
+const LOG_LINE_PX = 19;
+
+interface Materialized {
+  readonly id: number;
+  readonly step: string | null;
+  readonly asset: string;
+  readonly rows: number;
+  readonly quarantined: number;
+}
+
+interface CheckFound {
+  readonly id: number;
+  readonly step: string | null;
+  readonly asset: string;
+  readonly check: string;
+  readonly severity: string;
+  readonly passed: boolean;
+  readonly value: number | null;
+  readonly message: string;
+}
+
+interface Found {
+  readonly materialized: Materialized[];
+  readonly checks: CheckFound[];
+}
+
+/** What the run's events say it wrote and what its checks found. */
+function found(prev: Found, batch: RunEvent[]): Found {
+  const materialized = batch.filter((e) => e.type === 'asset.materialized').map((e) => ({
+    id: e.id, step: e.step, asset: String(e.payload.asset), rows: Number(e.payload.rows ?? 0),
+    quarantined: Number((e.payload.metadata as Record<string, unknown> | undefined)?.quarantined ?? 0),
+  }));
+  const checks = batch.filter((e) => e.type === 'check.evaluated').map((e) => ({
+    id: e.id, step: e.step, asset: String(e.payload.asset), check: String(e.payload.check), severity: String(e.payload.severity),
+    passed: e.payload.passed === true, value: typeof e.payload.value === 'number' ? e.payload.value : null, message: String(e.payload.message ?? ''),
+  }));
+  if (materialized.length === 0 && checks.length === 0) return prev;
+  return { materialized: [...prev.materialized, ...materialized], checks: [...prev.checks, ...checks] };
+}
 
 interface LogLine {
   readonly id: number;
@@ -29,6 +69,7 @@ function LiveRun({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const run = useQuery({ queryKey: ['run', id], queryFn: () => data(api.GET('/api/v1/runs/{id}', { params: { path: { id } } })) });
   const [logs, setLogs] = useState<LogLine[]>([]);
+  const [facts, setFacts] = useState<Found>({ materialized: [], checks: [] });
 
   useEffect(() => {
     const abort = new AbortController();
@@ -37,6 +78,7 @@ function LiveRun({ id }: { id: string }) {
         id: e.id, ts: e.ts, step: e.step, level: String(e.payload.level ?? 'info'), message: String(e.payload.message ?? ''),
       }));
       if (lines.length > 0) setLogs((prev) => [...prev, ...lines].slice(-MAX_LOG_LINES));
+      setFacts((prev) => found(prev, batch));
       if (batch.some((e) => e.type.startsWith('step.') || e.type.startsWith('run.') || e.type.startsWith('attempt.') || e.type === 'asset.materialized')) {
         void queryClient.invalidateQueries({ queryKey: ['run', id] });
       }
@@ -46,10 +88,10 @@ function LiveRun({ id }: { id: string }) {
 
   if (run.error) return <ErrorNote error={run.error} />;
   if (!run.data) return <p>Loading run…</p>;
-  return <RunView detail={run.data} logs={logs} />;
+  return <RunView detail={run.data} logs={logs} facts={facts} />;
 }
 
-function RunView({ detail, logs }: { detail: RunDetail; logs: LogLine[] }) {
+function RunView({ detail, logs, facts }: { detail: RunDetail; logs: LogLine[]; facts: Found }) {
   const { run, steps, attempts } = detail;
   const finished = run.finishedAt !== null;
   const failures = attempts.filter((a) => a.failure);
@@ -94,6 +136,8 @@ function RunView({ detail, logs }: { detail: RunDetail; logs: LogLine[] }) {
         </tbody>
       </table>
 
+      <Written run={run.id} facts={facts} />
+
       {failures.length > 0 ? (
         <>
           <h2>Errors</h2>
@@ -113,6 +157,47 @@ function RunView({ detail, logs }: { detail: RunDetail; logs: LogLine[] }) {
       <h2>Logs</h2>
       <LogView logs={logs} steps={steps.map((s) => s.step)} />
     </section>
+  );
+}
+
+/** Per step: the assets it wrote with their rows (and rows set aside), and every check's result with its value. */
+function Written({ run, facts }: { run: string; facts: Found }) {
+  const quarantined = facts.materialized.reduce((n, m) => n + m.quarantined, 0);
+  return (
+    <>
+      <h2>Materializations</h2>
+      {facts.materialized.length === 0 ? <p>Nothing written yet.</p> : (
+        <table aria-label="materializations">
+          <thead><tr><th>Step</th><th>Asset</th><th>Rows</th><th>Quarantined</th></tr></thead>
+          <tbody>
+            {facts.materialized.map((m) => (
+              <tr key={m.id}>
+                <td>{m.step}</td><td><Link to={`/assets/${encodeURIComponent(m.asset)}`}>{m.asset}</Link></td>
+                <td>{m.rows.toLocaleString()}</td><td>{m.quarantined > 0 ? m.quarantined.toLocaleString() : '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {quarantined > 0 ? <p><Link to={`/quality?q=${encodeURIComponent(run)}#quarantine`}>{quarantined.toLocaleString()} quarantined rows of this run</Link></p> : null}
+      {facts.checks.length > 0 ? (
+        <>
+          <h2>Checks</h2>
+          <table aria-label="check results">
+            <thead><tr><th>Step</th><th>Check</th><th>Result</th><th>Value</th><th>Message</th></tr></thead>
+            <tbody>
+              {facts.checks.map((c) => (
+                <tr key={c.id}>
+                  <td>{c.step}</td><td>{c.asset}:{c.check} ({c.severity})</td>
+                  <td><span className={`status status-${c.passed ? 'succeeded' : 'failed'}`}>{c.passed ? 'passed' : 'failed'}</span></td>
+                  <td>{c.value ?? '—'}</td><td>{c.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </>
   );
 }
 
@@ -156,9 +241,11 @@ function LogView({ logs, steps }: { logs: LogLine[]; steps: string[] }) {
     return logs.filter((l) => (!step || l.step === step) && (!level || l.level === level) && (!needle || l.message.toLowerCase().includes(needle)));
   }, [logs, step, level, text]);
   const box = useRef<HTMLDivElement>(null);
+  // eslint-disable-next-line react-hooks/incompatible-library -- the virtualizer's functions are read during render by design
+  const v = useVirtualizer({ count: shown.length, getScrollElement: () => box.current, estimateSize: () => LOG_LINE_PX, overscan: 20 });
   useEffect(() => {
-    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
-  }, [shown, follow]);
+    if (follow && shown.length > 0) v.scrollToIndex(shown.length - 1, { align: 'end' });
+  }, [shown, follow, v]);
   return (
     <div className="logs">
       <div className="filters">
@@ -169,11 +256,16 @@ function LogView({ logs, steps }: { logs: LogLine[]; steps: string[] }) {
         <span>{shown.length.toLocaleString()} of {logs.length.toLocaleString()} lines</span>
       </div>
       <div className="log-lines" ref={box} role="log" aria-label="run logs" tabIndex={0}>
-        {shown.slice(-2000).map((l) => (
-          <div key={l.id} className={`log log-${l.level}`}>
-            <time>{new Date(l.ts).toLocaleTimeString()}</time> <b>{l.step ?? 'run'}</b> <span className="level">{l.level}</span> {l.message}
-          </div>
-        ))}
+        <div style={{ height: v.getTotalSize(), position: 'relative' }}>
+          {v.getVirtualItems().map((it) => {
+            const l = shown[it.index]!;
+            return (
+              <div key={l.id} className={`log log-${l.level}`} style={{ position: 'absolute', top: it.start, height: LOG_LINE_PX, left: 0, right: 0 }}>
+                <time>{new Date(l.ts).toLocaleTimeString()}</time> <b>{l.step ?? 'run'}</b> <span className="level">{l.level}</span> {l.message}
+              </div>
+            );
+          })}
+        </div>
       </div>
     </div>
   );

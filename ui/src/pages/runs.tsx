@@ -1,13 +1,25 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
-import { api, data, type RunStatus } from '../api/client';
+import { api, data, type RunRecord, type RunStatus } from '../api/client';
 import { ErrorNote } from '../components/error-note';
 import { duration, Status, when } from '../components/status';
+import { VirtualTable, type Column } from '../components/virtual-table';
 
 const STATUSES: RunStatus[] = ['queued', 'running', 'succeeded', 'no_data', 'failed', 'cancelled'];
 const RANGES = { '': 'any time', '1h': 'last hour', '24h': 'last 24 h', '7d': 'last 7 days' } as const;
 const RANGE_MS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
-const PAGE = 50;
+const PAGE = 100;
+
+type Run = RunRecord;
+const COLUMNS: Column<Run>[] = [
+  { key: 'id', title: 'Run', cell: (r) => <Link to={`/runs/${r.id}`}><code>{r.id.slice(0, 8)}</code></Link> },
+  { key: 'pipeline', title: 'Pipeline', cell: (r) => r.pipeline },
+  { key: 'partition', title: 'Partition', cell: (r) => r.partition ?? '—' },
+  { key: 'status', title: 'Status', cell: (r) => <Status status={r.status} /> },
+  { key: 'created', title: 'Created', cell: (r) => when(r.createdAt) },
+  { key: 'duration', title: 'Duration', cell: (r) => duration(r.startedAt, r.finishedAt) },
+  { key: 'error', title: 'Error', cell: (r) => <span title={r.error ?? ''}>{r.error ?? ''}</span> },
+];
 
 /** Every run, newest first, filtered by the URL's query (so a filtered list is a link), a page at a time. */
 export function Runs() {
@@ -57,23 +69,12 @@ export function Runs() {
         </label>
       </div>
       {runs.error ? <ErrorNote error={runs.error} /> : null}
-      <table aria-label="runs">
-        <thead><tr><th>Run</th><th>Pipeline</th><th>Partition</th><th>Status</th><th>Created</th><th>Duration</th><th>Error</th></tr></thead>
-        <tbody>
-          {items.map((r) => (
-            <tr key={r.id}>
-              <td><Link to={`/runs/${r.id}`}><code>{r.id.slice(0, 8)}</code></Link></td>
-              <td>{r.pipeline}</td>
-              <td>{r.partition ?? '—'}</td>
-              <td><Status status={r.status} /></td>
-              <td>{when(r.createdAt)}</td>
-              <td>{duration(r.startedAt, r.finishedAt)}</td>
-              <td className="cut" title={r.error ?? ''}>{r.error ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <VirtualTable
+        label="runs" rows={items} rowKey={(r) => r.id} columns={COLUMNS}
+        onEnd={runs.hasNextPage && !runs.isFetchingNextPage ? () => void runs.fetchNextPage() : undefined}
+      />
       {runs.isPending ? <p>Loading runs…</p> : items.length === 0 ? <p>No runs match.</p> : null}
+      {items.length > 0 ? <p className="hint">{items.length.toLocaleString()} runs shown{runs.hasNextPage ? '; scrolling down loads more' : ''}.</p> : null}
       {runs.hasNextPage ? <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>Load more</button> : null}
     </section>
   );

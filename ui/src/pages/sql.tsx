@@ -3,12 +3,12 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { api, ApiError, data } from '../api/client';
 import { ErrorNote } from '../components/error-note';
 import { RequireRole } from '../components/require-role';
+import { downloadCsv, RowTable } from '../components/row-table';
 
 const SqlEditor = lazy(() => import('../components/sql-editor'));
 
 const HISTORY_KEY = 'sluice.sql.history';
 const MAX_HISTORY = 30;
-const SHOWN_ROWS = 1000;
 const SCHEMA_SQL = "SELECT database, table, name, type FROM system.columns WHERE database NOT IN ('system', 'INFORMATION_SCHEMA', 'information_schema') ORDER BY database, table, position";
 
 const readHistory = (): string[] => {
@@ -19,14 +19,6 @@ const readHistory = (): string[] => {
     return [];
   }
 };
-
-function toCsv(columns: string[], rows: Record<string, unknown>[]): string {
-  const cell = (v: unknown) => {
-    const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-  };
-  return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n');
-}
 
 /** SQL on the warehouse through the API's guarded query endpoint (edit role): schema browser, editor, results, CSV, history. */
 export function SqlPage() {
@@ -58,16 +50,10 @@ function SqlWorkbench() {
     },
   });
   const result = run.data;
-  const columns = result && result.rows.length > 0 ? Object.keys(result.rows[0]!) : [];
+  const columns = result?.columns ?? [];
   const position = run.error instanceof ApiError ? run.error.problem.position : undefined;
   const download = () => {
-    if (!result) return;
-    const url = URL.createObjectURL(new Blob([toCsv(columns, result.rows)], { type: 'text/csv' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = 'query.csv';
-    a.click();
-    URL.revokeObjectURL(url);
+    if (result) downloadCsv('query.csv', columns.map((c) => c.name), result.rows);
   };
   return (
     <div className="sql">
@@ -107,15 +93,7 @@ function SqlWorkbench() {
         {result ? (
           <>
             <p role="status" aria-label="query result">{result.rows.length.toLocaleString()} row{result.rows.length === 1 ? '' : 's'}{result.truncated ? ' (truncated by the limits)' : ''} in {result.elapsedMs} ms</p>
-            <div className="grid-scroll" tabIndex={0} role="region" aria-label="scrollable table">
-              <table aria-label="query rows">
-                <thead><tr>{columns.map((c) => <th key={c}>{c}</th>)}</tr></thead>
-                <tbody>
-                  {result.rows.slice(0, SHOWN_ROWS).map((r, i) => <tr key={i}>{columns.map((c) => <td key={c}>{typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])}</td>)}</tr>)}
-                </tbody>
-              </table>
-            </div>
-            {result.rows.length > SHOWN_ROWS ? <p className="hint">The first {SHOWN_ROWS} rows are shown; the CSV has all {result.rows.length}.</p> : null}
+            <RowTable label="query rows" columns={columns} rows={result.rows} />
           </>
         ) : null}
       </div>

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
 import { accessibilityProblems, CHROMIUM, openBrowser, screenshot } from '../helpers/browser.ts';
@@ -53,8 +54,13 @@ describe('web UI in sluice dev', { skip }, () => {
     await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
   };
 
-  it('serves the UI at / with the overview, and the API beside it', async () => {
+  it('serves the UI at / with the overview and its runs chart, and the API beside it', async () => {
     await open('/', 'Overview');
+    await page.getByRole('img', { name: /^runs per hour by status, last 24 hours: (2[3-9]|[3-9]\d|\d{3,}) in all$/ }).waitFor();
+    await page.getByRole('button', { name: '7d' }).click();
+    await page.waitForURL(/window=7d/);
+    await page.getByRole('img', { name: /^runs per 6 hours by status, last 7 days: / }).waitFor();
+    await page.getByRole('button', { name: '24h' }).click();
     assert.equal((await page.request.get(`${server.url}/api/v1/pipelines`)).status(), 200);
     assert.equal((await page.request.get(`${server.url}/api/v1/nope`)).status(), 404, 'an unknown API path is a problem, not the page');
     await accessible();
@@ -130,10 +136,18 @@ describe('web UI in sluice dev', { skip }, () => {
     await screenshot(page, 'overview');
   });
 
-  it('selects a range on the retail partition grid, backfills it live, and colours every day by its outcome', async () => {
-    await open('/pipelines/retail/partitions?from=2010-12-01&to=2010-12-07', 'Partitions of retail');
+  it('shows every demo day on the retail partition grid, backfills a selected range live, and colours every day by its outcome', async () => {
+    // The demo data is a backfill of the sample's days: the default range is all of them.
+    await open('/pipelines/retail/partitions', 'Partitions of retail');
     const grid = page.getByRole('table', { name: 'partitions' });
-    await grid.getByLabel('2010-12-01 raw: missing').waitFor();
+    const days = Array.from({ length: 23 }, (_, i) => `2010-12-${String(i + 1).padStart(2, '0')}`);
+    // The shop was shut on the Saturdays (4, 11, 18 December): their raw step had no data.
+    const saturdays = new Set(['2010-12-04', '2010-12-11', '2010-12-18']);
+    for (const day of days) {
+      await grid.getByRole('button', { name: saturdays.has(day) ? `${day} raw: no data` : `${day} quality: succeeded` }).waitFor();
+    }
+    assert.equal(await grid.getByLabel(/^2010-12-24 /).count(), 0, 'the grid ends at the newest day with a run');
+    await open('/pipelines/retail/partitions?from=2010-12-01&to=2010-12-07', 'Partitions of retail');
     await grid.getByRole('button', { name: '2010-12-01', exact: true }).click();
     await grid.getByRole('button', { name: '2010-12-04', exact: true }).click({ modifiers: ['Shift'] });
     await page.getByText('Selected 2010-12-01 … 2010-12-04').waitFor();
@@ -145,7 +159,7 @@ describe('web UI in sluice dev', { skip }, () => {
     }
     await grid.getByRole('button', { name: '2010-12-04 raw: no data' }).waitFor();
     await grid.getByRole('button', { name: '2010-12-04 marts: no data' }).waitFor();
-    await grid.getByLabel('2010-12-05 raw: missing').waitFor();
+    await grid.getByRole('button', { name: '2010-12-05 raw: succeeded' }).waitFor();
     await accessible();
     await screenshot(page, 'partitions');
     await grid.getByRole('button', { name: '2010-12-02 vault: succeeded' }).click();
@@ -167,6 +181,43 @@ describe('web UI in sluice dev', { skip }, () => {
     await screenshot(page, 'lineage');
     await lineage.getByRole('button', { name: 'staging.online_retail', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'staging.online_retail' }).waitFor();
+  });
+
+  it('shows quality over partitions, and a run\'s quarantined rows from its page, filtered and as CSV', async () => {
+    await open('/quality', 'Quality');
+    await page.getByRole('img', { name: /^missing_customer_id_ratio value per partition, passed \d+ of 20$/ }).waitFor();
+    await page.getByRole('img', { name: 'quality.data_quality lines per day, 20 days' }).waitFor();
+    await page.getByRole('img', { name: 'quality.sales_summary volume per day, 20 days' }).waitFor();
+    await page.getByRole('table', { name: 'gauges' }).getByRole('cell', { name: 'latest_sales_volume', exact: true }).waitFor();
+    await accessible();
+    await screenshot(page, 'quality');
+
+    // A real day with two broken lines spliced in, loaded from the run form's source param.
+    const src = join(dir.home, 'corrupted');
+    mkdirSync(src);
+    const lines = readFileSync(new URL('../../data/online-retail/2010-12-02.csv', import.meta.url), 'utf8').trimEnd().split('\n');
+    lines.splice(5, 0, '536999,22752,SET 7 BABUSHKA NESTING BOXES,two,2010-12-02 08:26:00,7.65,17850.0,United Kingdom');
+    lines.splice(9, 0, '536999,21730,GLASS STAR FROSTED T-LIGHT HOLDER,6,2010-12-02 08:26:00,4.25');
+    writeFileSync(join(src, '2010-12-02.csv'), `${lines.join('\n')}\n`);
+    const created = await page.request.post(`${server.url}/api/v1/runs`, { data: { pipeline: 'retail', partition: '2010-12-02', params: { source: src } } });
+    assert.equal(created.status(), 201, await created.text());
+    const runId = ((await created.json()) as { id: string }).id;
+    await page.goto(`${server.url}/runs/${runId}`);
+    await runStatus().filter({ hasText: /^succeeded$/ }).waitFor({ timeout: 60_000 });
+    await page.getByRole('table', { name: 'materializations' }).getByRole('cell', { name: 'raw.online_retail', exact: true }).waitFor();
+    await page.getByRole('table', { name: 'check results' }).getByRole('cell', { name: 'raw.online_retail:raw_not_empty (error)' }).waitFor();
+    await page.getByRole('link', { name: '2 quarantined rows of this run' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Quality' }).waitFor();
+    await page.getByRole('status', { name: 'quarantined rows' }).filter({ hasText: `2 rows matching “${runId}”` }).waitFor();
+    const table = page.getByRole('table', { name: 'quarantined rows' });
+    await table.getByRole('cell', { name: /Quantity is not an integer: "two"/ }).waitFor();
+    await table.getByRole('cell', { name: /expected 8 columns, got 6/ }).waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const csv = readFileSync(await (await download).path(), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 3, csv.join('\n'));
+    assert.match(csv[0]!, /^pipeline,source_file,line_no,raw_text,reason,run_id/);
+    await accessible();
   });
 
   it('runs SQL from the editor with the schema beside it, and shows an engine error', async () => {

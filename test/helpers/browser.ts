@@ -18,6 +18,7 @@ export async function openBrowser(): Promise<{ context: BrowserContext; close():
     viewport: { width: 1440, height: 900 },
     // axe-core is injected by the test; the UI's CSP (script-src 'self') would refuse it.
     bypassCSP: true,
+    acceptDownloads: true,
     timeout: 60_000,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
   });

@@ -11,7 +11,10 @@ const queryClient = new QueryClient({
     queries: {
       // Live data arrives over SSE; a refetch on focus is the only other refresh.
       staleTime: 5_000,
-      retry: (n, err) => n < 2 && !(err instanceof ApiError && err.problem.status < 500),
+      // A 429 (the warehouse's query slots are taken by this page's other charts) is worth
+      // waiting for; any other 4xx is an answer.
+      retry: (n, err) => (err instanceof ApiError && err.problem.status === 429 ? n < 6 : n < 2 && !(err instanceof ApiError && err.problem.status < 500)),
+      retryDelay: (n) => Math.min(250 * 2 ** n, 4_000),
     },
   },
 });

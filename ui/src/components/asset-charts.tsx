@@ -33,9 +33,10 @@ export function RowsPerPartition({ asset }: { asset: string }) {
 /** Each check's value per partition (its newest result there), one small chart per check, with how many passed. */
 export function CheckHistory({ asset }: { asset: string }) {
   const c = useCheckResults(asset);
+  const results = c.data?.items;
   const charts = useMemo(() => {
-    const byCheck = new Map<string, NonNullable<typeof c.data>['items']>();
-    for (const r of c.data?.items ?? []) byCheck.set(r.check, [...(byCheck.get(r.check) ?? []), r]);
+    const byCheck = new Map<string, NonNullable<typeof results>>();
+    for (const r of results ?? []) byCheck.set(r.check, [...(byCheck.get(r.check) ?? []), r]);
     return [...byCheck].map(([check, items]) => {
       const points = latestPerPoint(items);
       return {
@@ -45,7 +46,7 @@ export function CheckHistory({ asset }: { asset: string }) {
         series: [{ label: check, color: PALETTE[1]!, values: points.map((p) => p.item.value) }],
       };
     });
-  }, [c.data]);
+  }, [results]);
   if (c.error) return <ErrorNote error={c.error} />;
   if (charts.length === 0) return <p>No check results yet.</p>;
   return (

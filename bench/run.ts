@@ -9,6 +9,7 @@ import { openControlPlane, openRuntime, type Runtime } from '../src/presets/runt
 import { BENCH_PIPELINES, benchDispatch } from './dispatch.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
 import { benchRetailScale } from './retail-scale.bench.ts';
+import { benchUi } from './ui.bench.ts';
 
 const fmt = (v: number | string) => (typeof v === 'string' ? v : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3));
 const show = (r: Record<string, number | string>) => {
@@ -63,5 +64,19 @@ if (!only || only === 'dispatch') {
     }, openControlPlane);
   } else {
     console.log('PostgreSQL + Kafka: skipped (run scripts/postgres.sh install and scripts/kafka.sh install)');
+  }
+}
+
+if (!only || only === 'ui') {
+  const home = mkdtempSync(join(tmpdir(), 'sluice-bench-ui-'));
+  const rt = await openControlPlane(loadConfig({ env: {}, cwd: process.cwd(), home, pipelines: [BENCH_PIPELINES], logLevel: 'warn' }));
+  try {
+    console.log('web UI in Chromium: /runs over 10,000 runs, a 200-step run page with 20,000 log lines, dispatch with and without that page open');
+    const r = await benchUi(rt);
+    show(r);
+    console.log(`  => /runs first row ${Number(r.runs_first_row_median_ms).toFixed(0)} ms (aim ≤ 300); long tasks over 100 ms: ${r.run_page_long_tasks_over_100ms} (aim 0); dispatch with a tab ${Number(r.ratio_dispatch_with_vs_without_tab).toFixed(2)}× (aim ≈ 1)`);
+  } finally {
+    await rt.close();
+    rmSync(home, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import type { EventPages } from '../sse/event-pages.ts';
 import { SseWriter } from '../sse/sse-writer.ts';
 
 const KEEPALIVE_MS = 15_000;
+const COALESCE_MS = 50;
 
 /**
  * Where a stream starts: after `Last-Event-ID` or `?after`, at `?from` (that id included),
@@ -81,6 +82,9 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
           };
         });
         wake = null;
+        // A burst of events (a step logging thousands of lines) is read a page at a time
+        // after a short pause, not once per event: the store serves the coordinator too.
+        if (!idle) await new Promise((r) => setTimeout(r, COALESCE_MS));
         if (idle && Date.now() < deadline && !(await writer.write(': keep-alive\n\n'))) break;
       }
     } catch (err) {

@@ -11,6 +11,7 @@ import { duration, Status, when } from '../components/status';
 
 const MAX_LOG_LINES = 20_000;
 const LOG_LINE_PX = 19;
+const DETAIL_EVERY_MS = 1000;
 
 interface Materialized {
   readonly id: number;
@@ -73,17 +74,33 @@ function LiveRun({ id }: { id: string }) {
 
   useEffect(() => {
     const abort = new AbortController();
+    // The run's detail is read again at most once a second while it runs (a 200-step run
+    // sends step events many times a second), and at once when the run itself changes.
+    let last = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const refresh = (now: boolean) => {
+      if (timer !== null && !now) return;
+      const wait = now ? 0 : Math.max(0, last + DETAIL_EVERY_MS - Date.now());
+      if (timer !== null) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        void queryClient.invalidateQueries({ queryKey: ['run', id] });
+      }, wait);
+    };
     void followEvents(`/api/v1/runs/${encodeURIComponent(id)}/events`, (batch: RunEvent[]) => {
       const lines = batch.filter((e) => e.type === 'log').map((e) => ({
         id: e.id, ts: e.ts, step: e.step, level: String(e.payload.level ?? 'info'), message: String(e.payload.message ?? ''),
       }));
       if (lines.length > 0) setLogs((prev) => [...prev, ...lines].slice(-MAX_LOG_LINES));
       setFacts((prev) => found(prev, batch));
-      if (batch.some((e) => e.type.startsWith('step.') || e.type.startsWith('run.') || e.type.startsWith('attempt.') || e.type === 'asset.materialized')) {
-        void queryClient.invalidateQueries({ queryKey: ['run', id] });
-      }
+      if (batch.some((e) => e.type.startsWith('run.'))) refresh(true);
+      else if (batch.some((e) => e.type.startsWith('step.') || e.type.startsWith('attempt.') || e.type === 'asset.materialized')) refresh(false);
     }, abort.signal);
-    return () => abort.abort();
+    return () => {
+      abort.abort();
+      if (timer !== null) clearTimeout(timer);
+    };
   }, [id, queryClient]);
 
   if (run.error) return <ErrorNote error={run.error} />;

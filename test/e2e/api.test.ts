@@ -193,6 +193,9 @@ describe('backfills, assets, health', () => {
     assert.equal((await call('GET', '/api/v1/assets/nope/checks')).status, 404);
     const kinds = Object.fromEntries(list.body.items.map((a: { name: string; kind: string }) => [a.name, a.kind]));
     assert.deepEqual([kinds['raw.online_retail'], kinds['quality.data_quality'], kinds['quality.quarantine']], ['data', 'quality', 'quarantine']);
+    const raw = list.body.items.find((a: { name: string }) => a.name === 'raw.online_retail');
+    assert.deepEqual(raw.lastChecks.map((c: { check: string; passed: boolean }) => [c.check, c.passed]), [['raw_not_empty', true]]);
+    assert.deepEqual(list.body.items.find((a: { name: string }) => a.name === 'marts.fact_sales').lastChecks, []);
   });
 
   test('an asset\'s rows for a view token: columns with types, filter, order, paging, and nothing but declared tables', async () => {

@@ -77,6 +77,14 @@ describe('web UI in sluice dev', { skip }, () => {
     for (const step of ['raw', 'staging', 'vault', 'marts', 'quality']) await graph.getByRole('button', { name: step, exact: true }).waitFor();
     await accessible();
     await screenshot(page, 'pipeline-graph');
+    // An admin turns the schedule off and on again; the state is the server's.
+    const schedules = page.getByRole('table', { name: 'schedules' });
+    await page.getByRole('button', { name: 'Disable schedule daily' }).click();
+    await schedules.getByRole('cell', { name: 'disabled', exact: true }).waitFor();
+    const listed = await (await page.request.get(`${server.url}/api/v1/schedules`)).json() as { items: { pipeline: string; enabled: boolean }[] };
+    assert.equal(listed.items.find((x) => x.pipeline === 'retail')?.enabled, false);
+    await page.getByRole('button', { name: 'Enable schedule daily' }).click();
+    await schedules.getByRole('cell', { name: 'enabled', exact: true }).waitFor();
   });
 
   it('launches a dummy run from the form and watches it succeed live, with its logs', async () => {
@@ -169,6 +177,7 @@ describe('web UI in sluice dev', { skip }, () => {
 
   it('shows the asset catalog and an asset\'s lineage from raw to marts, with its materializations', async () => {
     await open('/assets', 'Assets');
+    await page.getByRole('row', { name: /^raw\.online_retail .*raw_not_empty passed/ }).waitFor();
     await page.getByRole('link', { name: 'marts.fact_sales', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'marts.fact_sales' }).waitFor();
     const lineage = page.getByRole('group', { name: 'lineage graph' });
@@ -303,6 +312,9 @@ describe('web UI in sluice server, signed in with a view token', { skip }, () =>
     await page.goto(`${server.url}/pipelines/dummy`);
     await page.getByRole('group', { name: 'pipeline graph' }).getByRole('button', { name: 'load', exact: true }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Launch run' }).count(), 0);
+    await page.goto(`${server.url}/pipelines/retail`);
+    await page.getByRole('table', { name: 'schedules' }).getByRole('cell', { name: 'daily', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /schedule daily/ }).count(), 0, 'only admin turns schedules on and off');
     assert.equal(await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Tokens' }).count(), 0, 'only admin sees Tokens');
     await page.goto(`${server.url}/tokens`);
     await page.getByRole('alert').filter({ hasText: 'Managing tokens needs the admin role' }).waitFor();

@@ -35,6 +35,9 @@ const assetListSchema = assetSchema.extend({
   upstream: z.array(z.string()).describe('Assets it is made from (lineage)'),
   downstream: z.array(z.string()).describe('Assets made from it'),
   latest: latestSchema,
+  lastChecks: z.array(z.object({
+    check: z.string(), passed: z.boolean(), severity: z.enum(['warn', 'error']), partition: z.string().nullable(), at: z.string(),
+  })).describe("Each check's newest result (any partition); a check never evaluated is left out"),
 });
 
 function allAssets(ctx: ServerContext): AssetInfo[] {
@@ -57,6 +60,14 @@ async function listAssets(ctx: ServerContext) {
   const assets = allAssets(ctx);
   const edges = lineage(ctx);
   const latest = new Map((await ctx.services.metadata.assets.latest(assets.map((a) => a.name))).map((m) => [m.asset, m]));
+  // The newest results of the assets that have checks: a few per check is enough to find each one's newest.
+  const checked = await Promise.all(assets.filter((a) => a.checks.length > 0).map(async (a) => {
+    const { checks } = await ctx.services.metadata.assets.history({ asset: a.name, limit: a.checks.length * 5 });
+    const newest = new Map<string, (typeof checks)[number]>();
+    for (const c of checks) if (!newest.has(c.check)) newest.set(c.check, c);
+    return [a.name, [...newest.values()].map((c) => ({ check: c.check, passed: c.passed, severity: c.severity, partition: c.partition, at: c.ts }))] as const;
+  }));
+  const lastChecks = new Map(checked);
   return assets.map((a) => {
     const m = latest.get(a.name);
     return {
@@ -64,6 +75,7 @@ async function listAssets(ctx: ServerContext) {
       upstream: edges.filter((e) => e.to === a.name).map((e) => e.from),
       downstream: edges.filter((e) => e.from === a.name).map((e) => e.to),
       latest: m ? { runId: m.runId, partition: m.partition, rows: m.rows, metadata: m.metadata, at: m.ts } : null,
+      lastChecks: lastChecks.get(a.name) ?? [],
     };
   });
 }

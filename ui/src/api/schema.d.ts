@@ -1800,6 +1800,15 @@ export interface operations {
                                 /** @description When it was recorded (ISO 8601) */
                                 at: string;
                             } | null;
+                            /** @description Each check's newest result (any partition); a check never evaluated is left out */
+                            lastChecks: {
+                                check: string;
+                                passed: boolean;
+                                /** @enum {string} */
+                                severity: "warn" | "error";
+                                partition: string | null;
+                                at: string;
+                            }[];
                         }[];
                     };
                 };

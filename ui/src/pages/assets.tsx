@@ -28,7 +28,17 @@ export function Assets() {
               <td>{a.pipeline} / {a.step}</td>
               <td>{a.latest ? <Link to={`/runs/${a.latest.runId}`}>{when(a.latest.at)}</Link> : 'never'}</td>
               <td>{a.latest ? a.latest.rows.toLocaleString() : '—'}</td>
-              <td>{a.checks.map((c) => `${c.name} (${c.severity})`).join(', ') || '—'}</td>
+              <td>
+                {a.checks.length === 0 ? '—' : a.checks.map((c) => {
+                  const r = a.lastChecks.find((x) => x.check === c.name);
+                  const word = r ? (r.passed ? 'passed' : 'failed') : 'not run';
+                  return (
+                    <span key={c.name} className="check" title={r ? `${r.partition ?? 'all partitions'}, ${when(r.at)}` : 'never evaluated'}>
+                      {c.name} <span className={`status status-${r ? (r.passed ? 'succeeded' : 'failed') : 'pending'}`}>{word}</span>
+                    </span>
+                  );
+                })}
+              </td>
               <td className="cut" title={a.upstream.join(', ')}>{a.upstream.join(', ') || '—'}</td>
             </tr>
           ))}

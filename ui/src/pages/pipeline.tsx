@@ -7,6 +7,7 @@ import type { GraphEdge, GraphNode } from '../components/dag-graph';
 import { ErrorNote } from '../components/error-note';
 import { LaunchForm } from '../components/launch-form';
 import { RequireRole } from '../components/require-role';
+import { ScheduleList } from '../components/schedule-list';
 import { Status, when } from '../components/status';
 
 // The graph brings React Flow and ELK: loaded with the first page that draws one.
@@ -45,9 +46,7 @@ export function PipelinePage() {
       </Suspense>
       {canEdit ? <LaunchForm pipeline={p} /> : <p className="hint">Launching runs needs the edit role.</p>}
       <h2>Schedules</h2>
-      {p.schedules.length === 0 ? <p>None.</p> : (
-        <ul>{p.schedules.map((s) => <li key={s.name}><b>{s.name}</b>: <code>{s.cron}</code> ({s.timezone}), partition {s.partition}</li>)}</ul>
-      )}
+      <ScheduleList pipeline={p.name} />
       {p.partitions ? (
         <>
           <h2>Partitions</h2>

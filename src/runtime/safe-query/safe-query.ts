@@ -136,12 +136,22 @@ export class SafeQuery {
       checkQueryTree(tree, databases);
     }
     const rows = await this.#engine(() => wh.query<Record<string, unknown>>(`${formatted}\nSETTINGS ${settings}`, undefined, opts));
-    // DESCRIBE of the proven SELECT types its result without running it again.
-    const columns = statement === 'select'
-      ? (await this.#engine(() => wh.query<{ name: string; type: string }>(`DESCRIBE TABLE (${formatted})\nSETTINGS ${settings}`, undefined, opts)))
-        .map((c) => ({ name: c.name, type: c.type }))
-      : Object.keys(rows[0] ?? {}).map((name) => ({ name, type: 'String' }));
-    return { ...this.#bound(rows), columns, statement };
+    return { ...this.#bound(rows), columns: await this.#columns(wh, statement === 'select' ? formatted : null, rows, settings, signal), statement };
+  }
+
+  /**
+   * The result's columns: for a SELECT, DESCRIBE of the proven statement types them without
+   * running it again; else (or if the engine cannot describe it) the names of the first row.
+   */
+  async #columns(wh: Warehouse, select: string | null, rows: Record<string, unknown>[], settings: string, signal: AbortSignal): Promise<{ name: string; type: string }[]> {
+    const untyped = Object.keys(rows[0] ?? {}).map((name) => ({ name, type: select === null ? 'String' : '' }));
+    if (select === null) return untyped;
+    try {
+      const described = await wh.query<{ name: string; type: string }>(`DESCRIBE TABLE (${select})\nSETTINGS ${settings}`, undefined, { signal });
+      return described.map((c) => ({ name: c.name, type: c.type }));
+    } catch {
+      return untyped;
+    }
   }
 
   #bound(rows: Record<string, unknown>[]): { rows: Record<string, unknown>[]; truncated: boolean } {

@@ -11,17 +11,17 @@ import { duration, Status, when } from '../components/status';
 const DAY_MS = 86_400_000;
 const STATUSES: RunStatus[] = ['succeeded', 'no_data', 'failed', 'cancelled', 'running', 'queued'];
 const WINDOWS = { '24h': 'Last 24 hours', '7d': 'Last 7 days' } as const;
-type Window = keyof typeof WINDOWS;
+type Span = keyof typeof WINDOWS;
 
 /** What needs a look now: runs of the last 24 h by status, what is running, what failed, what fires next, the workers. */
 export function Overview() {
   const queryClient = useQueryClient();
   const [search, setSearch] = useSearchParams();
-  const window: Window = search.get('window') === '7d' ? '7d' : '24h';
+  const span: Span = search.get('window') === '7d' ? '7d' : '24h';
   // Counted by the store, per bucket and status: exact for any number of runs.
   const counts = useQuery({
-    queryKey: ['runs', 'counts', window],
-    queryFn: () => data(api.GET('/api/v1/runs/counts', { params: { query: { window } } })),
+    queryKey: ['runs', 'counts', span],
+    queryFn: () => data(api.GET('/api/v1/runs/counts', { params: { query: { window: span } } })),
   });
   // The last day's newest runs, for what is running and what failed.
   const recent = useQuery({
@@ -52,21 +52,21 @@ export function Overview() {
       {recent.error ? <ErrorNote error={recent.error} /> : null}
       {counts.error ? <ErrorNote error={counts.error} /> : null}
       <h2>
-        {WINDOWS[window]}
+        {WINDOWS[span]}
         <span className="toggle" role="group" aria-label="time window">
-          {(Object.keys(WINDOWS) as Window[]).map((w) => (
-            <button key={w} type="button" aria-pressed={w === window} onClick={() => setSearch(w === '24h' ? {} : { window: w }, { replace: true })}>{w}</button>
+          {(Object.keys(WINDOWS) as Span[]).map((w) => (
+            <button key={w} type="button" aria-pressed={w === span} onClick={() => setSearch(w === '24h' ? {} : { window: w }, { replace: true })}>{w}</button>
           ))}
         </span>
       </h2>
-      <ul className="counts" aria-label={`runs in the ${WINDOWS[window].toLowerCase()} by status`}>
+      <ul className="counts" aria-label={`runs in the ${WINDOWS[span].toLowerCase()} by status`}>
         {STATUSES.map((s) => (
           <li key={s}>
-            <Link to={`/runs?status=${s}&range=${window}`}><Status status={s} /> <b>{(totals.get(s) ?? 0).toLocaleString()}</b></Link>
+            <Link to={`/runs?status=${s}&range=${span}`}><Status status={s} /> <b>{(totals.get(s) ?? 0).toLocaleString()}</b></Link>
           </li>
         ))}
       </ul>
-      {counts.data ? <RunsChart buckets={counts.data.buckets} window={window} /> : null}
+      {counts.data ? <RunsChart buckets={counts.data.buckets} span={span} /> : null}
 
       <div className="columns">
         <div>
@@ -130,7 +130,7 @@ export function Overview() {
 }
 
 /** Runs per bucket as stacked bars, one colour per status. */
-function RunsChart({ buckets, window }: { buckets: { start: string; counts: Partial<Record<RunStatus, number>> }[]; window: Window }) {
+function RunsChart({ buckets, span }: { buckets: { start: string; counts: Partial<Record<RunStatus, number>> }[]; span: Span }) {
   const { x, series, total } = useMemo(() => {
     const shown = STATUSES.filter((s) => buckets.some((b) => (b.counts[s] ?? 0) > 0));
     return {
@@ -139,6 +139,6 @@ function RunsChart({ buckets, window }: { buckets: { start: string; counts: Part
       total: buckets.reduce((n, b) => n + Object.values(b.counts).reduce((a, c) => a + (c ?? 0), 0), 0),
     };
   }, [buckets]);
-  const per = window === '24h' ? 'hour' : '6 hours';
-  return <LazyChart label={`runs per ${per} by status, ${WINDOWS[window].toLowerCase()}: ${total} in all`} x={x} series={series} kind="bars" stacked height={180} />;
+  const per = span === '24h' ? 'hour' : '6 hours';
+  return <LazyChart label={`runs per ${per} by status, ${WINDOWS[span].toLowerCase()}: ${total} in all`} x={x} series={series} kind="bars" stacked height={180} />;
 }

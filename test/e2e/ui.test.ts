@@ -178,6 +178,7 @@ describe('web UI in sluice dev', { skip }, () => {
   it('shows the asset catalog and an asset\'s lineage from raw to marts, with its materializations', async () => {
     await open('/assets', 'Assets');
     await page.getByRole('row', { name: /^raw\.online_retail .*raw_not_empty passed/ }).waitFor();
+    await screenshot(page, 'assets');
     await page.getByRole('link', { name: 'marts.fact_sales', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'marts.fact_sales' }).waitFor();
     const lineage = page.getByRole('group', { name: 'lineage graph' });
@@ -251,6 +252,7 @@ describe('web UI in sluice dev', { skip }, () => {
     await page.getByRole('status', { name: 'ping result' }).filter({ hasText: /^[1-9]\d* workers? answered$/ }).waitFor();
     await page.getByRole('table', { name: 'workers' }).getByRole('cell', { name: /^\d+\.\d ms$/ }).first().waitFor();
     await accessible();
+    await screenshot(page, 'workers');
     await open('/tokens', 'Tokens');
     await page.getByLabel('Name').fill('ui-reader');
     await page.getByRole('button', { name: 'Create token' }).click();
@@ -259,6 +261,7 @@ describe('web UI in sluice dev', { skip }, () => {
     const me = await page.request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } });
     assert.deepEqual(await me.json(), { name: 'ui-reader', role: 'view' }, 'the token shown works');
     await accessible();
+    await screenshot(page, 'tokens');
     await page.getByRole('button', { name: 'Revoke ui-reader' }).click();
     await page.getByRole('table', { name: 'tokens' }).getByRole('cell', { name: /^revoked / }).waitFor();
     assert.equal((await page.request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status(), 401);

@@ -20,18 +20,21 @@ export function RunTimeline({ detail }: { detail: RunDetail }) {
             {attempts.filter((a) => a.step === s.step).map((a) => {
               const from = Date.parse(a.startedAt);
               const to = a.finishedAt ? Date.parse(a.finishedAt) : now;
+              // A timeout is a failure with its own cause: the word says which.
+              const word = a.failure?.code === 'timeout' ? 'timed out' : a.status;
               return (
                 <span
                   key={a.id}
                   role="img"
-                  className={`bar status-${a.status}`}
+                  className={`bar status-${a.status}${word === 'timed out' ? ' timed-out' : ''}`}
                   style={{ left: pct(from), width: `max(3px, calc(${pct(to)} - ${pct(from)}))` }}
-                  title={`attempt ${a.attempt}: ${a.status}, ${duration(a.startedAt, a.finishedAt)}${a.error ? ` — ${a.error}` : ''}`}
-                  aria-label={`${s.step} attempt ${a.attempt}: ${a.status}`}
+                  title={`attempt ${a.attempt}: ${word}, ${duration(a.startedAt, a.finishedAt)}${a.error ? ` — ${a.error}` : ''}`}
+                  aria-label={`${s.step} attempt ${a.attempt}: ${word}`}
                 />
               );
             })}
-            {s.status === 'skipped' || s.status === 'no_data' ? <span className="timeline-note">{s.status === 'skipped' ? `skipped — ${s.reason ?? ''}` : 'no data'}</span> : null}
+            {s.status === 'skipped' || s.status === 'no_data' || s.status === 'pending' ? <span className="timeline-note">{s.status === 'skipped' ? `skipped — ${s.reason ?? ''}` : s.status === 'no_data' ? 'no data' : 'waiting'}</span> : null}
+            {s.status === 'succeeded' && s.reason ? <span className="timeline-note timeline-note-end">{s.reason}</span> : null}
           </span>
         </div>
       ))}

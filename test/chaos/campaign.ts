@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO_DAYS } from '../../src/presets/demo-data.ts';
 import { Api, retrying, sleep, type RunDetail } from './api.ts';
 import { brokerPid, killBroker, startBroker } from './broker.ts';
 import { ControlPlaneProcess } from './control-plane.ts';
@@ -235,19 +236,19 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
       const p = await api.call<{ dag: { nodes: { name: string; retry: { maxAttempts: number } }[] } }>('GET', `/api/v1/pipelines/${name}`);
       for (const n of p.dag.nodes) retries.set(`${name}/${n.name}`, n.retry.maxAttempts);
     }
-    // The baseline: one unfaulted load of all 20 days (dev's demo load, or ours on a server).
+    // The baseline: one unfaulted load of all 20 days. Dev loads its demo data as a backfill,
+    // one run per sample day: that ends first, then the baseline reloads every day at once.
     // Every later retail run replaces days it holds, so its totals are what must stay.
-    let baselineId: string;
     if (stack.mode === 'dev') {
-      baselineId = await retrying('the demo load', 60_000, async () => {
-        const { items: runs } = await api.call<{ items: { id: string; partition: string | null }[] }>('GET', '/api/v1/runs?pipeline=retail');
-        const demo = runs.find((r) => r.partition === null);
-        if (!demo) throw new Error('no demo run yet');
-        return demo.id;
+      const days = (Date.parse(DEMO_DAYS.to) - Date.parse(DEMO_DAYS.from)) / 86_400_000 + 1;
+      await retrying('the demo load', 180_000, async () => {
+        const { items: runs } = await api.call<{ items: { status: string; backfillId: string | null }[] }>('GET', '/api/v1/runs?pipeline=retail&limit=200');
+        const demo = runs.filter((r) => r.backfillId !== null);
+        const ended = demo.filter((r) => r.status !== 'queued' && r.status !== 'running').length;
+        if (demo.length < days || ended < demo.length) throw new Error(`demo backfill: ${ended} of ${days} runs ended`);
       });
-    } else {
-      baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail', allPartitions: true })).id;
     }
+    const baselineId = (await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: 'retail', allPartitions: true })).id;
     book.track(baselineId, undefined, 'baseline');
     if (!(await book.waitActive((runs) => runs.length === 0, WAIT_QUIET_MS))) throw new Error(`the baseline load ${baselineId} did not finish`);
     await book.check(baselineId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../../core/errors.ts';
+import { NotFoundError, ValidationError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
 import type { ServerContext } from '../server-context.ts';
 
@@ -33,7 +33,8 @@ export function assetRowsRoute(ctx: ServerContext, known: (name: string) => void
       offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
       order: z.string().max(200).optional().describe('A column of the table'),
       desc: z.enum(['true', 'false']).default('false'),
-      q: z.string().max(200).regex(/^[^\p{Cc}]*$/u, 'no control characters').optional(),
+      // eslint-disable-next-line no-control-regex -- the point is to refuse control characters
+      q: z.string().max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'no control characters').optional(),
     }).strict(),
     response: z.object({
       columns: z.array(column),
@@ -47,7 +48,11 @@ export function assetRowsRoute(ctx: ServerContext, known: (name: string) => void
       if (!m) throw new ValidationError(`asset ${params.name} is not a warehouse table (database.table)`, 'params.name');
       const table = `${ident(m[1]!)}.${ident(m[2]!)}`;
       const run = (sql: string) => ctx.query.run(sql, { caller: principal.name });
-      const described = await run(`DESCRIBE TABLE ${table}`);
+      const described = await run(`DESCRIBE TABLE ${table}`).catch((err: unknown) => {
+        // Declared, but no run has created its table yet (a fresh server): nothing to read.
+        if (err instanceof Error && /UNKNOWN_(DATABASE|TABLE)/.test(err.message)) throw new NotFoundError('table of asset', params.name);
+        throw err;
+      });
       const columns = described.rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
       if (query.order !== undefined && !columns.some((c) => c.name === query.order)) {
         throw new ValidationError(`query.order: ${params.name} has no column ${query.order}`, 'query.order');

@@ -65,7 +65,7 @@ export function runRoutes(ctx: ServerContext): AnyRoute[] {
         bucketMs: z.number().int().positive(),
         buckets: z.array(z.object({
           start: z.string().describe('Start of the bucket (ISO 8601); it ends where the next starts'),
-          counts: z.record(z.enum(RUN_STATUSES), z.number().int().nonnegative()).describe('Runs per status; a status without runs is left out'),
+          counts: z.partialRecord(z.enum(RUN_STATUSES), z.number().int().nonnegative()).describe('Runs per status; a status without runs is left out'),
         })),
       }),
       handler: async ({ query }) => {

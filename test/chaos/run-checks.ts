@@ -9,7 +9,8 @@ export interface Violation {
   readonly message: string;
 }
 
-const TERMINAL_RUN = new Set(['succeeded', 'failed', 'cancelled']);
+// no_data ends a run too: a partition the source has no line of (the demo backfill's Saturdays).
+const TERMINAL_RUN = new Set(['succeeded', 'no_data', 'failed', 'cancelled']);
 const TERMINAL_STEP = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
 /** Events the coordinator records for an attempt's own reports (they carry the attempt's seq). */
 const hasSeq = (e: EventRecord) => Number.isInteger(e.payload.seq);
@@ -59,7 +60,7 @@ export function checkRunRecord(d: RunDetail, spec: RunSpec | undefined, expect: 
 export function checkRunEvents(d: RunDetail, events: readonly EventRecord[]): Violation[] {
   const out: Violation[] = [];
   const v = (kind: string, message: string) => out.push({ kind, runId: d.run.id, message });
-  const terminal = events.filter((e) => e.type === 'run.succeeded' || e.type === 'run.failed' || e.type === 'run.cancelled');
+  const terminal = events.filter((e) => e.type.startsWith('run.') && TERMINAL_RUN.has(e.type.slice('run.'.length)));
   if (terminal.length !== 1) v('terminal-events', `${terminal.length} terminal run events (${terminal.map((e) => e.type).join(', ')})`);
   else if (terminal[0].type !== `run.${d.run.status}`) v('terminal-events', `history ends ${terminal[0].type}, the run is ${d.run.status}`);
   const last = terminal.at(-1);

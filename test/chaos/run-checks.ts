@@ -11,7 +11,7 @@ export interface Violation {
 
 // no_data ends a run too: a partition the source has no line of (the demo backfill's Saturdays).
 const TERMINAL_RUN = new Set(['succeeded', 'no_data', 'failed', 'cancelled']);
-const TERMINAL_STEP = new Set(['succeeded', 'failed', 'cancelled', 'skipped']);
+const TERMINAL_STEP = new Set(['no_data', 'succeeded', 'failed', 'cancelled', 'skipped']);
 /** Events the coordinator records for an attempt's own reports (they carry the attempt's seq). */
 const hasSeq = (e: EventRecord) => Number.isInteger(e.payload.seq);
 /** Events that end an attempt in the history. */

@@ -10,6 +10,8 @@ import { RunTimeline } from '../components/run-timeline';
 import { duration, Status, when } from '../components/status';
 
 const MAX_LOG_LINES = 20_000;
+/** Materializations and check results kept per run page, like the log lines: the newest. */
+const MAX_FACTS = 5_000;
 const LOG_LINE_PX = 19;
 const DETAIL_EVERY_MS = 1000;
 
@@ -48,7 +50,7 @@ function found(prev: Found, batch: RunEvent[]): Found {
     passed: e.payload.passed === true, value: typeof e.payload.value === 'number' ? e.payload.value : null, message: String(e.payload.message ?? ''),
   }));
   if (materialized.length === 0 && checks.length === 0) return prev;
-  return { materialized: [...prev.materialized, ...materialized], checks: [...prev.checks, ...checks] };
+  return { materialized: [...prev.materialized, ...materialized].slice(-MAX_FACTS), checks: [...prev.checks, ...checks].slice(-MAX_FACTS) };
 }
 
 interface LogLine {

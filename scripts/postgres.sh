@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL for tests: one instance per machine, kept under the sluice cache,
-# listening on 127.0.0.1:55432 only. Never touches the distribution's own clusters.
+# listening on 127.0.0.1:25432 only (below the kernel's ephemeral range, 32768-60999, where a
+# test's outgoing connection could hold the port). Never touches the distribution's own clusters.
 #
 #   install   apt-get install postgresql, unless some version is already installed
 #   start     start it (or find it running) and print its URL as the last stdout line;
@@ -8,7 +9,7 @@
 #   stop      stop it, unless another test run still has clients connected (--force to insist)
 set -euo pipefail
 
-PORT=55432
+PORT=25432
 URL="postgres://sluice:sluice@127.0.0.1:$PORT/sluice"
 NOT_INSTALLED=3
 CACHE="${SLUICE_CACHE:-$HOME/.cache/sluice}/postgres"

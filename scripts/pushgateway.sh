@@ -12,7 +12,7 @@ set -euo pipefail
 
 BIN=prometheus-pushgateway
 HOST=127.0.0.1
-PORT=59091
+PORT=29091
 URL="http://${HOST}:${PORT}"
 STATE_DIR="${SLUICE_CACHE:-$HOME/.cache/sluice}/pushgateway"
 PID_FILE="$STATE_DIR/pushgateway.pid"

@@ -216,7 +216,7 @@ function register(adminUrl: string): void {
           [`SELECT * FROM remote('127.0.0.1:28124', '${secretDb}', 'tokens')`, 'ACCESS_DENIED'],
           ["SELECT * FROM s3('http://127.0.0.1:29000/bucket/x.csv', 'CSV')", 'ACCESS_DENIED'],
           ["SELECT * FROM executable('cat /etc/passwd', 'LineAsString', 'x String')", 'ACCESS_DENIED'],
-          ["SELECT * FROM postgresql('127.0.0.1:55432', 'db', 't', 'u', 'p')", 'ACCESS_DENIED'],
+          ["SELECT * FROM postgresql('127.0.0.1:25432', 'db', 't', 'u', 'p')", 'ACCESS_DENIED'],
           [`SELECT * FROM ${secretDb}.tokens`, 'ACCESS_DENIED'],
           [`SELECT * FROM view(SELECT * FROM ${secretDb}.tokens)`, 'ACCESS_DENIED'],
           ['SELECT addressToLine(1)', 'ACCESS_DENIED'],

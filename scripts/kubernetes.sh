@@ -92,7 +92,9 @@ build_kubernetes() {
     flags+=("-X k8s.io/client-go/pkg/version.$key=$val" "-X k8s.io/component-base/version.$key=$val")
   done
   log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $K8S_VERSION (about 10 minutes cold)"
-  (cd "$src" && goenv go build -p 2 -trimpath -ldflags "-s -w ${flags[*]}" -o "$out/" \
+  # -mod=mod: the staging modules require each other at v0.x while the main go.mod says
+  # v0.0.0 (the replace makes both the same code); go would otherwise ask for `go mod tidy`.
+  (cd "$src" && goenv go build -mod=mod -p 2 -trimpath -ldflags "-s -w ${flags[*]}" -o "$out/" \
     ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kube-scheduler ./cmd/kubectl >&2)
   rm -rf "$src"
 }
@@ -160,7 +162,314 @@ locked_install() {
   cmd_install 9>&-
 }
 
+
+# ---------------------------------------------------------------------------------------
+# up / down
+
+# shellcheck source=lib/daemon.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/daemon.sh"
+PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+pid_file() { echo "$RUN/$1.pid"; }
+
+# The pid of our process `name`, while its command line is still ours (pids get reused).
+our_proc() {
+  local name=$1 pid cmdline
+  [[ -f "$(pid_file "$name")" ]] || return 1
+  pid=$(cat "$(pid_file "$name")")
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ "$cmdline" == "$BIN_DIR/$name "* && "$cmdline" == *"$RUN"* ]] || return 1
+  echo "$pid"
+}
+
+api_ready() {
+  "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" --request-timeout=3s get --raw /readyz >/dev/null 2>&1
+}
+
+cert() { # name CN O [SANs]
+  local name=$1 cn=$2 org=$3 san=${4:-} ext="$PKI/$1.ext"
+  openssl genrsa -out "$PKI/$name.key" 2048 2>/dev/null
+  openssl req -new -key "$PKI/$name.key" -subj "/CN=$cn${org:+/O=$org}" -out "$PKI/$name.csr" 2>/dev/null
+  {
+    echo "basicConstraints=CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    if [[ -n "$san" ]]; then echo "extendedKeyUsage=serverAuth,clientAuth"; echo "subjectAltName=$san"; else echo "extendedKeyUsage=clientAuth"; fi
+  } >"$ext"
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial -days 365 \
+    -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$ext"
+}
+
+kubeconfig() { # file user
+  cat >"$1" <<YAML
+apiVersion: v1
+kind: Config
+clusters:
+- name: sluice-test
+  cluster: {server: "https://$HOST:$API_PORT", certificate-authority: "$PKI/ca.crt"}
+users:
+- name: $2
+  user: {client-certificate: "$PKI/$2.crt", client-key: "$PKI/$2.key"}
+contexts:
+- name: sluice-test
+  context: {cluster: sluice-test, user: $2}
+current-context: sluice-test
+YAML
+}
+
+make_pki() {
+  [[ -f "$PKI/admin.crt" ]] && return 0
+  rm -rf "$PKI"; mkdir -p "$PKI"
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 365 \
+    -subj "/CN=sluice-test-ca" 2>/dev/null
+  cert apiserver kube-apiserver "" \
+    "DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
+  cert admin sluice-admin system:masters
+  cert controller-manager system:kube-controller-manager ""
+  cert scheduler system:kube-scheduler ""
+  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
+  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
+}
+
+# Our stages: kwok's stock node stages (initialize, heartbeat with lease) and pod stages for
+# every node but the pod runner's, whose pods a real process runs. On `kwok-oom` a running
+# pod is OOMKilled (exit 137), as a kubelet reports a container over its memory limit; on
+# the other kwok nodes it completes. A pod being deleted is marked Failed first (a kubelet
+# does), so the Job controller counts it, then removed.
+write_stages() {
+  local out="$RUN/stages.yaml" stock="$STAGES"
+  {
+    cat "$stock/node/fast/node-initialize.yaml"; echo "---"
+    cat "$stock/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"; echo "---"
+    sed "/^    matchExpressions:/a\\
+    - key: '.spec.nodeName'\\
+      operator: 'NotIn'\\
+      values: ['sluice-runner']" "$stock/pod/fast/pod-ready.yaml"; echo "---"
+    cat <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-oomkilled
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.spec.nodeName'
+      operator: 'In'
+      values: ['kwok-oom']
+  delay: {durationMilliseconds: 500}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 137
+            finishedAt: {{ \$now | Quote }}
+            reason: OOMKilled
+            startedAt: {{ \$now | Quote }}
+      {{ end }}
+      phase: Failed
+---
+YAML
+    sed "/^    matchExpressions:/a\\
+    - key: '.spec.nodeName'\\
+      operator: 'NotIn'\\
+      values: ['sluice-runner', 'kwok-oom']" "$stock/pod/fast/pod-complete.yaml"; echo "---"
+    cat <<YAML
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-terminating-failed
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Pending', 'Running']
+    - key: '.spec.nodeName'
+      operator: 'NotIn'
+      values: ['sluice-runner']
+  next:
+    statusTemplate: |
+      phase: Failed
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: pod-delete
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'Exists'
+    - key: '.status.phase'
+      operator: 'NotIn'
+      values: ['Pending', 'Running']
+    - key: '.spec.nodeName'
+      operator: 'NotIn'
+      values: ['sluice-runner']
+  next:
+    finalizers: {empty: true}
+    delete: true
+YAML
+  } >"$out"
+}
+
+# One fake node per pool. `sluice-runner` is the pod runner's (test/helpers/pod-runner.ts).
+write_nodes() {
+  local out="$RUN/nodes.yaml" node pool
+  : >"$out"
+  for node in sluice-runner:default kwok-default:kwok kwok-highmem:highmem kwok-oom:oom-test; do
+    pool=${node#*:}; node=${node%%:*}
+    cat >>"$out" <<YAML
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels:
+    kubernetes.io/hostname: $node
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    type: kwok
+    cloud.google.com/gke-nodepool: $pool
+$([[ $node == sluice-runner ]] && echo "    sluice.dev/pod-runner: \"true\"")
+status:
+  allocatable: {cpu: "32", memory: 64Gi, pods: "500"}
+  capacity: {cpu: "32", memory: 64Gi, pods: "500"}
+---
+YAML
+  done
+}
+
+start_proc() { # name args...
+  local name=$1; shift
+  setsid "$BIN_DIR/$name" "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  echo $! >"$(pid_file "$name")"
+}
+
+wait_for() { # what command...
+  local what=$1 deadline=$((SECONDS + START_TIMEOUT)); shift
+  until "$@"; do
+    (( SECONDS < deadline )) || { log "timed out waiting for $what"; tail -n 30 "$LOG_DIR"/*.log >&2; cmd_down >/dev/null; exit 1; }
+    sleep 0.2
+  done
+}
+
+etcd_ready() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$ETCD_PORT" 2>/dev/null; }
+
+cmd_up() {
+  mkdir -p "$BASE"
+  exec 9>"$BASE/lock"
+  flock -w 3600 9 || die "timed out waiting for another kubernetes.sh on $BASE/lock"
+  if ! installed; then
+    command -v go >/dev/null 2>&1 || { log "the Kubernetes tools are not built here and go is missing"; exit "$NOT_INSTALLED"; }
+    cmd_install 9>&-
+  fi
+  local all=1 p
+  for p in "${PROCS[@]}"; do our_proc "$p" >/dev/null || all=0; done
+  if (( all )) && api_ready; then echo "$KUBECONFIG_ADMIN"; return 0; fi
+  cmd_down >/dev/null 2>&1 || true
+  for p in $API_PORT $ETCD_PORT $ETCD_PEER_PORT $KWOK_PORT 26457 26459; do
+    (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null && die "port $p is taken by a process we did not start; refusing to use or stop it"
+  done
+  mkdir -p "$RUN" "$LOG_DIR"
+  rm -rf "$RUN/etcd"
+  rm -f "$LOG_DIR"/*.log
+  make_pki
+  kubeconfig "$KUBECONFIG_ADMIN" admin
+  kubeconfig "$RUN/controller-manager.kubeconfig" controller-manager
+  kubeconfig "$RUN/scheduler.kubeconfig" scheduler
+  cat >"$RUN/scheduler.yaml" <<YAML
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection: {kubeconfig: "$RUN/scheduler.kubeconfig", qps: 100, burst: 200}
+leaderElection: {leaderElect: false}
+YAML
+  write_stages
+  write_nodes
+  local started=$SECONDS
+  start_proc etcd --name sluice-test --data-dir "$RUN/etcd" \
+    --listen-client-urls "http://$HOST:$ETCD_PORT" --advertise-client-urls "http://$HOST:$ETCD_PORT" \
+    --listen-peer-urls "http://$HOST:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://$HOST:$ETCD_PEER_PORT" \
+    --initial-cluster "sluice-test=http://$HOST:$ETCD_PEER_PORT" --unsafe-no-fsync --quota-backend-bytes 2147483648
+  wait_for etcd etcd_ready
+  start_proc kube-apiserver --etcd-servers "http://$HOST:$ETCD_PORT" \
+    --bind-address "$HOST" --advertise-address "$HOST" --secure-port "$API_PORT" \
+    --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" --client-ca-file "$PKI/ca.crt" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+    --service-cluster-ip-range 10.96.0.0/16 --authorization-mode Node,RBAC \
+    --enable-admission-plugins NodeRestriction,PodSecurity --endpoint-reconciler-type none \
+    --profiling=false --storage-backend etcd3
+  wait_for kube-apiserver api_ready
+  start_proc kube-controller-manager --kubeconfig "$RUN/controller-manager.kubeconfig" \
+    --authentication-kubeconfig "$RUN/controller-manager.kubeconfig" --authorization-kubeconfig "$RUN/controller-manager.kubeconfig" \
+    --bind-address "$HOST" --secure-port 26457 --leader-elect=false --use-service-account-credentials \
+    --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt" \
+    --cluster-signing-cert-file "$PKI/ca.crt" --cluster-signing-key-file "$PKI/ca.key" \
+    --kube-api-qps 100 --kube-api-burst 200 --concurrent-job-syncs 20 --profiling=false
+  start_proc kube-scheduler --config "$RUN/scheduler.yaml" \
+    --authentication-kubeconfig "$RUN/scheduler.kubeconfig" --authorization-kubeconfig "$RUN/scheduler.kubeconfig" \
+    --bind-address "$HOST" --secure-port 26459 --profiling=false
+  start_proc kwok --kubeconfig "$KUBECONFIG_ADMIN" --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --config "$RUN/stages.yaml" --server-address "$HOST:$KWOK_PORT" --node-lease-duration-seconds 40 --cidr 10.244.0.0/16
+  "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" apply -f "$RUN/nodes.yaml" >/dev/null
+  wait_for "the nodes to be Ready" nodes_ready
+  wait_for "the default service account" default_sa
+  log "control plane up in $((SECONDS - started))s (apiserver https://$HOST:$API_PORT, logs $LOG_DIR)"
+  echo "$KUBECONFIG_ADMIN"
+}
+
+nodes_ready() {
+  local n
+  n=$("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" get nodes --no-headers 2>/dev/null | grep -c ' Ready ') || true
+  [[ "$n" == 4 ]]
+}
+default_sa() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" -n default get serviceaccount default >/dev/null 2>&1; }
+
+# Stops what `up` started, newest first, each by the pid it recorded.
+cmd_down() {
+  local p pid i
+  for (( i=${#PROCS[@]}-1; i>=0; i-- )); do
+    p=${PROCS[$i]}
+    if pid=$(our_proc "$p"); then
+      PID_FILE=$(pid_file "$p") terminate "$pid" 10 >/dev/null
+    fi
+    rm -f "$(pid_file "$p")"
+  done
+  rm -rf "$RUN/etcd"
+  echo "stopped"
+}
+
+cmd_env() {
+  echo "KUBECTL=$BIN_DIR/kubectl"
+  echo "HELM=$BIN_DIR/helm"
+  echo "KUBECONFORM=$BIN_DIR/kubeconform"
+  echo "KUBECONFIG_ADMIN=$KUBECONFIG_ADMIN"
+}
+
 case "${1:-}" in
   install) locked_install ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
   *) echo "usage: $0 install|up|down|env" >&2; exit 2 ;;
 esac

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { placementSchema } from './placement.ts';
 
 /**
  * Commands on `sluice.control` (DESIGN.md §4), written only by the control plane. `start`
@@ -15,6 +16,7 @@ const launchRequest = z.object({
   partition: z.string().nullable(),
   timeoutMs: z.number().nullable(),
   version: z.string().max(100).nullable().optional(),
+  placement: placementSchema.nullable().optional(),
 });
 
 export const controlCommandSchema = z.discriminatedUnion('type', [

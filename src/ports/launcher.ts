@@ -1,3 +1,5 @@
+import type { Placement } from '../core/placement.ts';
+
 /** What a launcher needs to start one step attempt somewhere. */
 export interface LaunchRequest {
   readonly runId: string;
@@ -13,6 +15,8 @@ export interface LaunchRequest {
    * so a worker that has reloaded since still runs that code; absent or null: the current.
    */
   readonly version?: string | null;
+  /** Where the step asked to run (Kubernetes); launchers that run attempts themselves ignore it. */
+  readonly placement?: Placement | null;
 }
 
 /**

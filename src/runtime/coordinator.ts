@@ -321,7 +321,7 @@ export class Coordinator {
       .launch({
         runId: run.record.id, attemptId, attempt: step.attempt, pipeline: run.def.name, step: step.name,
         params: run.record.params, partition: run.record.partition, timeoutMs: step.def.timeoutMs,
-        version: this.#registry.versionOf(run.def),
+        version: this.#registry.versionOf(run.def), placement: step.def.placement,
       })
       .catch((err) => this.#services.logger.error({ err: describeError(err), attempt: attemptId }, 'launch failed; the start timeout will retry it'));
   }

@@ -1,5 +1,7 @@
 import { firstUserFrame } from '../core/failure.ts';
 import type { PartitionWindow } from '../core/partitions.ts';
+import { placementSchema, type Placement } from '../core/placement.ts';
+import { firstIssue } from '../core/zod-issue.ts';
 import type { AssetDef } from './asset.ts';
 import type { StepContext } from './context.ts';
 
@@ -19,6 +21,8 @@ export interface StepDef<P = Record<string, unknown>, W extends PartitionWindow 
   readonly retry: RetryPolicy;
   /** Per attempt; null means no limit. */
   readonly timeoutMs: number | null;
+  /** Where its attempts run on Kubernetes (resources, node pool, tolerations, image); null: the cluster's defaults. */
+  readonly placement: Placement | null;
   /** Where the step was declared (`file:line:column`), so a bad reference in it can say where. */
   readonly declaredAt: string | null;
   run(ctx: StepContext<P, W>): Promise<void>;
@@ -34,6 +38,11 @@ export interface StepOptions<P, W extends PartitionWindow | null = PartitionWind
   assets?: A;
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
+  /**
+   * Where its attempts run when the launcher is Kubernetes: `resources` (cpu, memory),
+   * `nodePool` (the value of the cluster's node-pool label), `tolerations`, `image`.
+   */
+  placement?: Placement;
   run(ctx: StepContext<P, W, A[number]['name']>): Promise<void> | void;
 }
 
@@ -50,6 +59,7 @@ export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 1, backof
  *   assets: [raw],
  *   retry: { maxAttempts: 3, backoffMs: 500 },
  *   timeoutMs: 60_000,
+ *   placement: { resources: { cpu: '500m', memory: '1Gi' }, nodePool: 'etl' },
  *   async run(ctx) {
  *     await ctx.warehouse.command('INSERT INTO raw.events SELECT …');
  *     ctx.materialize(raw, { rows: 42 });
@@ -72,6 +82,15 @@ export function step<
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
     throw new TypeError(`step ${options.name}: timeoutMs must be > 0`);
   }
+  let placement: Placement | null = null;
+  if (options.placement !== undefined) {
+    const p = placementSchema.safeParse(options.placement);
+    if (!p.success) {
+      const { field, message } = firstIssue(p.error);
+      throw new TypeError(`step ${options.name}: placement.${field}: ${message}`);
+    }
+    placement = Object.freeze(p.data);
+  }
   const run = options.run;
   return Object.freeze({
     name: options.name,
@@ -80,6 +99,7 @@ export function step<
     assets: Object.freeze([...(options.assets ?? [])]),
     retry: Object.freeze(retry),
     timeoutMs: options.timeoutMs ?? null,
+    placement,
     declaredAt,
     run: async (ctx: StepContext<P, W>) => {
       // The executor refuses any asset the step does not declare, so the narrower type holds.

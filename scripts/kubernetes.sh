@@ -10,6 +10,7 @@
 #   up        start the control plane (or find it running) and print the path of an admin
 #             kubeconfig as the last stdout line; exit 3 when not installed and go is missing
 #   down      stop every process `up` started, by pid, and forget the cluster's data
+#   start / stop  the same as up / down (the names test/helpers/services.ts uses)
 #   env       print the paths of the tools (KUBECTL=…, HELM=…, KUBECONFORM=…, KWOK_STAGES=…)
 #
 # Fake nodes (kwok): `sluice-runner` (label sluice.dev/pod-runner=true, node pool `default`)
@@ -238,7 +239,7 @@ make_pki() {
 # the other kwok nodes it completes. A pod being deleted is marked Failed first (a kubelet
 # does), so the Job controller counts it, then removed.
 write_stages() {
-  local out="$RUN/stages.yaml" stock="$STAGES"
+  local out="$RUN/stages.yaml" stock="$STAGES/stock"
   {
     cat "$stock/node/fast/node-initialize.yaml"; echo "---"
     cat "$stock/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml"; echo "---"
@@ -468,8 +469,8 @@ cmd_env() {
 
 case "${1:-}" in
   install) locked_install ;;
-  up) cmd_up ;;
-  down) cmd_down ;;
+  up|start) cmd_up ;;
+  down|stop) cmd_down ;;
   env) cmd_env ;;
   *) echo "usage: $0 install|up|down|env" >&2; exit 2 ;;
 esac

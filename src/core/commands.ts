@@ -6,7 +6,7 @@ import { placementSchema } from './placement.ts';
  * goes to the shared worker group (one worker takes it); `cancel`, `stop` and `ping` are
  * seen by every worker, which ignores what is not about it.
  */
-const launchRequest = z.object({
+export const launchRequestSchema = z.object({
   runId: z.string(),
   attemptId: z.string(),
   attempt: z.number().int().positive(),
@@ -20,7 +20,7 @@ const launchRequest = z.object({
 });
 
 export const controlCommandSchema = z.discriminatedUnion('type', [
-  z.object({ v: z.literal(1), type: z.literal('start'), request: launchRequest }),
+  z.object({ v: z.literal(1), type: z.literal('start'), request: launchRequestSchema }),
   z.object({ v: z.literal(1), type: z.literal('cancel'), attemptId: z.string(), reason: z.string() }),
   z.object({ v: z.literal(1), type: z.literal('stop'), runId: z.string(), reason: z.string() }),
   z.object({ v: z.literal(1), type: z.literal('ping'), nonce: z.string(), workerId: z.string().nullable(), sentAt: z.string() }),

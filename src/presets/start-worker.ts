@@ -18,6 +18,8 @@ export interface StartWorkerOptions {
   readonly logger: Logger;
   readonly heartbeatMs?: number;
   readonly graceMs?: number;
+  /** False for a pod's one-shot worker: it runs the attempt it was given and takes no starts. */
+  readonly shared?: boolean;
 }
 
 export interface RunningWorker {
@@ -40,7 +42,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     logger: o.logger,
     graceMs: o.graceMs,
   });
-  await worker.start();
+  await worker.start({ shared: o.shared });
   let closing: Promise<void> | null = null;
   return {
     worker,

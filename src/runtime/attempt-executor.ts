@@ -34,13 +34,16 @@ const NO_SOURCES: SourcePolicy = Object.freeze({
 
 const PROGRESS_EVERY_MS = 250;
 
+/** How an attempt ended, as it reported it (a one-shot worker turns it into its exit code). */
+export type AttemptEnd = 'succeeded' | 'failed' | 'cancelled';
+
 /**
  * Runs one step attempt wherever a launcher put it (this process, a worker process, a
  * pod) and reports everything as events. User code runs inside one boundary (runBounded):
  * whatever it throws becomes a StepError; anything else that fails here is an
  * InternalError of the executor, so a user bug never looks like a framework bug.
  */
-export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, signal: AbortSignal): Promise<void> {
+export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, signal: AbortSignal): Promise<AttemptEnd> {
   const out = new AttemptEmitter(deps.bus, req);
   void out.emit({ type: 'attempt.started', attempt: req.attempt, workerId: deps.workerId, pid: process.pid });
   const heartbeat = setInterval(() => void out.emit({ type: 'heartbeat' }), deps.heartbeatMs);
@@ -116,7 +119,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     // Nothing to record or check: the step ends no_data with what it materialized so far.
     if (noData !== null) {
       void out.emit({ type: 'attempt.succeeded', rowsWritten, noData });
-      return;
+      return 'succeeded';
     }
     for (const a of stepDef.assets) {
       if (!materialized.has(a.name)) ctx.materialize(a.name, { rows: 0, metadata: { implicit: true } });
@@ -143,6 +146,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       }
     }
     void out.emit({ type: 'attempt.succeeded', rowsWritten });
+    return 'succeeded';
   } catch (err) {
     const e = err instanceof SluiceError ? err : new InternalError('the attempt executor', err);
     const d = failureDetail(e);
@@ -153,6 +157,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
         nonRetryableReason: d.nonRetryableReason ?? undefined, stack: d.stack ?? undefined, frame: d.frame ?? undefined,
       },
     });
+    return e instanceof CancelledError ? 'cancelled' : 'failed';
   } finally {
     clearInterval(heartbeat);
     await out.flush();

@@ -3,7 +3,7 @@ import { parseControlCommand, type ControlCommand, type Pong } from '../core/com
 import { describeError } from '../core/errors.ts';
 import { TOPICS, type EventBus, type Subscription } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
-import { executeAttempt, type ExecutorDeps } from './attempt-executor.ts';
+import { executeAttempt, type AttemptEnd, type ExecutorDeps } from './attempt-executor.ts';
 import type { Logger } from './services.ts';
 
 export interface WorkerOptions {
@@ -25,7 +25,7 @@ export class Worker {
   readonly id: string;
   readonly #opts: WorkerOptions;
   readonly #bus: EventBus;
-  readonly #running = new Map<string, { request: LaunchRequest; controller: AbortController; done: Promise<void> }>();
+  readonly #running = new Map<string, { request: LaunchRequest; controller: AbortController; done: Promise<unknown> }>();
   readonly #subs: Subscription[] = [];
   #free: (() => void) | null = null;
 
@@ -35,10 +35,35 @@ export class Worker {
     this.#bus = opts.deps.bus;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Subscribes to the commands every worker sees (cancel, stop, ping) and, unless `shared`
+   * is false (a pod's one-shot worker, which runs only the attempt it was given), to the
+   * shared group's starts.
+   */
+  async start(options: { shared?: boolean } = {}): Promise<void> {
     this.#subs.push(await this.#bus.subscribe(TOPICS.control, { group: `sluice-worker-${this.id}` }, (m) => this.#onBroadcast(m.value)));
-    this.#subs.push(await this.#bus.subscribe(TOPICS.control, { group: 'sluice-workers', fromBeginning: true }, (m) => this.#onShared(m.value)));
+    if (options.shared !== false) {
+      this.#subs.push(await this.#bus.subscribe(TOPICS.control, { group: 'sluice-workers', fromBeginning: true }, (m) => this.#onShared(m.value)));
+    }
     this.#opts.logger.info({ worker: this.id, slots: this.#opts.slots }, 'worker ready');
+  }
+
+  /** Runs one attempt here (cancel and stop reach it as any other), resolving with how it ended. */
+  run(request: LaunchRequest): Promise<AttemptEnd | null> {
+    const controller = new AbortController();
+    const done = executeAttempt(request, { ...this.#opts.deps, workerId: this.id }, controller.signal)
+      .catch((err: unknown) => {
+        this.#opts.logger.error({ err: describeError(err), attempt: request.attemptId }, 'attempt crashed');
+        return null;
+      })
+      .finally(() => {
+        this.#running.delete(request.attemptId);
+        const f = this.#free;
+        this.#free = null;
+        f?.();
+      });
+    this.#running.set(request.attemptId, { request, controller, done });
+    return done;
   }
 
   get running(): string[] {
@@ -50,17 +75,7 @@ export class Worker {
     if (cmd?.type !== 'start') return;
     // Backpressure: the next start is not taken until a slot is free.
     while (this.#running.size >= this.#opts.slots) await new Promise<void>((r) => (this.#free = r));
-    const { request } = cmd;
-    const controller = new AbortController();
-    const done = executeAttempt(request, { ...this.#opts.deps, workerId: this.id }, controller.signal)
-      .catch((err) => this.#opts.logger.error({ err: describeError(err), attempt: request.attemptId }, 'attempt crashed'))
-      .finally(() => {
-        this.#running.delete(request.attemptId);
-        const f = this.#free;
-        this.#free = null;
-        f?.();
-      });
-    this.#running.set(request.attemptId, { request, controller, done });
+    void this.run(cmd.request);
   }
 
   async #onBroadcast(raw: unknown): Promise<void> {

@@ -6,7 +6,7 @@ import type { TestContext } from 'node:test';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-export type ServiceName = 'postgres' | 'pushgateway' | 'kafka' | 'minio' | 'clickhouse';
+export type ServiceName = 'postgres' | 'pushgateway' | 'kafka' | 'minio' | 'clickhouse' | 'kubernetes';
 
 /** Exit code a `scripts/<name>.sh start` uses to say "not installed on this machine". */
 const NOT_INSTALLED = 3;

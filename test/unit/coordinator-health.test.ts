@@ -22,8 +22,8 @@ class FlakyLauncher implements Launcher {
   dropNext = 0;
   launched: LaunchRequest[] = [];
   killed: string[] = [];
-  readonly run: (r: LaunchRequest) => Promise<void>;
-  constructor(run: (r: LaunchRequest) => Promise<void>) {
+  readonly run: (r: LaunchRequest) => Promise<unknown>;
+  constructor(run: (r: LaunchRequest) => Promise<unknown>) {
     this.run = run;
   }
   async launch(r: LaunchRequest): Promise<void> {

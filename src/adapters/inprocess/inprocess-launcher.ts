@@ -2,7 +2,7 @@ import { NotSupportedError } from '../../core/errors.ts';
 import type { LaunchRequest, Launcher } from '../../ports/launcher.ts';
 
 /** Runs an attempt to completion; reports through the bus, never by return value. */
-export type AttemptRunner = (request: LaunchRequest, signal: AbortSignal) => Promise<void>;
+export type AttemptRunner = (request: LaunchRequest, signal: AbortSignal) => Promise<unknown>;
 
 /**
  * Runs attempts in this process, concurrently, each with its own AbortController. Used by
@@ -12,7 +12,7 @@ export class InProcessLauncher implements Launcher {
   readonly kind = 'inprocess';
   readonly canKill = false;
   readonly #run: AttemptRunner;
-  readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  readonly #running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
 
   constructor(run: AttemptRunner) {
     this.#run = run;

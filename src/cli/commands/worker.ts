@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { NotSupportedError, ValidationError } from '../../core/errors.ts';
-import { loadConfig } from '../../presets/config.ts';
+import { loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { openOwnBus, openOwnWarehouse } from '../../presets/open-services.ts';
 import { startWorker } from '../../presets/start-worker.ts';
 // Types only from ../context.ts: its runtime imports open every embedded store, which a
@@ -15,10 +15,7 @@ const EMBEDDED_REFUSAL =
   'chDB and the in-process bus live inside one process and cannot be shared. ' +
   'For local work use `sluice dev`, which runs its own worker processes.';
 
-/** `sluice worker`: a standalone worker for cluster mode (Kafka + ClickHouse server). */
-async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?: string }): Promise<void> {
-  const slots = Number(o.slots);
-  if (!Number.isInteger(slots) || slots < 1) throw new ValidationError(`--slots must be a positive integer, got ${o.slots}`, 'slots');
+function clusterConfig(globals: GlobalOptions): SluiceConfig {
   const config = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home, pipelines: globals.pipelines, logLevel: globals.verbose ? 'debug' : 'info' });
   if (config.warehouse.kind !== 'clickhouse' || config.bus.kind !== 'kafka') {
     const missing = [config.warehouse.kind !== 'clickhouse' ? 'the warehouse is chDB (set SLUICE_WAREHOUSE_URL)' : null, config.bus.kind === 'kafka' ? null : 'no Kafka bus is configured (SLUICE_KAFKA_BROKERS)']
@@ -26,6 +23,19 @@ async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?:
       .join('; ');
     throw new NotSupportedError(`${EMBEDDED_REFUSAL} (${missing})`);
   }
+  return config;
+}
+
+/** `sluice worker`: a standalone worker for cluster mode (Kafka + ClickHouse server). */
+async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?: string; attemptEnv?: string }): Promise<void> {
+  if (o.attemptEnv !== undefined) {
+    const { runAttemptWorker } = await import('../../presets/attempt-worker.ts');
+    process.exitCode = await runAttemptWorker(o.attemptEnv, process.env, () => clusterConfig(globals));
+    return;
+  }
+  const slots = Number(o.slots);
+  if (!Number.isInteger(slots) || slots < 1) throw new ValidationError(`--slots must be a positive integer, got ${o.slots}`, 'slots');
+  const config = clusterConfig(globals);
   const id = o.id ?? `w-${process.pid}-${Date.now().toString(36)}`;
   const logger = pino({ level: config.logLevel, base: { worker: id } }, pino.destination(2));
   const bus = await openOwnBus(config, id);
@@ -46,5 +56,6 @@ export function registerWorker(program: Command, globals: () => GlobalOptions): 
     .description('run step attempts for a cluster control plane (Kafka + ClickHouse server); not for embedded mode')
     .option('--slots <n>', 'attempts run at once', '1')
     .option('--id <id>', 'worker id (default: derived from the pid)')
-    .action((o: { slots: string; id?: string }) => runClusterWorker(globals(), o));
+    .option('--attempt-env <name>', 'run the one attempt in this env variable (JSON) and exit: the body of a Kubernetes Job')
+    .action((o: { slots: string; id?: string; attemptEnv?: string }) => runClusterWorker(globals(), o));
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
+import { placementSchema } from '../core/placement.ts';
 import { firstIssue } from '../core/zod-issue.ts';
 import { mergeSources, sourcesSchema } from './source-config.ts';
 
@@ -81,6 +82,37 @@ export const configSchema = z
         }).strict().optional(),
       }).strict().transform((o) => ({ ...o, forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined })),
     ]).default({ kind: 'local' }),
+    /**
+     * Where attempts run: warm worker processes (`workers`, the default), or a Kubernetes Job
+     * per attempt (`kubernetes`), whose pods get the bus, warehouse and object store settings
+     * of this config (without secrets: those come from `secretEnv`).
+     */
+    launcher: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('workers') }).strict(),
+      z.object({
+        kind: z.literal('kubernetes'),
+        namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name'),
+        /** A kubeconfig file; omitted: the pod's service account (in-cluster). */
+        kubeconfig: z.string().min(1).optional(),
+        image: z.string().min(1).max(512),
+        imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+        serviceAccount: z.string().min(1).max(253).optional(),
+        command: z.array(z.string().min(1)).min(1).max(10).default(['sluice']),
+        nodePoolLabel: z.string().min(1).max(317).default('cloud.google.com/gke-nodepool'),
+        /** For steps whose placement leaves something out. */
+        defaults: placementSchema.default({}),
+        ttlSecondsAfterFinished: z.number().int().min(0).max(604_800).default(3600),
+        deadlineSlackSeconds: z.number().int().min(0).max(3600).default(60),
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().max(4096)).default({}),
+        secretEnv: z.array(z.object({
+          name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secret: z.string().min(1).max(253), key: z.string().min(1).max(253),
+        }).strict()).max(50).default([]),
+        tmpSizeLimit: z.string().regex(/^\d+(Ki|Mi|Gi)$/).default('1Gi'),
+        cancelGraceMs: z.number().int().min(0).max(600_000).default(10_000),
+        imagePullGraceMs: z.number().int().min(0).max(3_600_000).default(60_000),
+        unschedulableGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
+      }).strict(),
+    ]).default({ kind: 'workers' }),
     /** What runs may read: local roots, URL prefixes, private networks, download limits. */
     sources: sourcesSchema,
     /** Warm worker processes the control plane keeps (sluice dev / sluice server). */

@@ -11,6 +11,8 @@ import { SafeQuery } from '../runtime/safe-query/safe-query.ts';
 import { Scheduler } from '../runtime/scheduler.ts';
 import type { Services } from '../runtime/services.ts';
 import { WORKER_CONFIG_ENV, type SluiceConfig } from './config.ts';
+import { ValidationError } from '../core/errors.ts';
+import { openKubernetesLauncher, type KubernetesLauncherSection } from './kubernetes-launcher.ts';
 import { closeServices, openQueryConnector, openServices } from './open-services.ts';
 import { sourcePolicyOf, withSourceTrust, type SourceTrust } from './source-policy.ts';
 
@@ -61,7 +63,8 @@ const SCHEDULER_TICK_MS = 10_000;
 const RETENTION_EVERY_MS = 3_600_000;
 
 export interface ControlPlane extends Runtime {
-  readonly pool: WorkerPool;
+  /** The warm workers; null when attempts run as Kubernetes Jobs. */
+  readonly pool: WorkerPool | null;
 }
 
 /**
@@ -74,7 +77,12 @@ export interface ControlPlane extends Runtime {
 export async function openControlPlane(config: SluiceConfig, options: { sourceTrust?: SourceTrust } = {}): Promise<ControlPlane> {
   const registry = await loadPipelines(config.pipelines);
   const services = await openServices(config, { local: false });
-  const pool = new WorkerPool({
+  const section = config.launcher;
+  if (section.kind === 'kubernetes' && (config.bus.kind !== 'kafka' || config.warehouse.kind !== 'clickhouse')) {
+    await closeServices(services)();
+    throw new ValidationError('configuration: launcher.kind kubernetes needs a Kafka bus and a ClickHouse server (SLUICE_KAFKA_BROKERS, SLUICE_WAREHOUSE_URL): pods cannot reach the in-process bus or chDB', 'launcher');
+  }
+  const pool = section.kind === 'kubernetes' ? null : new WorkerPool({
     size: config.workers,
     bus: services.bus,
     bridgeBus: config.bus.kind === 'memory',
@@ -83,11 +91,13 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
     env: { ...process.env, [WORKER_CONFIG_ENV]: JSON.stringify(withSourceTrust(config, options.sourceTrust ?? 'restricted')) },
     logger: services.logger,
   });
-  const launcher = new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) });
+  const launcher = pool
+    ? new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) })
+    : await openKubernetesLauncher(config, section as KubernetesLauncherSection, services.bus, services.logger);
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();
-  await pool.start();
+  await pool?.start();
   const clock = { now: () => new Date() };
   const scheduler = new Scheduler({ registry, store: services.metadata.schedules, submit: (r) => coordinator.submit(r), clock, logger: services.logger });
   scheduler.start(SCHEDULER_TICK_MS);
@@ -97,5 +107,5 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   retention.start(RETENTION_EVERY_MS);
   const stop = { close: async () => Promise.all([scheduler.stop(), retention.stop()]) };
   const query = await openSafeQuery(config, registry);
-  return { config, services, registry, coordinator, pool, query, close: closeServices(services, stop, query, pool, coordinator, push) };
+  return { config, services, registry, coordinator, pool, query, close: closeServices(services, stop, query, pool ?? launcher, coordinator, push) };
 }

@@ -24,6 +24,10 @@ export interface KubernetesStack {
   readonly runner: PodRunner;
   /** The env the pods' workers get: Kafka and the ClickHouse server, a home of their own. */
   readonly podEnv: Record<string, string>;
+  readonly brokers: string;
+  readonly topicPrefix: string;
+  readonly warehouseUrl: string;
+  readonly home: string;
   close(): Promise<void>;
 }
 
@@ -33,7 +37,7 @@ export interface KubernetesStack {
  * runner on the runner node and a Kubernetes launcher for that namespace. Undefined (the
  * test skipped) off CI when a service is not installed.
  */
-export async function kubernetesStack(t: TestContext | undefined, o: { heartbeatMs?: number; job?: Partial<AttemptJobSettings> } = {}): Promise<KubernetesStack | undefined> {
+export async function kubernetesStack(t: TestContext | undefined, o: { heartbeatMs?: number; job?: Partial<AttemptJobSettings>; pipelines?: string[] } = {}): Promise<KubernetesStack | undefined> {
   const kubeconfig = await service('kubernetes', t);
   const brokers = await service('kafka', t);
   const warehouseUrl = await service('clickhouse', t);
@@ -55,6 +59,7 @@ export async function kubernetesStack(t: TestContext | undefined, o: { heartbeat
     SLUICE_HOME: home,
     SLUICE_HEARTBEAT_MS: String(o.heartbeatMs ?? 500),
     SLUICE_LOG_LEVEL: 'warn',
+    ...(o.pipelines ? { SLUICE_PIPELINES: o.pipelines.join(':') } : {}),
   };
   const bus = await createKafkaBus({ bootstrap: [brokers], clientId: `k8s-test-${id}`, topicPrefix, topics: [TOPICS.control, TOPICS.events].map((name) => ({ name, partitions: 3 })) });
   // Topics exist before any pod's worker subscribes, so none of them waits for a creation.
@@ -72,7 +77,7 @@ export async function kubernetesStack(t: TestContext | undefined, o: { heartbeat
   });
   await launcher.start();
   return {
-    kubeconfig, namespace, core, bus, launcher, runner, podEnv,
+    kubeconfig, namespace, core, bus, launcher, runner, podEnv, brokers, topicPrefix, warehouseUrl, home,
     async close() {
       await launcher.close();
       await runner.close();

@@ -162,8 +162,7 @@ export class KubernetesLauncher implements Launcher {
     if (outcome.state === 'waiting') {
       // Unschedulable and image-pull failures are decided after a grace period, when no
       // update may come: look again then.
-      const grace = Math.max(this.#o.unschedulableGraceMs, this.#o.imagePullGraceMs);
-      this.#later(Math.min(grace, 5_000), () => {
+      this.#later(Math.max(200, Math.min(this.#o.unschedulableGraceMs, this.#o.imagePullGraceMs, 5_000)), () => {
         const now = this.#podsOf(attemptId).find((p) => p.metadata?.uid === pod.metadata?.uid);
         if (now) this.#observe(now, false);
       });

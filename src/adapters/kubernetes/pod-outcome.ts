@@ -59,6 +59,7 @@ export function podOutcome(pod: V1Pod, deleted: boolean, o: OutcomeOptions): Pod
     if (REPORTED.has(terminated.exitCode) && !disruption) return { state: 'reported' };
     const how = terminated.signal ? `signal ${terminated.signal}` : `exit code ${terminated.exitCode}`;
     if (disruption) return failed('evicted', `pod ${name} was stopped by Kubernetes (${disruption.reason ?? 'DisruptionTarget'}: ${disruption.message ?? 'no message'}) with ${how}`, true);
+    if (pod.metadata?.deletionTimestamp || deleted) return failed('pod_deleted', `pod ${name} was deleted while the attempt ran (its worker ended with ${how})`, true);
     return failed('worker_exit', `the worker in pod ${name} ended with ${how}${terminated.message ? `: ${terminated.message}` : ''} before it could report the attempt`, true);
   }
   if (status.phase === 'Failed') {

@@ -103,7 +103,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const watcher = o.dev ? watchPipelineDirs(config.pipelines, reloadPipelines, { logger: rt.services.logger }) : null;
   const backfills = new BackfillManager(rt.services, rt.registry, rt.coordinator);
   const app = createApi({
-    services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, backfills, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool.workers(),
+    services: rt.services, registry: rt.registry, reloadPipelines, coordinator: rt.coordinator, backfills, query: rt.query, version: VERSION, authenticate: auth, workers: () => rt.pool?.workers() ?? [],
     sse: config.sse, anonymous: open, guard: open ? localDevGuard() : undefined, uiDir: ui.dir ?? undefined,
   });
   try {

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../../src/adapters/kubernetes/attempt-job.ts';
+import { loadConfig } from '../../src/presets/config.ts';
+import { openControlPlane, type ControlPlane } from '../../src/presets/runtime.ts';
+import { kubernetesStack, type KubernetesStack } from '../helpers/kubernetes.ts';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/kubernetes-pipelines/', import.meta.url));
+
+// Runs through the whole control plane with the Kubernetes launcher: every attempt a Job on
+// the real API server (scripts/kubernetes.sh), its pod run by the pod runner (or ended by a
+// kwok stage), the workers on Kafka and the ClickHouse server.
+describe('runs on Kubernetes (a Job per attempt)', () => {
+  let stack: KubernetesStack | undefined;
+  let cp: ControlPlane;
+  let batch: BatchV1Api;
+
+  before(async (t) => {
+    stack = await kubernetesStack(t as never, { pipelines: [FIXTURES] });
+    if (!stack) return;
+    const file = join(stack.home, 'sluice.json');
+    writeFileSync(file, JSON.stringify({
+      launcher: {
+        kind: 'kubernetes', namespace: stack.namespace, kubeconfig: stack.kubeconfig, image: 'sluice:test',
+        defaults: { nodePool: 'default' }, unschedulableGraceMs: 1_000, env: { SLUICE_HOME: stack.home, SLUICE_PIPELINES: FIXTURES },
+      },
+    }));
+    const config = loadConfig({
+      env: { SLUICE_CONFIG: file, SLUICE_KAFKA_BROKERS: stack.brokers, SLUICE_KAFKA_TOPIC_PREFIX: stack.topicPrefix, SLUICE_WAREHOUSE_URL: stack.warehouseUrl, SLUICE_HEARTBEAT_MS: '500' },
+      cwd: process.cwd(), home: join(stack.home, 'control-plane'), pipelines: [FIXTURES], logLevel: 'silent',
+    });
+    cp = await openControlPlane(config);
+    const kc = new KubeConfig();
+    kc.loadFromFile(stack.kubeconfig);
+    batch = kc.makeApiClient(BatchV1Api);
+  });
+  after(async () => {
+    await cp?.close();
+    await stack?.close();
+  });
+
+  const jobsOf = async (runId: string) =>
+    (await batch.listNamespacedJob({ namespace: stack!.namespace, labelSelector: `${LABELS.runId}=${runId}` })).items;
+
+  it('runs the dummy pipeline: every attempt is a Job, run by the pod runner, and the run succeeds', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const before = stack.runner.started;
+    const { run, done } = await cp.coordinator.submit({ pipeline: 'dummy', partition: '2024-01-02', params: { records: 50, rate: 2_000 } });
+    const detail = await done;
+    assert.equal(detail.run.status, 'succeeded', JSON.stringify(detail.attempts.map((a) => a.failure)));
+    const jobs = await jobsOf(run.id);
+    assert.equal(jobs.length, detail.attempts.length, 'one Job per attempt');
+    assert.ok(jobs.every((j) => j.spec?.template.spec?.securityContext?.runAsNonRoot === true));
+    assert.equal(stack.runner.started - before, detail.attempts.length, 'the pod runner ran each pod');
+  });
+
+  it('a step whose node pool has no node fails fast, not retried, naming the nodeSelector', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const started = Date.now();
+    const { done } = await cp.coordinator.submit({ pipeline: 'nowhere', params: {} });
+    const detail = await done;
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(detail.run.status, 'failed');
+    assert.equal(detail.attempts.length, 1, 'an unschedulable attempt is not retried');
+    const f = detail.attempts[0]?.failure;
+    assert.equal(f?.code, 'unschedulable', JSON.stringify(f));
+    assert.match(f?.message ?? '', /cloud\.google\.com\/gke-nodepool=nope/);
+    assert.ok(seconds < 15, `reported within ${seconds.toFixed(1)} s`);
+  });
+
+  it('a pod over its memory limit is reported OOMKilled and retried per the step policy', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const { done } = await cp.coordinator.submit({ pipeline: 'oom', params: {} });
+    const detail = await done;
+    assert.equal(detail.run.status, 'failed');
+    assert.equal(detail.attempts.length, 2, 'retried once (maxAttempts 2)');
+    for (const a of detail.attempts) {
+      assert.equal(a.failure?.code, 'oom_killed', JSON.stringify(a.failure));
+      assert.match(a.failure?.message ?? '', /OOMKilled.*64Mi/);
+    }
+  });
+
+  it('deleting a running pod (an eviction) fails that attempt; the retry succeeds', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const { run, done } = await cp.coordinator.submit({ pipeline: 'dummy', partition: '2024-01-03', params: { records: 1_200, rate: 400 } });
+    const deadline = Date.now() + 60_000;
+    let deleted: string | null = null;
+    while (!deleted && Date.now() < deadline) {
+      const pods = (await stack.core.listNamespacedPod({ namespace: stack.namespace, labelSelector: `${LABELS.runId}=${run.id},${LABELS.step}=load` })).items;
+      const running = pods.find((p) => p.status?.phase === 'Running');
+      if (running?.metadata?.name) {
+        await new Promise((r) => setTimeout(r, 500));
+        await stack.core.deleteNamespacedPod({ name: running.metadata.name, namespace: stack.namespace });
+        deleted = running.metadata.name;
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(deleted, 'a load pod ran');
+    const detail = await done;
+    assert.equal(detail.run.status, 'succeeded', JSON.stringify(detail.attempts.map((a) => a.failure)));
+    const load = detail.attempts.filter((a) => a.step === 'load');
+    assert.equal(load.length, 2, JSON.stringify(load));
+    assert.equal(load[0]?.failure?.code, 'pod_deleted', JSON.stringify(load[0]?.failure));
+    assert.match(load[0]?.failure?.message ?? '', new RegExp(`pod ${deleted} was deleted`));
+  });
+});

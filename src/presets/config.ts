@@ -260,6 +260,36 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   return Object.freeze(r.data);
 }
 
+const hasPassword = (u: string): boolean => {
+  try {
+    return new URL(u).password !== '';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The env variables that make `loadConfig` open the same bus, warehouse and object store as
+ * `config` (the inverse of the reading above), for a process started elsewhere, such as an
+ * attempt's pod. Nothing secret: a URL with a password and the S3 credentials are left out,
+ * for Secrets to supply.
+ */
+export function storeEnvOf(config: SluiceConfig): Record<string, string> {
+  const env: Record<string, string> = { SLUICE_HEARTBEAT_MS: String(config.heartbeatMs), SLUICE_LOG_LEVEL: config.logLevel };
+  if (config.bus.kind === 'kafka') {
+    env.SLUICE_KAFKA_BROKERS = config.bus.brokers.join(',');
+    if (config.bus.topicPrefix) env.SLUICE_KAFKA_TOPIC_PREFIX = config.bus.topicPrefix;
+  }
+  if (config.warehouse.kind === 'clickhouse' && !hasPassword(config.warehouse.url)) env.SLUICE_WAREHOUSE_URL = config.warehouse.url;
+  if (config.objects.kind === 's3') {
+    env.SLUICE_S3_BUCKET = config.objects.bucket;
+    if (config.objects.prefix) env.SLUICE_S3_PREFIX = config.objects.prefix;
+    if (config.objects.endpoint) env.SLUICE_S3_ENDPOINT = config.objects.endpoint;
+    env.SLUICE_S3_REGION = config.objects.region;
+  }
+  return env;
+}
+
 const flag = (v: string): unknown => ({ true: true, '1': true, yes: true, false: false, '0': false, no: false })[v.toLowerCase()] ?? v;
 
 /**

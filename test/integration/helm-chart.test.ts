@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { loadAllYaml } from '@kubernetes/client-node';
+import { loadConfig } from '../../src/presets/config.ts';
+import { service } from '../helpers/services.ts';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const CHART = `${root}deploy/helm/sluice`;
+const VALUES_FILES = [null, `${CHART}/values-workers.yaml`];
+
+interface K8sObject { kind: string; metadata: { name: string }; spec?: Record<string, unknown>; data?: Record<string, string> }
+interface Tools { KUBECTL: string; HELM: string }
+
+async function tools(): Promise<Tools | null> {
+  const { stdout } = await run('bash', [`${root}scripts/kubernetes.sh`, 'env']);
+  const env = Object.fromEntries(stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  return existsSync(env.HELM ?? '') && existsSync(env.KUBECTL ?? '') ? (env as unknown as Tools) : null;
+}
+
+// The chart (deploy/helm/sluice): linted and rendered by the real helm, every object
+// admitted by the real API server in a `restricted` namespace, its RBAC checked verb by verb
+// with `kubectl auth can-i`, and the config it renders accepted by Sluice's own schema.
+describe('the Helm chart', () => {
+  let t: Tools | null = null;
+  const render = async (namespace: string, values: string | null, ...set: string[]) => {
+    const args = ['template', 'sluice', CHART, '--namespace', namespace, '--kube-version', '1.34.4', ...(values ? ['-f', values] : []), ...set.flatMap((s) => ['--set', s])];
+    const { stdout } = await run(t!.HELM, args, { maxBuffer: 16 << 20 });
+    return { yaml: stdout, objects: loadAllYaml(stdout).filter(Boolean) as K8sObject[] };
+  };
+
+  before(async () => {
+    t = await tools();
+    if (!t && process.env.CI === 'true') throw new Error('helm and kubectl are not built (scripts/kubernetes.sh install)');
+  });
+
+  it('lints clean with the default values and each documented values file', async (ctx) => {
+    if (!t) return ctx.skip('helm is not built here');
+    for (const values of VALUES_FILES) {
+      const { stdout } = await run(t.HELM, ['lint', CHART, '--kube-version', '1.34.4', ...(values ? ['-f', values] : [])]);
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('refuses a bad value at install time, naming the field', async (ctx) => {
+    if (!t) return ctx.skip('helm is not built here');
+    await assert.rejects(render('x', null, 'workerMode=bogus'), (err: { stderr?: string }) => /\/workerMode.*one of 'kubernetes', 'workers'/.test(err.stderr ?? ''));
+    await assert.rejects(render('x', null, 'controlPlane.replicas=0'), (err: { stderr?: string }) => /\/controlPlane\/replicas/.test(err.stderr ?? ''));
+  });
+
+  it('renders a config Sluice accepts: the Kubernetes launcher in its namespace, secrets by reference', async (ctx) => {
+    if (!t) return ctx.skip('helm is not built here');
+    const { objects } = await render('etl', null);
+    const cm = objects.find((o) => o.kind === 'ConfigMap');
+    const file = JSON.parse(cm?.data?.['config.json'] ?? '{}') as { launcher: { kind: string; namespace: string; serviceAccount: string } };
+    assert.equal(file.launcher.kind, 'kubernetes');
+    assert.equal(file.launcher.namespace, 'etl');
+    assert.equal(file.launcher.serviceAccount, 'sluice-attempt');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/sluice-chart-');
+    writeFileSync(`${dir}/config.json`, JSON.stringify(file));
+    const config = loadConfig({
+      env: { SLUICE_CONFIG: `${dir}/config.json`, SLUICE_KAFKA_BROKERS: 'kafka:9092', SLUICE_WAREHOUSE_URL: 'http://clickhouse:8123', SLUICE_METADATA_URL: 'postgres://u:p@postgresql:5432/sluice' },
+      cwd: root,
+    });
+    assert.equal(config.launcher.kind, 'kubernetes');
+    const workers = await render('etl', `${CHART}/values-workers.yaml`);
+    assert.ok(workers.objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'sluice-worker'));
+    assert.ok(workers.yaml.includes('name: "data-engineers"'));
+  });
+
+  describe('on the real API server', () => {
+    let kubeconfig: string | undefined;
+    const namespace = `sluice-chart-${randomUUID().slice(0, 8)}`;
+    const kubectl = (...args: string[]) => run(t!.KUBECTL, ['--kubeconfig', kubeconfig!, ...args], { maxBuffer: 16 << 20 });
+
+    before(async () => {
+      if (!t) return;
+      kubeconfig = await service('kubernetes');
+      if (!kubeconfig) return;
+      await kubectl('create', 'namespace', namespace);
+      await kubectl('label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted');
+    });
+    after(async () => {
+      if (kubeconfig) await kubectl('delete', 'namespace', namespace, '--wait=false').catch(() => undefined);
+    });
+
+    it('admits every rendered object (dry run on the server, strict validation) for each values file', async (ctx) => {
+      if (!t || !kubeconfig) return ctx.skip('no Kubernetes here');
+      for (const values of VALUES_FILES) {
+        const { yaml } = await render(namespace, values);
+        const child = kubectl('apply', '--dry-run=server', '--validate=strict', '-n', namespace, '-f', '-');
+        child.child.stdin?.end(yaml);
+        const { stdout } = await child;
+        assert.match(stdout, /deployment.apps\/sluice (created|configured) \(server dry run\)/);
+        assert.doesNotMatch(stdout, /error|warning/i);
+      }
+    });
+
+    it('gives the launcher exactly its verbs, and the user groups Kubernetes\' own roles', async (ctx) => {
+      if (!t || !kubeconfig) return ctx.skip('no Kubernetes here');
+      const { yaml } = await render(namespace, `${CHART}/values-workers.yaml`);
+      // The RBAC objects for real (they need no image).
+      const rbac = loadAllYaml(yaml).filter((o: K8sObject) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(o?.kind));
+      const child = kubectl('apply', '-n', namespace, '-f', '-');
+      child.child.stdin?.end(rbac.map((o) => JSON.stringify(o)).join('\n'));
+      await child;
+      const can = async (as: string[], verb: string, resource: string): Promise<boolean> => {
+        const r = await kubectl('auth', 'can-i', verb, resource, '-n', namespace, ...as).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+        return r.stdout.trim() === 'yes';
+      };
+      const launcher = ['--as', `system:serviceaccount:${namespace}:sluice`];
+      const attempt = ['--as', `system:serviceaccount:${namespace}:sluice-attempt`];
+      const group = (g: string) => ['--as', 'someone', '--as-group', g];
+      const table: [string, string[], string, string, boolean][] = [
+        ['launcher', launcher, 'create', 'jobs.batch', true],
+        ['launcher', launcher, 'watch', 'pods', true],
+        ['launcher', launcher, 'delete', 'pods', true],
+        ['launcher', launcher, 'get', 'pods/log', true],
+        ['launcher', launcher, 'update', 'leases.coordination.k8s.io', true],
+        ['launcher', launcher, 'get', 'secrets', false],
+        ['launcher', launcher, 'create', 'deployments.apps', false],
+        ['launcher', launcher, 'create', 'pods', false],
+        ['launcher', launcher, 'patch', 'jobs.batch', false],
+        ['attempt', attempt, 'list', 'pods', false],
+        ['attempt', attempt, 'get', 'secrets', false],
+        ['admin group', group('data-platform-admins'), 'create', 'rolebindings.rbac.authorization.k8s.io', true],
+        ['edit group', group('data-engineers'), 'create', 'jobs.batch', true],
+        ['edit group', group('data-engineers'), 'create', 'rolebindings.rbac.authorization.k8s.io', false],
+        ['view group', group('analysts'), 'list', 'jobs.batch', true],
+        ['view group', group('analysts'), 'create', 'jobs.batch', false],
+        ['view group', group('analysts'), 'get', 'secrets', false],
+      ];
+      const wrong: string[] = [];
+      for (const [who, as, verb, resource, expected] of table) {
+        if ((await can(as, verb, resource)) !== expected) wrong.push(`${who} ${verb} ${resource}: expected ${expected ? 'yes' : 'no'}`);
+      }
+      assert.deepEqual(wrong, []);
+    });
+  });
+});

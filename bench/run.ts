@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/presets/config.ts';
 import { openControlPlane, openRuntime, type Runtime } from '../src/presets/runtime.ts';
 import { BENCH_PIPELINES, benchDispatch } from './dispatch.bench.ts';
+import { benchKubernetes } from './kubernetes.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
 import { benchRetailScale } from './retail-scale.bench.ts';
 import { benchUi } from './ui.bench.ts';
@@ -79,4 +80,11 @@ if (!only || only === 'ui') {
     await rt.close();
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+if (only === 'kubernetes') {
+  console.log('Kubernetes launcher (real API server, pod runner, Kafka): launch latency next to warm workers, a burst of 200 attempts');
+  const r = await benchKubernetes();
+  show(r);
+  console.log(`  => launch p50 ${Number(r.k8s_launch_p50_ms).toFixed(0)} ms as a Job vs ${Number(r.warm_launch_p50_ms).toFixed(0)} ms warm (${Number(r.ratio_k8s_vs_warm_p50).toFixed(1)}×); ${Number(r.burst_api_requests_per_attempt).toFixed(2)} API requests per attempt (no polling)`);
 }

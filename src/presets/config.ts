@@ -180,7 +180,8 @@ export interface ConfigInputs {
  * once and frozen. Adapters receive slices of the result and never look at the environment.
  */
 export function loadConfig(inputs: ConfigInputs): SluiceConfig {
-  const { env, cwd } = inputs;
+  const { cwd } = inputs;
+  const env = withSecretFiles(inputs.env, cwd);
   const dirs = [BUNDLED_PIPELINES];
   const local = resolve(cwd, 'pipelines');
   if (existsSync(local)) dirs.push(local);
@@ -288,6 +289,53 @@ export function storeEnvOf(config: SluiceConfig): Record<string, string> {
     env.SLUICE_S3_REGION = config.objects.region;
   }
   return env;
+}
+
+/** Variables a mounted Secret may give as a file (`<NAME>_FILE`), so no secret need be in the environment. */
+const FILE_VARIABLES = [
+  'SLUICE_METADATA_URL', 'SLUICE_METADATA_USER', 'SLUICE_METADATA_PASSWORD',
+  'SLUICE_WAREHOUSE_URL', 'SLUICE_WAREHOUSE_USER', 'SLUICE_WAREHOUSE_PASSWORD',
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+] as const;
+const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
+/**
+ * The environment with each `<NAME>_FILE` read into `<NAME>` (one trailing newline dropped,
+ * as Secrets written by hand often have), and the user and password variables put into
+ * their URL, so a chart can mount `postgresql-credentials` as files and keep the URL plain.
+ */
+function withSecretFiles(env: Readonly<Record<string, string | undefined>>, cwd: string): Readonly<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = { ...env };
+  for (const name of FILE_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (!file) continue;
+    if (env[name]) throw new ValidationError(`configuration: both ${name} and ${name}_FILE are set; keep one`, name);
+    const path = resolve(cwd, file);
+    let text: string;
+    try {
+      const buf = readFileSync(path);
+      if (buf.length > MAX_SECRET_FILE_BYTES) throw new Error(`${buf.length} bytes, more than ${MAX_SECRET_FILE_BYTES}`);
+      text = buf.toString('utf8');
+    } catch (err) {
+      throw new ValidationError(`configuration: ${name}_FILE ${path}: ${(err as Error).message}`, `${name}_FILE`, err);
+    }
+    out[name] = text.replace(/\r?\n$/, '');
+  }
+  for (const store of ['METADATA', 'WAREHOUSE'] as const) {
+    const user = out[`SLUICE_${store}_USER`];
+    const password = out[`SLUICE_${store}_PASSWORD`];
+    const raw = out[`SLUICE_${store}_URL`];
+    if ((user === undefined && password === undefined) || !raw) continue;
+    try {
+      const u = new URL(raw);
+      if (user !== undefined) u.username = encodeURIComponent(user);
+      if (password !== undefined) u.password = encodeURIComponent(password);
+      out[`SLUICE_${store}_URL`] = u.toString();
+    } catch {
+      // The URL itself is reported by the schema, naming the field.
+    }
+  }
+  return out;
 }
 
 const flag = (v: string): unknown => ({ true: true, '1': true, yes: true, false: false, '0': false, no: false })[v.toLowerCase()] ?? v;

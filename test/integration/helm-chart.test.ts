@@ -69,6 +69,17 @@ describe('the Helm chart', () => {
       cwd: root,
     });
     assert.equal(config.launcher.kind, 'kubernetes');
+    // Credentials are mounted files, never env values, and every container is restricted.
+    const { yaml } = await render('etl', `${CHART}/values-workers.yaml`);
+    assert.doesNotMatch(yaml, /secretKeyRef/);
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const pod = (d.spec as { template: { spec: { containers: { securityContext: Record<string, unknown>; volumeMounts: { mountPath: string }[] }[] } } }).template.spec;
+      for (const c of pod.containers) {
+        assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+        assert.equal(c.securityContext.allowPrivilegeEscalation, false);
+        assert.ok(c.volumeMounts.some((m) => m.mountPath === '/var/run/secrets/sluice/postgresql'));
+      }
+    }
     const workers = await render('etl', `${CHART}/values-workers.yaml`);
     assert.ok(workers.objects.some((o) => o.kind === 'Deployment' && o.metadata.name === 'sluice-worker'));
     assert.ok(workers.yaml.includes('name: "data-engineers"'));

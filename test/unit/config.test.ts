@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../../src/core/errors.ts';
@@ -91,4 +91,26 @@ test('the CLI environment is validated like the rest: a bad SLUICE_PORT or SLUIC
   assert.deepEqual({ ...clientEnv({ SLUICE_URL: 'http://127.0.0.1:4200', SLUICE_TOKEN: 't', SLUICE_PORT: '4300' }) }, { url: 'http://127.0.0.1:4200', token: 't', host: undefined, port: '4300' });
   assert.throws(() => clientEnv({ SLUICE_PORT: 'eighty' }), (e: Error) => e instanceof ValidationError && /SLUICE_PORT: a port number/.test(e.message));
   assert.throws(() => clientEnv({ SLUICE_URL: 'file:///etc/passwd' }), (e: Error) => e instanceof ValidationError && /SLUICE_URL: must be a http: or https: URL/.test(e.message));
+});
+
+test('secrets come from mounted files (<NAME>_FILE); user and password files go into their URL', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-secret-files-'));
+  try {
+    writeFileSync(join(dir, 'username'), 'sluice\n');
+    writeFileSync(join(dir, 'password'), 'p@ss:w/rd\n');
+    writeFileSync(join(dir, 'secretKey'), 'minio-secret');
+    const c = loadConfig({
+      env: {
+        SLUICE_METADATA_URL: 'postgres://postgresql:5432/sluice', SLUICE_METADATA_USER_FILE: join(dir, 'username'), SLUICE_METADATA_PASSWORD_FILE: join(dir, 'password'),
+        SLUICE_S3_BUCKET: 'lake', AWS_ACCESS_KEY_ID: 'id', AWS_SECRET_ACCESS_KEY_FILE: join(dir, 'secretKey'),
+      },
+      cwd: dir,
+    });
+    assert.equal(c.metadata.kind === 'postgres' && c.metadata.url, 'postgres://sluice:p%40ss%3Aw%2Frd@postgresql:5432/sluice');
+    assert.equal(c.objects.kind === 's3' && c.objects.credentials?.secretAccessKey, 'minio-secret');
+    assert.throws(() => loadConfig({ env: { SLUICE_WAREHOUSE_URL_FILE: join(dir, 'missing') }, cwd: dir }), /SLUICE_WAREHOUSE_URL_FILE .*missing: ENOENT/);
+    assert.throws(() => loadConfig({ env: { AWS_ACCESS_KEY_ID: 'a', AWS_ACCESS_KEY_ID_FILE: join(dir, 'username') }, cwd: dir }), /both AWS_ACCESS_KEY_ID and AWS_ACCESS_KEY_ID_FILE/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -25,16 +25,16 @@ runAsGroup: 10001
 fsGroup: 10001
 seccompProfile: {type: RuntimeDefault}
 {{- end -}}
-{{/* Store settings as env: secrets by reference only. */}}
+{{/* Store settings as env; credentials as files from the mounted Secrets (SLUICE_*_FILE), never env values. */}}
 {{- define "sluice.storeEnv" -}}
 - name: SLUICE_CONFIG
   value: /etc/sluice/config.json
-- name: PG_USER
-  valueFrom: {secretKeyRef: {name: {{ .Values.stores.postgres.existingSecret }}, key: username}}
-- name: PG_PASSWORD
-  valueFrom: {secretKeyRef: {name: {{ .Values.stores.postgres.existingSecret }}, key: password}}
 - name: SLUICE_METADATA_URL
-  value: "postgres://$(PG_USER):$(PG_PASSWORD)@{{ .Values.stores.postgres.host }}:{{ .Values.stores.postgres.port }}/{{ .Values.stores.postgres.database }}"
+  value: "postgres://{{ .Values.stores.postgres.host }}:{{ .Values.stores.postgres.port }}/{{ .Values.stores.postgres.database }}"
+- name: SLUICE_METADATA_USER_FILE
+  value: /var/run/secrets/sluice/postgresql/username
+- name: SLUICE_METADATA_PASSWORD_FILE
+  value: /var/run/secrets/sluice/postgresql/password
 - name: SLUICE_KAFKA_BROKERS
   value: {{ join "," .Values.stores.kafka.brokers | quote }}
 {{- with .Values.stores.kafka.topicPrefix }}
@@ -43,6 +43,12 @@ seccompProfile: {type: RuntimeDefault}
 {{- end }}
 - name: SLUICE_WAREHOUSE_URL
   value: {{ .Values.stores.clickhouse.url | quote }}
+{{- if .Values.stores.clickhouse.existingSecret }}
+- name: SLUICE_WAREHOUSE_USER_FILE
+  value: /var/run/secrets/sluice/clickhouse/username
+- name: SLUICE_WAREHOUSE_PASSWORD_FILE
+  value: /var/run/secrets/sluice/clickhouse/password
+{{- end }}
 - name: SLUICE_S3_BUCKET
   value: {{ .Values.stores.s3.bucket | quote }}
 - name: SLUICE_S3_REGION
@@ -51,8 +57,25 @@ seccompProfile: {type: RuntimeDefault}
 - name: SLUICE_S3_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
-- name: AWS_ACCESS_KEY_ID
-  valueFrom: {secretKeyRef: {name: {{ .Values.stores.s3.existingSecret }}, key: accessKey}}
-- name: AWS_SECRET_ACCESS_KEY
-  valueFrom: {secretKeyRef: {name: {{ .Values.stores.s3.existingSecret }}, key: secretKey}}
+- name: AWS_ACCESS_KEY_ID_FILE
+  value: /var/run/secrets/sluice/s3/accessKey
+- name: AWS_SECRET_ACCESS_KEY_FILE
+  value: /var/run/secrets/sluice/s3/secretKey
+{{- end -}}
+{{- define "sluice.secretMounts" -}}
+- {name: postgresql-credentials, mountPath: /var/run/secrets/sluice/postgresql, readOnly: true}
+{{- if .Values.stores.clickhouse.existingSecret }}
+- {name: clickhouse-credentials, mountPath: /var/run/secrets/sluice/clickhouse, readOnly: true}
+{{- end }}
+- {name: s3-credentials, mountPath: /var/run/secrets/sluice/s3, readOnly: true}
+{{- end -}}
+{{- define "sluice.secretVolumes" -}}
+- name: postgresql-credentials
+  secret: {secretName: {{ .Values.stores.postgres.existingSecret }}}
+{{- if .Values.stores.clickhouse.existingSecret }}
+- name: clickhouse-credentials
+  secret: {secretName: {{ .Values.stores.clickhouse.existingSecret }}}
+{{- end }}
+- name: s3-credentials
+  secret: {secretName: {{ .Values.stores.s3.existingSecret }}}
 {{- end -}}

@@ -40,12 +40,13 @@ export function uiSourceHash(root = ROOT): string {
 export async function ensureUiBundle(options: { root?: string; cacheDir?: string } = {}): Promise<UiBundle> {
   const root = options.root ?? ROOT;
   if (!existsSync(join(root, 'ui', 'index.html'))) return { dir: null, reason: 'this install has no ui/ folder' };
-  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  if (!existsSync(vite)) return { dir: null, reason: 'Vite is not installed (npm install, without --omit=dev, builds the UI)' };
   const cache = options.cacheDir ?? join(root, 'node_modules', '.cache', 'sluice-ui');
   const hash = uiSourceHash(root);
   const dir = join(cache, hash);
+  // A build made elsewhere (the image's build stage) serves without Vite.
   if (existsSync(join(dir, 'index.html'))) return { dir, built: false };
+  const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
+  if (!existsSync(vite)) return { dir: null, reason: 'Vite is not installed (npm install, without --omit=dev, builds the UI)' };
   mkdirSync(cache, { recursive: true });
   const tmp = join(cache, `${hash}.tmp-${process.pid}`);
   try {

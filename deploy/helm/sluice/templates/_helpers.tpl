@@ -27,8 +27,6 @@ seccompProfile: {type: RuntimeDefault}
 {{- end -}}
 {{/* Store settings as env; credentials as files from the mounted Secrets (SLUICE_*_FILE), never env values. */}}
 {{- define "sluice.storeEnv" -}}
-- name: SLUICE_CONFIG
-  value: /etc/sluice/config.json
 - name: SLUICE_METADATA_URL
   value: "postgres://{{ .Values.stores.postgres.host }}:{{ .Values.stores.postgres.port }}/{{ .Values.stores.postgres.database }}"
 - name: SLUICE_METADATA_USER_FILE

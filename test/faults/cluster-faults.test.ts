@@ -79,6 +79,42 @@ test('PostgreSQL + Kafka: kill -9 of the control plane mid run, restart, the run
   assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
 });
 
+test('two control planes on one PostgreSQL: one leads, the other stands by and takes over within 15 s of a kill -9; the run finishes, no step twice', async (t) => {
+  if (skip(t)) return;
+  const standbyHome = tempHome();
+  let standbyLog = '';
+  const standby = startServerProcess(['--home', standbyHome.home, 'server', '--host', '127.0.0.1', '--port', '0'], env, (c) => (standbyLog += c));
+  try {
+    // The standby answers health checks but is not ready while the leader lives.
+    for (const end = Date.now() + 60_000; !/standby: another control plane leads schema/.test(standbyLog);) {
+      if (Date.now() > end) assert.fail(`the second control plane did not stand by:\n${standbyLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const health = /health on (http:\/\/\S+)\/healthz/.exec(standbyLog)?.[1];
+    assert.ok(health, standbyLog);
+    assert.equal((await fetch(`${health}/healthz`)).status, 200);
+    assert.equal((await fetch(`${health}/readyz`)).status, 503, 'a standby is not ready');
+    const { id } = await api.startRun('dummy', { records: 4000, rate: 1000 });
+    await api.runningAttempt(id, (a) => a.step === 'load');
+    const killedAt = Date.now();
+    server!.child.kill('SIGKILL');
+    await new Promise((r) => server!.child.once('exit', r));
+    server = await standby;
+    const takeoverS = (Date.now() - killedAt) / 1000;
+    console.log(`# takeover after kill -9 of the leader: ${takeoverS.toFixed(1)} s`);
+    assert.ok(takeoverS <= 15, `took over in ${takeoverS.toFixed(1)} s`);
+    api = new ControlPlaneClient(server.url, api.token);
+    const d = await api.waitRun(id);
+    assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
+    const done = d.attempts.filter((a) => a.status === 'succeeded');
+    assert.equal(new Set(done.map((a) => a.step)).size, done.length, `a step succeeded twice: ${JSON.stringify(done)}`);
+  } finally {
+    const s = await standby.catch(() => null);
+    if (s && s !== server) await s.stop();
+    standbyHome.cleanup();
+  }
+});
+
 test('PostgreSQL + Kafka: the broker stopped for 10 s during a run and restarted: no event is lost', async (t) => {
   if (skip(t)) return;
   const { id } = await api.startRun('dummy', { records: 6000, rate: 1000 });

@@ -12,11 +12,17 @@ export interface DevServer {
 }
 
 /** Starts `sluice <mode>` as a real process and waits for it to print its URL. */
-export async function startServerProcess(args: string[], env: Record<string, string> = {}): Promise<DevServer> {
+export async function startServerProcess(args: string[], env: Record<string, string> = {}, onOutput?: (chunk: string) => void): Promise<DevServer> {
   const child = spawn(process.execPath, ['src/cli/main.ts', ...args], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    onOutput?.(String(d));
+  });
+  child.stderr!.on('data', (d) => {
+    out += d;
+    onOutput?.(String(d));
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
     const check = () => {

@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { ConflictError, ValidationError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
+import { standbyHealth, waitForLeadership } from '../../presets/leadership.ts';
+import type { LeaderLock } from '../../adapters/postgres/postgres-leader-lock.ts';
 import { BackfillManager } from '../../server/backfill-manager.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
 import { ensureUiBundle } from '../../presets/ui-bundle.ts';
@@ -67,10 +70,51 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--port must be 0-65535, got ${o.port}`);
   const release = claimStores(config, o.dev ? 'sluice dev' : 'sluice server');
   try {
+    const lock = await lead(config, o.host, port, stop);
+    if (lock === null) return;
     await serveOn(config, o, port, verbose, stop);
+    if (lock !== 'single') await lock.release();
   } finally {
     release();
   }
+}
+
+/**
+ * With a shared PostgreSQL, waits to lead (a standby answers health checks meanwhile); the
+ * process stops at once if it loses the leadership, since another replica then runs its runs.
+ * Null: asked to stop while standing by.
+ */
+async function lead(config: SluiceConfig, host: string, port: number, stop: Promise<string>): Promise<LeaderLock | 'single' | null> {
+  const abort = new AbortController();
+  void stop.then(() => abort.abort());
+  let health: Promise<Server | null> = Promise.resolve(null);
+  const lock = await waitForLeadership(config, {
+    signal: abort.signal,
+    onStandby: () => {
+      const what = config.metadata.kind === 'postgres' ? `schema ${config.metadata.schema}` : 'these stores';
+      health = standbyHealth(host, port).then((server) => {
+        const a = server.address();
+        const at = typeof a === 'object' && a ? `http://${host.includes(':') ? `[${host}]` : host}:${a.port}` : `port ${port}`;
+        print(`standby: another control plane leads ${what}; this one takes over when it goes (health on ${at}/healthz, ready on ${at}/readyz once it leads)`);
+        return server;
+      }, (err: unknown) => {
+        print(`standby: another control plane leads ${what}; this one takes over when it goes`);
+        process.stderr.write(`standby health checks not served: ${describeError(err)}\n`);
+        return null;
+      });
+    },
+  });
+  const h = await health;
+  if (h) {
+    h.closeAllConnections();
+    await new Promise((r) => h.close(r));
+  }
+  if (lock === null || lock === 'single') return lock;
+  void lock.lost.then((err) => {
+    process.stderr.write(`sluice: lost the leadership (${err.message}); stopping so that the new leader alone runs the runs\n`);
+    process.exit(1);
+  });
+  return lock;
 }
 
 async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verbose: boolean, stop: Promise<string>): Promise<void> {

@@ -47,6 +47,8 @@ export class KubernetesLauncher implements Launcher {
   readonly #informer: Informer<V1Pod> & ObjectCache<V1Pod>;
   readonly #concluded = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** Pods with a look-again scheduled (by uid). */
+  readonly #rechecks = new Set<string>();
   readonly #goneWaiters = new Map<string, Set<() => void>>();
   /** API requests this launcher made (the informer's list and watches included), for the benchmark. */
   requests = 0;
@@ -161,8 +163,12 @@ export class KubernetesLauncher implements Launcher {
     if (outcome.state === 'reported') return this.#conclude(attemptId);
     if (outcome.state === 'waiting') {
       // Unschedulable and image-pull failures are decided after a grace period, when no
-      // update may come: look again then.
+      // update may come: look again then, one pending look per pod however many updates come.
+      const uid = pod.metadata?.uid ?? attemptId;
+      if (this.#rechecks.has(uid)) return;
+      this.#rechecks.add(uid);
       this.#later(Math.max(200, Math.min(this.#o.unschedulableGraceMs, this.#o.imagePullGraceMs, 5_000)), () => {
+        this.#rechecks.delete(uid);
         const now = this.#podsOf(attemptId).find((p) => p.metadata?.uid === pod.metadata?.uid);
         if (now) this.#observe(now, false);
       });

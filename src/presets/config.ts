@@ -342,18 +342,37 @@ const flag = (v: string): unknown => ({ true: true, '1': true, yes: true, false:
 
 /**
  * The `SLUICE_SOURCE_*` variables as a partial `sources` section. Roots are `:`-separated
- * like SLUICE_PIPELINES, URL prefixes comma- or space-separated (URLs contain `:`).
+ * like SLUICE_PIPELINES, URL prefixes space-separated or comma-separated (URLs contain `:`;
+ * a comma splits only before the next `http(s)://`, since a URL may hold one).
  */
 export function sourcesFromEnv(env: Readonly<Record<string, string | undefined>>, cwd: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (env.SLUICE_SOURCE_TRUST) out.trust = env.SLUICE_SOURCE_TRUST;
   if (env.SLUICE_SOURCE_ROOTS !== undefined) out.roots = env.SLUICE_SOURCE_ROOTS.split(':').filter(Boolean).map((r) => resolve(cwd, r));
-  if (env.SLUICE_SOURCE_URL_PREFIXES !== undefined) out.urlPrefixes = env.SLUICE_SOURCE_URL_PREFIXES.split(/[\s,]+/).filter(Boolean);
+  if (env.SLUICE_SOURCE_URL_PREFIXES !== undefined) out.urlPrefixes = env.SLUICE_SOURCE_URL_PREFIXES.split(/\s+|,\s*(?=https?:\/\/)/i).filter(Boolean);
   if (env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS) out.allowPrivateNetworks = flag(env.SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS);
   if (env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS) out.connectTimeoutMs = Number(env.SLUICE_SOURCE_CONNECT_TIMEOUT_MS);
   if (env.SLUICE_SOURCE_IDLE_TIMEOUT_MS) out.idleTimeoutMs = Number(env.SLUICE_SOURCE_IDLE_TIMEOUT_MS);
   if (env.SLUICE_SOURCE_MAX_BYTES) out.maxBytes = Number(env.SLUICE_SOURCE_MAX_BYTES);
   return out;
+}
+
+/**
+ * The inverse of sourcesFromEnv: the `SLUICE_SOURCE_*` variables that give a process started
+ * elsewhere (an attempt's pod) the same source policy as `sources`. Roots go only when set:
+ * unset, the pod's own shipped data directory and inbox apply, as they do here.
+ */
+export function sourcesEnvOf(sources: SluiceConfig['sources']): Record<string, string> {
+  const env: Record<string, string> = {
+    SLUICE_SOURCE_URL_PREFIXES: sources.urlPrefixes.join(' '),
+    SLUICE_SOURCE_ALLOW_PRIVATE_NETWORKS: String(sources.allowPrivateNetworks),
+    SLUICE_SOURCE_CONNECT_TIMEOUT_MS: String(sources.connectTimeoutMs),
+    SLUICE_SOURCE_IDLE_TIMEOUT_MS: String(sources.idleTimeoutMs),
+    SLUICE_SOURCE_MAX_BYTES: String(sources.maxBytes),
+  };
+  if (sources.trust) env.SLUICE_SOURCE_TRUST = sources.trust;
+  if (sources.roots) env.SLUICE_SOURCE_ROOTS = sources.roots.join(':');
+  return env;
 }
 
 const clientEnvSchema = z.object({

@@ -93,7 +93,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   });
   const launcher = pool
     ? new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) })
-    : await openKubernetesLauncher(config, section as KubernetesLauncherSection, services.bus, services.logger);
+    : await openKubernetesLauncher(config, section as KubernetesLauncherSection, options.sourceTrust ?? 'restricted', services.bus, services.logger);
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();

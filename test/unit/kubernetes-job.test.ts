@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ATTEMPT_ENV, buildAttemptJob, jobName, LABELS, type AttemptJobSettings } from '../../src/adapters/kubernetes/attempt-job.ts';
@@ -171,5 +174,33 @@ describe('the store settings a pod gets', () => {
     assert.deepEqual(again.objects, objects);
     const withPassword = loadConfig({ env: { ...env, SLUICE_WAREHOUSE_URL: 'http://u:pw@clickhouse:8123' }, cwd: process.cwd(), home: '/tmp/x' });
     assert.equal(storeEnvOf(withPassword).SLUICE_WAREHOUSE_URL, undefined, 'a URL with a password is left to a Secret');
+  });
+
+  it('give the pod the control plane\'s source policy, restricted unless the config says otherwise', async () => {
+    const { loadConfig } = await import('../../src/presets/config.ts');
+    const { podEnvOf } = await import('../../src/presets/kubernetes-launcher.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-pod-env-'));
+    try {
+      const file = join(dir, 'sluice.json');
+      writeFileSync(file, JSON.stringify({
+        launcher: { kind: 'kubernetes', namespace: 'data', image: 'sluice:1', env: { SLUICE_SOURCE_MAX_BYTES: '1000' } },
+        sources: { urlPrefixes: ['https://data.example.org/a,b/', 'http://10.0.0.5:8080/'], allowPrivateNetworks: true, roots: ['/srv/inbox', '/srv/drop'], idleTimeoutMs: 5_000 },
+      }));
+      const config = loadConfig({ env: { SLUICE_CONFIG: file }, cwd: dir, home: join(dir, 'home') });
+      assert.equal(config.launcher.kind, 'kubernetes');
+      if (config.launcher.kind !== 'kubernetes') return;
+      const pod = loadConfig({ env: podEnvOf(config, config.launcher, 'restricted'), cwd: '/elsewhere', home: '/tmp/pod' });
+      assert.deepEqual(pod.sources, { ...config.sources, trust: 'restricted', maxBytes: 1000 }, 'the same policy; the section\'s env has the last word');
+      const trusted = loadConfig({ env: podEnvOf(config, config.launcher, 'trusted'), cwd: '/', home: '/tmp/pod' });
+      assert.equal(trusted.sources.trust, 'trusted');
+      writeFileSync(file, JSON.stringify({ launcher: { kind: 'kubernetes', namespace: 'data', image: 'sluice:1' }, sources: { trust: 'restricted' } }));
+      const pinned = loadConfig({ env: { SLUICE_CONFIG: file }, cwd: dir, home: join(dir, 'home') });
+      if (pinned.launcher.kind !== 'kubernetes') return;
+      const env = podEnvOf(pinned, pinned.launcher, 'trusted');
+      assert.equal(env.SLUICE_SOURCE_TRUST, 'restricted', 'the config\'s word beats the command\'s default');
+      assert.equal(env.SLUICE_SOURCE_ROOTS, undefined, 'unset roots stay the pod\'s own defaults');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,7 +55,7 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
   if (!bucket) throw new ValidationError('s3 object store: a bucket is required', 'bucket');
   const base = basePrefix(options.prefix);
   const owned = !('client' in options);
-  const client = 'client' in options ? options.client : createClient(options);
+  const client = 'client' in options ? options.client : createS3Client(options);
   const create = 'client' in options ? null : options.createBucket ? { region: options.region ?? 'us-east-1' } : null;
   let bucketReady: Promise<void> | null = null;
 
@@ -182,7 +182,8 @@ export function createS3ObjectStore(options: S3ObjectStoreOptions): ObjectStore 
   };
 }
 
-function createClient(o: S3ConnectionOptions): S3Client {
+/** The client a store of these options talks through (the probe uses the same). */
+export function createS3Client(o: Omit<S3ConnectionOptions, 'bucket'>): S3Client {
   return new S3Client({
     region: o.region ?? 'us-east-1',
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
@@ -192,7 +193,7 @@ function createClient(o: S3ConnectionOptions): S3Client {
 }
 
 /** `runs` and `runs/` both mean the folder `runs/`; the prefix obeys the key rules. */
-function basePrefix(prefix: string | undefined): string {
+export function basePrefix(prefix: string | undefined): string {
   if (!prefix) return '';
   const folder = prefix.endsWith('/') ? prefix : `${prefix}/`;
   checkPrefix(folder);

@@ -113,6 +113,17 @@ export const configSchema = z
         unschedulableGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),
       }).strict(),
     ]).default({ kind: 'workers' }),
+    /**
+     * The control plane's own pod, from the downward API (SLUICE_POD_NAME, SLUICE_POD_NAMESPACE):
+     * the leader labels it `sluice.dev/leader=true` and a standby `false`, so the chart's
+     * Service sends the API to the leader alone while every replica is ready.
+     */
+    pod: z.object({
+      name: z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'a pod name'),
+      namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a namespace name'),
+      /** A kubeconfig file; omitted: the pod's service account (in-cluster). */
+      kubeconfig: z.string().min(1).optional(),
+    }).strict().optional(),
     /** What runs may read: local roots, URL prefixes, private networks, download limits. */
     sources: sourcesSchema,
     /** Warm worker processes the control plane keeps (sluice dev / sluice server). */
@@ -236,6 +247,10 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
   merged.metadata ??= { kind: 'pglite' };
   merged.warehouse ??= { kind: 'chdb' };
   merged.sources = mergeSources(file.sources, sourcesFromEnv(env, cwd), cwd);
+  if (env.SLUICE_POD_NAME || env.SLUICE_POD_NAMESPACE) {
+    const pod = typeof file.pod === 'object' && file.pod !== null ? file.pod : {};
+    merged.pod = { ...pod, ...(env.SLUICE_POD_NAME ? { name: env.SLUICE_POD_NAME } : {}), ...(env.SLUICE_POD_NAMESPACE ? { namespace: env.SLUICE_POD_NAMESPACE } : {}) };
+  }
   const s3Settings = ['SLUICE_S3_PREFIX', 'SLUICE_S3_ENDPOINT', 'SLUICE_S3_REGION'].filter((k) => env[k]);
   if (!env.SLUICE_S3_BUCKET && s3Settings.length > 0) {
     throw new ValidationError(`configuration: ${s3Settings.join(', ')} set without SLUICE_S3_BUCKET`, 'SLUICE_S3_BUCKET');

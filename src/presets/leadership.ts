@@ -20,14 +20,27 @@ export async function waitForLeadership(config: SluiceConfig, o: { onStandby: ()
 }
 
 /**
- * What a standby answers on the API's port while it waits: alive (`/healthz` 200) but not
- * ready (`/readyz` 503), so Kubernetes keeps it and sends it no traffic.
+ * The label that tells the chart's Service which replica leads, when the config knows this
+ * process's pod (`pod`); null outside Kubernetes.
  */
-export function standbyHealth(host: string, port: number): Promise<Server> {
+export async function leaderLabelOf(config: SluiceConfig): Promise<{ set(leader: boolean): Promise<void> } | null> {
+  if (!config.pod) return null;
+  const { podLeaderLabel } = await import('../adapters/kubernetes/pod-leader-label.ts');
+  return podLeaderLabel({ kubeconfig: config.pod.kubeconfig ?? null, namespace: config.pod.namespace, name: config.pod.name });
+}
+
+/**
+ * What a standby answers on the API's port while it waits: alive (`/healthz` 200); ready
+ * (`/readyz`) only when its pod is labelled standby, so the Service that selects the leader
+ * sends it no traffic while rollouts and disruption budgets count it. Elsewhere 503: nothing
+ * else keeps traffic away from it.
+ */
+export function standbyHealth(host: string, port: number, ready: boolean): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    const body = path === '/healthz' ? { status: 'ok', role: 'standby' } : { status: 'standby', detail: 'another control plane leads; this one takes over when it goes' };
-    res.writeHead(path === '/healthz' ? 200 : 503, { 'content-type': 'application/json' });
+    const ok = path === '/healthz' || (path === '/readyz' && ready);
+    const body = ok ? { status: 'ok', role: 'standby' } : { status: 'standby', detail: 'another control plane leads; this one takes over when it goes' };
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   });
   server.requestTimeout = 5_000;

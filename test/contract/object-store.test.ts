@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createLocalObjectStore } from '../../src/adapters/local-fs/local-object-store.ts';
 import { createS3ObjectStore } from '../../src/adapters/s3/s3-object-store.ts';
-import { service } from '../helpers/services.ts';
+import { MINIO_CREDENTIALS, service } from '../helpers/services.ts';
 import { objectStoreContract } from './object-store.contract.ts';
 
 const base = await mkdtemp(join(tmpdir(), 'sluice-object-store-'));
@@ -99,8 +99,6 @@ describe('local-fs object store', () => {
 
 // --- S3 on a real MinIO (scripts/minio.sh) ---------------------------------------------
 
-/** The fixed test credentials scripts/minio.sh starts MinIO with. */
-const MINIO_CREDENTIALS = { accessKeyId: 'sluice', secretAccessKey: 'sluice-secret' };
 const S3_TITLE = 'ObjectStore contract: s3 (MinIO)';
 
 // Registered at load time like the contract itself, so MinIO starts once per file; when

@@ -4,6 +4,9 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
 import { ControlPlaneClient } from '../helpers/control-plane-client.ts';
@@ -83,6 +86,7 @@ test('two control planes on one PostgreSQL: one leads, the other stands by and t
   if (skip(t)) return;
   const standbyHome = tempHome();
   let standbyLog = '';
+  // Off Kubernetes a standby is not ready, so nothing routes to it.
   const standby = startServerProcess(['--home', standbyHome.home, 'server', '--host', '127.0.0.1', '--port', '0'], env, (c) => (standbyLog += c));
   try {
     // The standby answers health checks but is not ready while the leader lives.
@@ -94,26 +98,105 @@ test('two control planes on one PostgreSQL: one leads, the other stands by and t
     assert.ok(health, standbyLog);
     assert.equal((await fetch(`${health}/healthz`)).status, 200);
     assert.equal((await fetch(`${health}/readyz`)).status, 503, 'a standby is not ready');
-    const { id } = await api.startRun('dummy', { records: 4000, rate: 1000 });
-    await api.runningAttempt(id, (a) => a.step === 'load');
-    const killedAt = Date.now();
-    server!.child.kill('SIGKILL');
-    await new Promise((r) => server!.child.once('exit', r));
-    server = await standby;
-    const takeoverS = (Date.now() - killedAt) / 1000;
-    console.log(`# takeover after kill -9 of the leader: ${takeoverS.toFixed(1)} s`);
-    assert.ok(takeoverS <= 15, `took over in ${takeoverS.toFixed(1)} s`);
-    api = new ControlPlaneClient(server.url, api.token);
-    const d = await api.waitRun(id);
-    assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
-    const done = d.attempts.filter((a) => a.status === 'succeeded');
-    assert.equal(new Set(done.map((a) => a.step)).size, done.length, `a step succeeded twice: ${JSON.stringify(done)}`);
+    await killLeaderMidRun(standby);
   } finally {
     const s = await standby.catch(() => null);
     if (s && s !== server) await s.stop();
     standbyHome.cleanup();
   }
 });
+
+test('on Kubernetes: the leader labels its pod sluice.dev/leader=true, the standby false and ready; the Service\'s endpoints follow the leader across a kill -9', async (t) => {
+  if (skip(t)) return;
+  const kubeconfig = await service('kubernetes', t);
+  if (!kubeconfig) return;
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const namespace = `sluice-ha-${randomUUID().slice(0, 8)}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const standbyHome = tempHome();
+  let standbyLog = '';
+  let standby: Promise<DevServer> | undefined;
+  try {
+    // Two pods for the two processes, on a kwok node (it reports them running and ready), and
+    // the chart's kind of Service: it selects the leader label.
+    for (const name of ['cp-a', 'cp-b']) {
+      await core.createNamespacedPod({ namespace, body: {
+        metadata: { name, labels: { app: 'sluice-ha' } },
+        spec: { nodeSelector: { 'cloud.google.com/gke-nodepool': 'kwok' }, containers: [{ name: 'control-plane', image: 'sluice:test' }] },
+      } });
+    }
+    await core.createNamespacedService({ namespace, body: {
+      metadata: { name: 'sluice' }, spec: { selector: { app: 'sluice-ha', 'sluice.dev/leader': 'true' }, ports: [{ name: 'http', port: 8080 }] },
+    } });
+    const file = join(dir.home, 'pod.json');
+    writeFileSync(file, JSON.stringify({ pod: { kubeconfig } }));
+    const podEnv = (name: string) => ({ ...env, SLUICE_CONFIG: file, SLUICE_POD_NAMESPACE: namespace, SLUICE_POD_NAME: name });
+    await server!.stop();
+    server = await startServerProcess(['--home', dir.home, 'server', '--host', '127.0.0.1', '--port', '0'], podEnv('cp-a'));
+    api = new ControlPlaneClient(server.url, api.token);
+    standby = startServerProcess(['--home', standbyHome.home, 'server', '--host', '127.0.0.1', '--port', '0'], podEnv('cp-b'), (c) => (standbyLog += c));
+    for (const end = Date.now() + 60_000; !/standby: another control plane leads schema/.test(standbyLog);) {
+      if (Date.now() > end) assert.fail(`the second control plane did not stand by:\n${standbyLog}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const label = async (name: string) => (await core.readNamespacedPod({ name, namespace })).metadata?.labels?.['sluice.dev/leader'];
+    assert.equal(await label('cp-a'), 'true');
+    assert.equal(await label('cp-b'), 'false');
+    const health = /health on (http:\/\/\S+)\/healthz/.exec(standbyLog)?.[1];
+    assert.equal((await fetch(`${health}/readyz`)).status, 200, 'a labelled standby is ready: the Service does not select it');
+    const endpoints = async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: 'kubernetes.io/service-name=sluice' });
+      return slices.items.flatMap((sl) => (sl.endpoints ?? []).filter((e) => e.conditions?.ready).map((e) => e.targetRef?.name)).sort();
+    };
+    const until = async (want: string[], what: string) => {
+      for (const end = Date.now() + 20_000; ;) {
+        const got = await endpoints();
+        if (JSON.stringify(got) === JSON.stringify(want)) return;
+        if (Date.now() > end) assert.fail(`${what}: the Service's endpoints are ${JSON.stringify(got)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await until(['cp-a'], 'the leader alone');
+    await killLeaderMidRun(standby);
+    assert.equal(await label('cp-b'), 'true', 'the new leader labelled itself');
+    // cp-a's process is gone but kwok keeps its pod ready; a kubelet would restart its
+    // container, which labels itself standby before it is ready. Here: cp-b is an endpoint.
+    for (const end = Date.now() + 20_000; !(await endpoints()).includes('cp-b');) {
+      if (Date.now() > end) assert.fail(`the new leader is not an endpoint: ${JSON.stringify(await endpoints())}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    const s = await standby?.catch(() => null);
+    if (s && s !== server) await s.stop();
+    standbyHome.cleanup();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  }
+});
+
+/**
+ * Starts a run, kill -9s the leader while a step runs, and checks the standby takes over
+ * within 15 s (printed), the run succeeds and no step succeeded twice. `server` and `api`
+ * are the new leader's afterwards.
+ */
+async function killLeaderMidRun(standby: Promise<DevServer>): Promise<void> {
+  const { id } = await api.startRun('dummy', { records: 4000, rate: 1000 });
+  await api.runningAttempt(id, (a) => a.step === 'load');
+  const killedAt = Date.now();
+  server!.child.kill('SIGKILL');
+  await new Promise((r) => server!.child.once('exit', r));
+  server = await standby;
+  const takeoverS = (Date.now() - killedAt) / 1000;
+  console.log(`# takeover after kill -9 of the leader: ${takeoverS.toFixed(1)} s`);
+  assert.ok(takeoverS <= 15, `took over in ${takeoverS.toFixed(1)} s`);
+  api = new ControlPlaneClient(server.url, api.token);
+  const d = await api.waitRun(id);
+  assert.equal(d.run.status, 'succeeded', JSON.stringify(d));
+  const done = d.attempts.filter((a) => a.status === 'succeeded');
+  assert.equal(new Set(done.map((a) => a.step)).size, done.length, `a step succeeded twice: ${JSON.stringify(done)}`);
+}
 
 test('PostgreSQL + Kafka: the broker stopped for 10 s during a run and restarted: no event is lost', async (t) => {
   if (skip(t)) return;

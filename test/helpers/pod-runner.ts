@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig, makeInformer, type V1ContainerStatus, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, makeInformer, type V1Container, type V1ContainerStatus, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The node `scripts/kubernetes.sh up` creates for us; kwok's stages leave its pods alone. */
@@ -18,7 +21,7 @@ interface Running {
  * A test fixture standing in for kubelet and container runtime on one node, nothing more:
  * it runs the container command of each pod bound to RUNNER_NODE as a local process (the
  * image's `sluice` entry point is this checkout's bin/sluice.mjs), with the pod's env
- * (literal values and Secret / ConfigMap keys), and writes the pod's status back through the
+ * (literal values and Secret / ConfigMap keys) and its Secret and ConfigMap volumes, and writes the pod's status back through the
  * API server: Running, then Succeeded or Failed with the exit code. A pod being deleted gets
  * SIGTERM, SIGKILL after its grace period, then is removed; a pod deleted at once is killed.
  * Everything else (API server, scheduler, Job controller, admission) is the real one.
@@ -74,8 +77,10 @@ export class PodRunner {
     if (!container) return;
     const namespace = pod.metadata?.namespace ?? 'default';
     const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOSTNAME: pod.metadata?.name ?? '', ...this.#env };
-    for (const e of container.env ?? []) env[e.name] = await this.#value(namespace, e);
-    const argv = [...(container.command ?? []), ...(container.args ?? [])];
+    const mounts = await this.#mount(pod, container, key);
+    for (const e of container.env ?? []) env[e.name] = mounts.rewrite(await this.#value(namespace, e));
+    // No command: the image's ENTRYPOINT, which for Sluice's image is `sluice`.
+    const argv = container.command?.length ? [...container.command, ...(container.args ?? [])] : ['sluice', ...(container.args ?? [])];
     const [cmd, ...args] = argv[0] === 'sluice' ? [process.execPath, `${root}bin/sluice.mjs`, ...argv.slice(1)] : argv;
     if (!cmd) return;
     const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -90,6 +95,7 @@ export class PodRunner {
     await this.#setStatus(pod, 'Running', { name: container.name, image: container.image ?? '', imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: new Date(startedAt) } } });
     child.on('exit', (code, signal) => {
       if (run.killTimer) clearTimeout(run.killTimer);
+      mounts.remove();
       const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
       const status: V1ContainerStatus = {
         name: container.name, image: container.image ?? '', imageID: '', ready: false, restartCount: 0, started: false,
@@ -109,6 +115,40 @@ export class PodRunner {
 
   async #remove(pod: V1Pod): Promise<void> {
     await this.#core.deleteNamespacedPod({ name: pod.metadata?.name ?? '', namespace: pod.metadata?.namespace ?? '', gracePeriodSeconds: 0 }).catch(() => undefined);
+  }
+
+  /**
+   * Writes the pod's Secret and ConfigMap volumes into a directory of its own, each key a
+   * file at its mount path under it, as a kubelet would project them. The process cannot
+   * have the real paths, so env values naming a file under a mount path are pointed there.
+   */
+  async #mount(pod: V1Pod, container: V1Container, key: string): Promise<{ rewrite(v: string): string; remove(): void }> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const dir = mkdtempSync(join(tmpdir(), `pod-${key.replace(/\//g, '-')}-`));
+    const mapped: [string, string][] = [];
+    for (const m of container.volumeMounts ?? []) {
+      const volume = pod.spec?.volumes?.find((v) => v.name === m.name);
+      let data: Record<string, string> | undefined;
+      if (volume?.secret?.secretName) {
+        const secret = await this.#core.readNamespacedSecret({ name: volume.secret.secretName, namespace });
+        data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+      } else if (volume?.configMap?.name) {
+        data = (await this.#core.readNamespacedConfigMap({ name: volume.configMap.name, namespace })).data ?? {};
+      }
+      if (!data) continue;
+      const at = join(dir, m.mountPath);
+      mkdirSync(at, { recursive: true });
+      for (const [k, v] of Object.entries(data)) writeFileSync(join(at, k), v);
+      mapped.push([m.mountPath.replace(/\/$/, ''), at]);
+    }
+    mapped.sort((a, b) => b[0].length - a[0].length);
+    return {
+      rewrite: (v) => {
+        const hit = mapped.find(([path]) => v === path || v.startsWith(`${path}/`));
+        return hit ? hit[1] + v.slice(hit[0].length) : v;
+      },
+      remove: () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
 
   async #value(namespace: string, e: V1EnvVar): Promise<string> {

@@ -6,6 +6,9 @@ import type { TestContext } from 'node:test';
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The fixed test credentials scripts/minio.sh starts MinIO with. */
+export const MINIO_CREDENTIALS = { accessKeyId: 'sluice', secretAccessKey: 'sluice-secret' } as const;
+
 export type ServiceName = 'postgres' | 'pushgateway' | 'kafka' | 'minio' | 'clickhouse' | 'kubernetes';
 
 /** Exit code a `scripts/<name>.sh start` uses to say "not installed on this machine". */

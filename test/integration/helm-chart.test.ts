@@ -5,9 +5,12 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadAllYaml } from '@kubernetes/client-node';
+import pg from 'pg';
 import { loadConfig } from '../../src/presets/config.ts';
-import { service } from '../helpers/services.ts';
+import { PodRunner } from '../helpers/pod-runner.ts';
+import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -132,6 +135,7 @@ describe('the Helm chart', () => {
         ['launcher', launcher, 'create', 'jobs.batch', true],
         ['launcher', launcher, 'watch', 'pods', true],
         ['launcher', launcher, 'delete', 'pods', true],
+        ['launcher', launcher, 'patch', 'pods', true],
         ['launcher', launcher, 'get', 'pods/log', true],
         ['launcher', launcher, 'update', 'leases.coordination.k8s.io', true],
         ['launcher', launcher, 'get', 'secrets', false],
@@ -152,6 +156,94 @@ describe('the Helm chart', () => {
         if ((await can(as, verb, resource)) !== expected) wrong.push(`${who} ${verb} ${resource}: expected ${expected ? 'yes' : 'no'}`);
       }
       assert.deepEqual(wrong, []);
+    });
+  });
+
+  // The whole release for real: `helm install --wait` runs the migrate hook (a real `sluice
+  // migrate`, run by the pod runner against PostgreSQL and the ClickHouse server), the
+  // Deployments become ready on kwok nodes (no image is needed there), and `helm test` runs
+  // `sluice check` in a pod with the release's config and mounted credentials.
+  describe('helm install and helm test against the real stores', () => {
+    let kubeconfig: string | undefined;
+    let runner: PodRunner | undefined;
+    let s3: S3Client | undefined;
+    let pgUrl: string | undefined;
+    let set: string[] = [];
+    const id = randomUUID().replace(/-/g, '').slice(0, 8);
+    const namespace = `sluice-helm-${id}`;
+    const schema = `helm_${id}`;
+    const bucket = `sluice-helm-${id}`;
+    const kubectl = (...args: string[]) => run(t!.KUBECTL, ['--kubeconfig', kubeconfig!, ...args], { maxBuffer: 16 << 20 });
+    const helm = (...args: string[]) => run(t!.HELM, ['--kubeconfig', kubeconfig!, '-n', namespace, ...args], { maxBuffer: 16 << 20, timeout: 300_000 });
+
+    before(async () => {
+      if (!t) return;
+      kubeconfig = await service('kubernetes');
+      pgUrl = await service('postgres');
+      const kafka = await service('kafka');
+      const clickhouse = await service('clickhouse');
+      const minio = await service('minio');
+      if (!kubeconfig || !pgUrl || !kafka || !clickhouse || !minio) return void (kubeconfig = undefined);
+      await kubectl('create', 'namespace', namespace);
+      await kubectl('label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted');
+      const pg = new URL(pgUrl);
+      await kubectl('-n', namespace, 'create', 'secret', 'generic', 'postgresql-credentials', `--from-literal=username=${decodeURIComponent(pg.username)}`, `--from-literal=password=${decodeURIComponent(pg.password)}`);
+      await kubectl('-n', namespace, 'create', 'secret', 'generic', 's3-credentials', `--from-literal=accessKey=${MINIO.accessKeyId}`, `--from-literal=secretKey=${MINIO.secretAccessKey}`);
+      s3 = new S3Client({ endpoint: minio, region: 'us-east-1', forcePathStyle: true, credentials: MINIO });
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      runner = new PodRunner(kubeconfig);
+      await runner.start();
+      const pool = (where: string, p: string) => `${where}.nodeSelector.cloud\\.google\\.com/gke-nodepool=${p}`;
+      set = [
+        `stores.postgres.host=${pg.hostname}`, `stores.postgres.port=${pg.port}`, `stores.postgres.database=${pg.pathname.slice(1)}`, `stores.postgres.schema=${schema}`,
+        `stores.kafka.brokers={${kafka}}`, `stores.kafka.topicPrefix=helm.${id}.`, `stores.clickhouse.url=${clickhouse}`,
+        `stores.s3.bucket=${bucket}`, `stores.s3.endpoint=${minio}`,
+        // The Deployments on a kwok node (it reports them running and ready); the pods that
+        // must really run (the hook, the test) on the pod runner's.
+        pool('controlPlane', 'kwok'), pool('workers', 'kwok'), pool('migrate', 'default'), pool('tests', 'default'),
+      ].flatMap((v) => ['--set', v]);
+    });
+    after(async () => {
+      await runner?.close();
+      if (kubeconfig) await kubectl('delete', 'namespace', namespace, '--wait=false').catch(() => undefined);
+      if (s3) {
+        await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+        s3.destroy();
+      }
+      if (pgUrl) {
+        const c = new pg.Client({ connectionString: pgUrl });
+        await c.connect();
+        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await c.end();
+      }
+    });
+
+    it('installs with --wait after the migrate hook ran; helm test passes, and names the store that breaks', async (ctx) => {
+      if (!t || !kubeconfig) return ctx.skip('no Kubernetes or a store here');
+      const started = Date.now();
+      await helm('install', 'sluice', CHART, '-f', `${CHART}/values-workers.yaml`, ...set, '--wait', '--timeout', '240s');
+      console.log(`# helm install --wait (migrate hook included): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      const status = JSON.parse((await helm('status', 'sluice', '-o', 'json')).stdout) as { info: { status: string } };
+      assert.equal(status.info.status, 'deployed');
+      const c = new pg.Client({ connectionString: pgUrl });
+      await c.connect();
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [schema]);
+      await c.end();
+      assert.ok(rows[0].n > 5, `the migrate hook created the metadata tables in ${schema} (${rows[0].n})`);
+      const ready = JSON.parse((await kubectl('-n', namespace, 'get', 'deployments', '-o', 'json')).stdout) as { items: { metadata: { name: string }; status: { readyReplicas?: number } }[] };
+      assert.deepEqual(ready.items.map((d) => [d.metadata.name, d.status.readyReplicas]).sort(), [['sluice', 2], ['sluice-worker', 2]]);
+
+      const passed = await helm('test', 'sluice', '--timeout', '120s');
+      assert.match(passed.stdout, /TEST SUITE:\s+sluice-connection-test[\s\S]*Phase:\s+Succeeded/);
+
+      // A rotated key that was not rolled out: the test fails and its pod says which store and why.
+      await kubectl('-n', namespace, 'patch', 'secret', 's3-credentials', '-p', JSON.stringify({ stringData: { secretKey: 'rotated-wrongly' } }));
+      await assert.rejects(helm('test', 'sluice', '--timeout', '120s'), (err: { stdout?: string; stderr?: string }) => /Phase:\s+Failed|failed/.test(`${err.stdout}${err.stderr}`));
+      const pod = JSON.parse((await kubectl('-n', namespace, 'get', 'pod', 'sluice-connection-test', '-o', 'json')).stdout) as { status: { containerStatuses: { state: { terminated?: { exitCode: number; message?: string } } }[] } };
+      const ended = pod.status.containerStatuses[0]?.state.terminated;
+      assert.equal(ended?.exitCode, 1);
+      assert.match(ended?.message ?? '', /^objects\s+s3:\/\/sluice-helm-\S+ at http:\/\/127\.0\.0\.1:\d+\s+FAILED\s+\d+\s+bucket \S+ access denied/m);
+      assert.match(ended?.message ?? '', /1 of 4 failed: objects/);
     });
   });
 });

@@ -14,11 +14,9 @@ import { loadConfig } from '../../src/presets/config.ts';
 import { openControlPlane, type ControlPlane } from '../../src/presets/runtime.ts';
 import { kubernetesStack, type KubernetesStack } from '../helpers/kubernetes.ts';
 import { assertRetailTotals, numbers, RETAIL_COUNTS_SQL } from '../helpers/retail-totals.ts';
-import { service } from '../helpers/services.ts';
+import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../data/online-retail/', import.meta.url));
-/** The fixed test credentials scripts/minio.sh starts MinIO with. */
-const MINIO = { accessKeyId: 'sluice', secretAccessKey: 'sluice-secret' };
 
 /** The 20 sample days as one CSV file, as a shop's export would serve it: one header. */
 function oneFile(): Buffer {

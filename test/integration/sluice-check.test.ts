@@ -9,10 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { StoreCheck } from '../../src/presets/check-stores.ts';
 import { tempHome } from '../helpers/runtime.ts';
-import { service } from '../helpers/services.ts';
+import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const MINIO = { accessKeyId: 'sluice', secretAccessKey: 'sluice-secret' };
 
 interface Checked { code: number; stdout: string; stderr: string; results: StoreCheck[] }
 

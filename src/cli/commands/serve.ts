@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConflictError, ValidationError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
-import { standbyHealth, waitForLeadership } from '../../presets/leadership.ts';
+import { leaderLabelOf, standbyHealth, waitForLeadership } from '../../presets/leadership.ts';
 import type { LeaderLock } from '../../adapters/postgres/postgres-leader-lock.ts';
 import { BackfillManager } from '../../server/backfill-manager.ts';
 import { openControlPlane } from '../../presets/runtime.ts';
@@ -87,15 +87,21 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
 async function lead(config: SluiceConfig, host: string, port: number, stop: Promise<string>): Promise<LeaderLock | 'single' | null> {
   const abort = new AbortController();
   void stop.then(() => abort.abort());
+  // A pod that led before it restarted still says so: it says standby before it is ready.
+  const label = await leaderLabelOf(config);
+  const labelled = label ? await label.set(false).then(() => true, (err: unknown) => {
+    process.stderr.write(`sluice: ${describeError(err)}; standing by without being ready\n`);
+    return false;
+  }) : false;
   let health: Promise<Server | null> = Promise.resolve(null);
   const lock = await waitForLeadership(config, {
     signal: abort.signal,
     onStandby: () => {
       const what = config.metadata.kind === 'postgres' ? `schema ${config.metadata.schema}` : 'these stores';
-      health = standbyHealth(host, port).then((server) => {
+      health = standbyHealth(host, port, labelled).then((server) => {
         const a = server.address();
         const at = typeof a === 'object' && a ? `http://${host.includes(':') ? `[${host}]` : host}:${a.port}` : `port ${port}`;
-        print(`standby: another control plane leads ${what}; this one takes over when it goes (health on ${at}/healthz, ready on ${at}/readyz once it leads)`);
+        print(`standby: another control plane leads ${what}; this one takes over when it goes (health on ${at}/healthz, ${labelled ? `ready on ${at}/readyz, its pod labelled sluice.dev/leader=false` : `ready on ${at}/readyz once it leads`})`);
         return server;
       }, (err: unknown) => {
         print(`standby: another control plane leads ${what}; this one takes over when it goes`);
@@ -109,7 +115,11 @@ async function lead(config: SluiceConfig, host: string, port: number, stop: Prom
     h.closeAllConnections();
     await new Promise((r) => h.close(r));
   }
-  if (lock === null || lock === 'single') return lock;
+  if (lock === null) return lock;
+  // The Service sends the API here from now on; without the label nobody could reach it, so
+  // a failure stops the process and leaves the leadership to a replica that can.
+  if (label) await label.set(true);
+  if (lock === 'single') return lock;
   void lock.lost.then((err) => {
     process.stderr.write(`sluice: lost the leadership (${err.message}); stopping so that the new leader alone runs the runs\n`);
     process.exit(1);

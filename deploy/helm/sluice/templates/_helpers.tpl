@@ -29,6 +29,8 @@ seccompProfile: {type: RuntimeDefault}
 {{- define "sluice.storeEnv" -}}
 - name: SLUICE_METADATA_URL
   value: "postgres://{{ .Values.stores.postgres.host }}:{{ .Values.stores.postgres.port }}/{{ .Values.stores.postgres.database }}"
+- name: SLUICE_METADATA_SCHEMA
+  value: {{ .Values.stores.postgres.schema | default "public" | quote }}
 - name: SLUICE_METADATA_USER_FILE
   value: /var/run/secrets/sluice/postgresql/username
 - name: SLUICE_METADATA_PASSWORD_FILE
@@ -76,4 +78,10 @@ seccompProfile: {type: RuntimeDefault}
 {{- end }}
 - name: s3-credentials
   secret: {secretName: {{ .Values.stores.s3.existingSecret }}}
+{{- end -}}
+
+{{/* The config file and the credentials, as every pod of the chart that runs sluice mounts them. */}}
+{{- define "sluice.configVolume" -}}
+- name: config
+  configMap: {name: {{ include "sluice.name" . }}-config}
 {{- end -}}

@@ -114,3 +114,18 @@ test('secrets come from mounted files (<NAME>_FILE); user and password files go 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the control plane\'s pod comes from the downward API variables; the kubeconfig from the file; a bad name is named', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-pod-'));
+  try {
+    assert.equal(loadConfig({ env: {}, cwd: dir }).pod, undefined, 'off Kubernetes: none');
+    const file = join(dir, 'sluice.json');
+    writeFileSync(file, JSON.stringify({ pod: { kubeconfig: '/etc/kube/config' } }));
+    const c = loadConfig({ env: { SLUICE_CONFIG: file, SLUICE_POD_NAME: 'sluice-7d9f-x2x', SLUICE_POD_NAMESPACE: 'data' }, cwd: dir });
+    assert.deepEqual(c.pod, { kubeconfig: '/etc/kube/config', name: 'sluice-7d9f-x2x', namespace: 'data' });
+    assert.throws(() => loadConfig({ env: { SLUICE_POD_NAME: 'x' }, cwd: dir }), /pod\.namespace/);
+    assert.throws(() => loadConfig({ env: { SLUICE_POD_NAME: 'Not A Pod', SLUICE_POD_NAMESPACE: 'data' }, cwd: dir }), /pod\.name: a pod name/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

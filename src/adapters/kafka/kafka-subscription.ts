@@ -33,8 +33,10 @@ const RECONNECT_DELAY_MS = 1_000;
 
 // Tuned so that a group forms and rebalances in well under a second on an idle broker:
 // members notice a rebalance on their next heartbeat, and a member that vanished without
-// leaving is dropped after the (broker-minimum) session timeout.
-const GROUP_TIMING = { sessionTimeout: 10_000, rebalanceTimeout: 10_000, heartbeatInterval: 300 } as const;
+// leaving (a kill -9, a lost node) is dropped after the session timeout: the broker's
+// default minimum (group.min.session.timeout.ms, 6 s), 20 heartbeats, so that a standby
+// control plane takes over the events well within 15 s.
+const GROUP_TIMING = { sessionTimeout: 6_000, rebalanceTimeout: 10_000, heartbeatInterval: 300 } as const;
 
 /**
  * One Kafka consumer group member for one subscription. Resolves once the member has joined

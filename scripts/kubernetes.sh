@@ -14,7 +14,7 @@
 #   env       print the paths of the tools (KUBECTL=…, HELM=…, KUBECONFORM=…, KWOK_STAGES=…)
 #
 # Fake nodes (kwok): `sluice-runner` (label sluice.dev/pod-runner=true, node pool `default`)
-# whose pods the pod runner executes, and `kwok-default` / `kwok-highmem` whose pods kwok's
+# and `sluice-runner-lost` (pool `lost-test`) whose pods the pod runner executes, and `kwok-default` / `kwok-highmem` whose pods kwok's
 # stages move through their phases without running anything. Ports: apiserver 26443, etcd
 # 26379/26380, kwok 26447 (all below the ephemeral range 32768-60999).
 set -euo pipefail
@@ -246,7 +246,7 @@ write_stages() {
     sed "/^    matchExpressions:/a\\
     - key: '.spec.nodeName'\\
       operator: 'NotIn'\\
-      values: ['sluice-runner']" "$stock/pod/fast/pod-ready.yaml"; echo "---"
+      values: ['sluice-runner', 'sluice-runner-lost']" "$stock/pod/fast/pod-ready.yaml"; echo "---"
     cat <<YAML
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -288,7 +288,7 @@ YAML
     sed "/^    matchExpressions:/a\\
     - key: '.spec.nodeName'\\
       operator: 'NotIn'\\
-      values: ['sluice-runner', 'kwok-oom']" "$stock/pod/fast/pod-complete.yaml"; echo "---"
+      values: ['sluice-runner', 'sluice-runner-lost', 'kwok-oom']" "$stock/pod/fast/pod-complete.yaml"; echo "---"
     cat <<YAML
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
@@ -305,7 +305,7 @@ spec:
       values: ['Pending', 'Running']
     - key: '.spec.nodeName'
       operator: 'NotIn'
-      values: ['sluice-runner']
+      values: ['sluice-runner', 'sluice-runner-lost']
   next:
     statusTemplate: |
       phase: Failed
@@ -325,7 +325,7 @@ spec:
       values: ['Pending', 'Running']
     - key: '.spec.nodeName'
       operator: 'NotIn'
-      values: ['sluice-runner']
+      values: ['sluice-runner', 'sluice-runner-lost']
   next:
     finalizers: {empty: true}
     delete: true
@@ -333,11 +333,12 @@ YAML
   } >"$out"
 }
 
-# One fake node per pool. `sluice-runner` is the pod runner's (test/helpers/pod-runner.ts).
+# One fake node per pool. `sluice-runner` and `sluice-runner-lost` (the node-lost test taints
+# it) are the pod runner's (test/helpers/pod-runner.ts).
 write_nodes() {
   local out="$RUN/nodes.yaml" node pool
   : >"$out"
-  for node in sluice-runner:default kwok-default:kwok kwok-highmem:highmem kwok-oom:oom-test; do
+  for node in sluice-runner:default sluice-runner-lost:lost-test kwok-default:kwok kwok-highmem:highmem kwok-oom:oom-test; do
     pool=${node#*:}; node=${node%%:*}
     cat >>"$out" <<YAML
 apiVersion: v1
@@ -351,7 +352,7 @@ metadata:
     kubernetes.io/arch: amd64
     type: kwok
     cloud.google.com/gke-nodepool: $pool
-$([[ $node == sluice-runner ]] && echo "    sluice.dev/pod-runner: \"true\"")
+$([[ $node == sluice-runner* ]] && echo "    sluice.dev/pod-runner: \"true\"")
 status:
   allocatable: {cpu: "32", memory: 64Gi, pods: "500"}
   capacity: {cpu: "32", memory: 64Gi, pods: "500"}
@@ -441,8 +442,10 @@ YAML
 
 nodes_ready() {
   local n
+  local want
+  want=$(grep -c '^kind: Node$' "$RUN/nodes.yaml")
   n=$("$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" get nodes --no-headers 2>/dev/null | grep -c ' Ready ') || true
-  [[ "$n" == 4 ]]
+  [[ "$n" == "$want" ]]
 }
 default_sa() { "$BIN_DIR/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" -n default get serviceaccount default >/dev/null 2>&1; }
 

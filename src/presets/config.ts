@@ -108,6 +108,8 @@ export const configSchema = z
           name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), secret: z.string().min(1).max(253), key: z.string().min(1).max(253),
         }).strict()).max(50).default([]),
         tmpSizeLimit: z.string().regex(/^\d+(Ki|Mi|Gi)$/).default('1Gi'),
+        /** How long an attempt's pod waits on a node that stopped answering before it is evicted and retried (Kubernetes' own default: 300). */
+        nodeLostSeconds: z.number().int().min(0).max(86_400).default(60),
         cancelGraceMs: z.number().int().min(0).max(600_000).default(10_000),
         imagePullGraceMs: z.number().int().min(0).max(3_600_000).default(60_000),
         unschedulableGraceMs: z.number().int().min(0).max(3_600_000).default(10_000),

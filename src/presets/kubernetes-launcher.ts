@@ -24,7 +24,7 @@ export async function openKubernetesLauncher(config: SluiceConfig, section: Kube
     job: {
       namespace: section.namespace, image: section.image, imagePullPolicy: section.imagePullPolicy, serviceAccount: section.serviceAccount ?? null,
       command: section.command, nodePoolLabel: section.nodePoolLabel, defaults: section.defaults, ttlSecondsAfterFinished: section.ttlSecondsAfterFinished,
-      deadlineSlackSeconds: section.deadlineSlackSeconds, env: podEnvOf(config, section, trust), secretEnv: section.secretEnv, tmpSizeLimit: section.tmpSizeLimit,
+      deadlineSlackSeconds: section.deadlineSlackSeconds, env: podEnvOf(config, section, trust), secretEnv: section.secretEnv, tmpSizeLimit: section.tmpSizeLimit, nodeLostSeconds: section.nodeLostSeconds,
     },
     bus, logger,
     cancelGraceMs: section.cancelGraceMs, imagePullGraceMs: section.imagePullGraceMs, unschedulableGraceMs: section.unschedulableGraceMs,

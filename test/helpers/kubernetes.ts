@@ -71,7 +71,7 @@ export async function kubernetesStack(t: TestContext | undefined, o: { heartbeat
     job: {
       namespace, image: 'sluice:test', imagePullPolicy: 'IfNotPresent', serviceAccount: null, command: ['sluice'],
       nodePoolLabel: 'cloud.google.com/gke-nodepool', defaults: { nodePool: 'default' }, ttlSecondsAfterFinished: 300,
-      deadlineSlackSeconds: 30, env: podEnv, secretEnv: [], tmpSizeLimit: '1Gi', ...o.job,
+      deadlineSlackSeconds: 30, env: podEnv, secretEnv: [], tmpSizeLimit: '1Gi', nodeLostSeconds: 60, ...o.job,
     },
     bus, logger: quietLogger, cancelGraceMs: 10_000, imagePullGraceMs: 5_000, unschedulableGraceMs: 1_000,
   });

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Container, type V1ContainerStatus, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-/** The node `scripts/kubernetes.sh up` creates for us; kwok's stages leave its pods alone. */
-export const RUNNER_NODE = 'sluice-runner';
+/** The nodes `scripts/kubernetes.sh up` creates for us; kwok's stages leave their pods alone. */
+export const RUNNER_NODES: ReadonlySet<string> = new Set(['sluice-runner', 'sluice-runner-lost']);
 const MAX_OUTPUT = 64 * 1024;
 
 interface Running {
@@ -18,8 +18,8 @@ interface Running {
 }
 
 /**
- * A test fixture standing in for kubelet and container runtime on one node, nothing more:
- * it runs the container command of each pod bound to RUNNER_NODE as a local process (the
+ * A test fixture standing in for kubelet and container runtime on its nodes, nothing more:
+ * it runs the container command of each pod bound to a RUNNER_NODES node as a local process (the
  * image's `sluice` entry point is this checkout's bin/sluice.mjs), with the pod's env
  * (literal values and Secret / ConfigMap keys) and its Secret and ConfigMap volumes, and writes the pod's status back through the
  * API server: Running, then Succeeded or Failed with the exit code. A pod being deleted gets
@@ -51,7 +51,7 @@ export class PodRunner {
   }
 
   async #onPod(pod: V1Pod, deleted: boolean): Promise<void> {
-    if (pod.spec?.nodeName !== RUNNER_NODE) return;
+    if (!RUNNER_NODES.has(pod.spec?.nodeName ?? '')) return;
     const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
     const running = this.#running.get(key);
     if (deleted) {

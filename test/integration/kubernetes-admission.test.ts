@@ -15,7 +15,7 @@ describe('pod security admission on the launcher pods', () => {
 
   const settings = () => ({
     namespace: stack!.namespace, image: 'sluice:test', imagePullPolicy: 'IfNotPresent' as const, serviceAccount: null, command: ['sluice'],
-    nodePoolLabel: 'cloud.google.com/gke-nodepool', defaults: {}, ttlSecondsAfterFinished: 60, deadlineSlackSeconds: 30, env: {}, secretEnv: [], tmpSizeLimit: '1Gi',
+    nodePoolLabel: 'cloud.google.com/gke-nodepool', defaults: {}, ttlSecondsAfterFinished: 60, deadlineSlackSeconds: 30, env: {}, secretEnv: [], tmpSizeLimit: '1Gi', nodeLostSeconds: 60,
   });
   const podOf = (spec: V1Pod['spec'], name: string): V1Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec });
   const request = { runId: 'r1', attemptId: 'a1', attempt: 1, pipeline: 'dummy', step: 'load', params: {}, partition: null, timeoutMs: 1000 };

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { LABELS } from '../../src/adapters/kubernetes/attempt-job.ts';
 import { loadConfig } from '../../src/presets/config.ts';
 import { openControlPlane, type ControlPlane } from '../../src/presets/runtime.ts';
@@ -27,6 +27,8 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
       launcher: {
         kind: 'kubernetes', namespace: stack.namespace, kubeconfig: stack.kubeconfig, image: 'sluice:test',
         defaults: { nodePool: 'default' }, unschedulableGraceMs: 1_000, env: { SLUICE_HOME: stack.home, SLUICE_PIPELINES: FIXTURES },
+        // The node-lost test's taint evicts at once; in production a minute (Kubernetes: 5).
+        nodeLostSeconds: 0,
       },
     }));
     const config = loadConfig({
@@ -82,6 +84,40 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
       assert.equal(a.failure?.code, 'oom_killed', JSON.stringify(a.failure));
       assert.match(a.failure?.message ?? '', /OOMKilled.*64Mi/);
     }
+  });
+
+  it('a node that stops answering (its NoExecute unreachable taint) evicts the pod: node_lost, naming the node; the retry succeeds', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const node = 'sluice-runner-lost';
+    const { run, done } = await cp.coordinator.submit({ pipeline: 'node-lost', params: {} });
+    let running: string | undefined;
+    for (const end = Date.now() + 60_000; !running && Date.now() < end;) {
+      const pods = (await stack.core.listNamespacedPod({ namespace: stack.namespace, labelSelector: `${LABELS.runId}=${run.id}` })).items;
+      running = pods.find((p) => p.status?.phase === 'Running' && p.spec?.nodeName === node)?.metadata?.name;
+      if (!running) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(running, `a pod ran on ${node}`);
+    // What the node lifecycle controller does when a node's heartbeats stop; the real taint
+    // eviction controller takes it from there.
+    const taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: new Date() };
+    const patch = (taints: unknown[]) => stack!.core.patchNode({ name: node, body: { spec: { taints } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await patch([taint]);
+    try {
+      for (const end = Date.now() + 30_000; ;) {
+        const pods = (await stack.core.listNamespacedPod({ namespace: stack.namespace, labelSelector: `${LABELS.runId}=${run.id}` })).items;
+        if (!pods.some((p) => p.metadata?.name === running)) break;
+        if (Date.now() > end) assert.fail(`pod ${running} was not evicted from the tainted node`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await patch([]);
+    }
+    const detail = await done;
+    assert.equal(detail.run.status, 'succeeded', JSON.stringify(detail.attempts.map((a) => a.failure)));
+    assert.equal(detail.attempts.length, 2, JSON.stringify(detail.attempts.map((a) => a.failure)));
+    const f = detail.attempts[0]?.failure;
+    assert.equal(f?.code, 'node_lost', JSON.stringify(f));
+    assert.match(f?.message ?? '', new RegExp(`pod ${running} lost its node ${node} \\(DeletionByTaintManager`));
   });
 
   it('deleting a running pod (an eviction) fails that attempt; the retry succeeds', async (t) => {

@@ -13,7 +13,7 @@ const settings: AttemptJobSettings = {
   namespace: 'etl', image: 'registry.example/sluice:1.0', imagePullPolicy: 'IfNotPresent', serviceAccount: 'sluice-attempt',
   command: ['sluice'], nodePoolLabel: 'cloud.google.com/gke-nodepool', defaults: { nodePool: 'general', resources: { cpu: '250m', memory: '512Mi' } },
   ttlSecondsAfterFinished: 600, deadlineSlackSeconds: 60, env: { SLUICE_KAFKA_BROKERS: 'kafka:9092' },
-  secretEnv: [{ name: 'AWS_SECRET_ACCESS_KEY', secret: 's3-credentials', key: 'secretKey' }], tmpSizeLimit: '1Gi',
+  secretEnv: [{ name: 'AWS_SECRET_ACCESS_KEY', secret: 's3-credentials', key: 'secretKey' }], tmpSizeLimit: '1Gi', nodeLostSeconds: 45,
 };
 const request: LaunchRequest = {
   runId: 'run-1', attemptId: '0b6f2a8e-5f7c-4c55-9c43-3f1d1f0b8a11', attempt: 2, pipeline: 'retail', step: 'load_raw',
@@ -82,6 +82,11 @@ describe('the Job of an attempt', () => {
     assert.equal(placed?.containers[0]?.image, 'sluice:gpu');
   });
 
+  it('tolerates a node that stopped answering for nodeLostSeconds only (Kubernetes would wait 300 s)', () => {
+    const lost = (pod?.tolerations ?? []).filter((t) => t.effect === 'NoExecute').map((t) => [t.key, t.operator, t.tolerationSeconds]);
+    assert.deepEqual(lost, [['node.kubernetes.io/not-ready', 'Exists', 45], ['node.kubernetes.io/unreachable', 'Exists', 45]]);
+  });
+
   it('refuses a launch request too large for a Kubernetes object, saying why', () => {
     assert.throws(() => buildAttemptJob({ ...request, params: { blob: 'x'.repeat(300_000) } }, settings), /launch request is \d+ bytes; a Job carries at most/);
   });
@@ -115,6 +120,18 @@ describe('what a pod says about its attempt', () => {
     const f = failure(pod(terminated(137, 'OOMKilled')));
     assert.equal(typeof f === 'object' && f.code, 'oom_killed');
     assert.match(typeof f === 'object' ? f.message : '', /OOMKilled.*limit of 64Mi/);
+  });
+
+  it('a pod whose node went away is node_lost, naming the node, and retryable; while it is still being deleted it is running', () => {
+    const onNode = { spec: { nodeName: 'pool-a-7x', containers: [{ name: 'attempt', image: 'sluice:1' }] } };
+    const tainted = { type: 'DisruptionTarget', status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' };
+    const f = failure(pod({ phase: 'Running', conditions: [tainted] }, onNode), true);
+    assert.equal(typeof f === 'object' && f.code, 'node_lost');
+    assert.match(typeof f === 'object' ? f.message : '', /pod p1 lost its node pool-a-7x \(DeletionByTaintManager: Taint manager: deleting due to NoExecute taint\)/);
+    assert.equal(typeof f === 'object' && f.retryable, true);
+    const gc = failure(pod({ phase: 'Failed', conditions: [{ ...tainted, reason: 'DeletionByPodGC', message: 'PodGC: node no longer exists' }] }, onNode));
+    assert.equal(typeof gc === 'object' && gc.code, 'node_lost');
+    assert.equal(failure(pod({ phase: 'Running', conditions: [tainted] }, { ...onNode, metadata: { name: 'p1', deletionTimestamp: new Date() } })), 'running', 'its worker gets its grace period first');
   });
 
   it('an eviction, a deletion and a worker that died unreported are retryable failures', () => {

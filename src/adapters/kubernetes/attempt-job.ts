@@ -38,7 +38,15 @@ export interface AttemptJobSettings {
   /** Secrets as env variables, each one key of a Secret, resolved by the kubelet. */
   readonly secretEnv: readonly { readonly name: string; readonly secret: string; readonly key: string }[];
   readonly tmpSizeLimit: string;
+  /**
+   * How long a pod stays on a node that stopped answering (not-ready, unreachable) before
+   * Kubernetes evicts it and the attempt is retried elsewhere; Kubernetes' default is 300 s.
+   */
+  readonly nodeLostSeconds: number;
 }
+
+/** The taints the node lifecycle controller puts on a node that stops answering. */
+const NODE_LOST_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'] as const;
 
 /** Kubernetes keeps a whole object under 1.5 MB; a launch request is far smaller or a mistake. */
 const MAX_REQUEST_BYTES = 256 * 1024;
@@ -122,7 +130,10 @@ export function buildAttemptJob(req: LaunchRequest, s: AttemptJobSettings): V1Jo
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           ...(placement.nodePool ? { nodeSelector: { [s.nodePoolLabel]: placement.nodePool } } : {}),
-          ...(placement.tolerations?.length ? { tolerations: placement.tolerations.map((t) => ({ ...t })) } : {}),
+          tolerations: [
+            ...(placement.tolerations ?? []).map((t) => ({ ...t })),
+            ...NODE_LOST_TAINTS.map((key) => ({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: s.nodeLostSeconds })),
+          ],
           securityContext: {
             runAsNonRoot: true,
             runAsUser: 10001,

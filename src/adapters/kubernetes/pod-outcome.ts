@@ -30,6 +30,12 @@ export interface OutcomeOptions {
 }
 
 const IMAGE_WAIT = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull']);
+/**
+ * DisruptionTarget reasons that mean the node went away: its NoExecute not-ready /
+ * unreachable taint outlasted the pod's toleration, or the node object is gone and the pod
+ * garbage collector removed its orphans.
+ */
+const NODE_LOST = new Set(['DeletionByTaintManager', 'DeletionByPodGC']);
 
 const since = (t: Date | string | undefined, now: number): number => (t ? now - new Date(t).getTime() : 0);
 
@@ -42,7 +48,7 @@ function selectorText(pod: V1Pod): string {
 /**
  * What Kubernetes says about an attempt's pod, as the attempt's outcome: still waiting or
  * running, ended and reported by the worker itself, or failed in a way the worker could not
- * report (OOMKilled, evicted, deleted, deadline, image, unschedulable), with the reason a
+ * report (OOMKilled, evicted, node lost, deleted, deadline, image, unschedulable), with the reason a
  * user reads. `deleted` is true once the pod object is gone.
  */
 export function podOutcome(pod: V1Pod, deleted: boolean, o: OutcomeOptions): PodOutcome {
@@ -51,6 +57,10 @@ export function podOutcome(pod: V1Pod, deleted: boolean, o: OutcomeOptions): Pod
   const container = status.containerStatuses?.[0];
   const terminated = container?.state?.terminated;
   const disruption = status.conditions?.find((c) => c.type === 'DisruptionTarget' && c.status === 'True');
+  if (disruption && NODE_LOST.has(disruption.reason ?? '') && (deleted || terminated || status.phase === 'Failed')) {
+    const node = pod.spec?.nodeName ?? '(no node)';
+    return failed('node_lost', `pod ${name} lost its node ${node} (${disruption.reason}: ${disruption.message ?? 'no message'}); the attempt is retried elsewhere`, true);
+  }
   if (terminated) {
     if (terminated.reason === 'OOMKilled') {
       const limit = pod.spec?.containers?.[0]?.resources?.limits?.memory;

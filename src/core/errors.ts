@@ -224,3 +224,8 @@ export class ConflictError extends SluiceError {
     super('conflict', message);
   }
 }
+
+/** A write of a control plane that no longer leads: another one claimed a later leader epoch. */
+export class FencedError extends ConflictError {
+  override name = 'FencedError';
+}

@@ -246,6 +246,13 @@ export interface MetadataStore {
   migrate(): Promise<void>;
   /** Runs, attempts, steps, events, materializations and check results, atomically and in that order; returns the events as stored. */
   write(batch: WriteBatch): Promise<EventRecord[]>;
+  /**
+   * Makes this store's process the leader of its database: takes the next leader epoch, so
+   * every `write` of a store that claimed earlier fails with FencedError from now on (and so
+   * do this one's, once another claims). `onFenced` hears of the first such failure: the
+   * process must stop acting. Returns the epoch.
+   */
+  claimLeadership(onFenced: (err: Error) => void): Promise<number>;
   /** Closes what the store created; an injected client is left open. */
   close(): Promise<void>;
 }

@@ -73,10 +73,14 @@ export interface ControlPlane extends Runtime {
  * Workers reach what lives only in this process (the in-process bus, chDB) over IPC.
  * `sourceTrust` is what the starting command grants runs when the config does not say:
  * restricted unless told otherwise, since anyone with a token can name a source.
+ * `onFenced`, for a process that won the leadership: it claims the next leader epoch, and
+ * hears when a later leader's claim fails one of its writes (it must then stop).
  */
-export async function openControlPlane(config: SluiceConfig, options: { sourceTrust?: SourceTrust } = {}): Promise<ControlPlane> {
+export async function openControlPlane(config: SluiceConfig, options: { sourceTrust?: SourceTrust; onFenced?: (err: Error) => void } = {}): Promise<ControlPlane> {
   const registry = await loadPipelines(config.pipelines);
   const services = await openServices(config, { local: false });
+  // Before the coordinator takes over any run: from here, an earlier leader's writes fail.
+  if (options.onFenced) await services.metadata.claimLeadership(options.onFenced);
   const section = config.launcher;
   if (section.kind === 'kubernetes' && (config.bus.kind !== 'kafka' || config.warehouse.kind !== 'clickhouse')) {
     await closeServices(services)();

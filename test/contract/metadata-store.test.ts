@@ -11,7 +11,7 @@ import { MIGRATIONS } from '../../src/adapters/sql-metadata/migrations.ts';
 import { postgresSuite } from '../helpers/postgres-suite.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
-const TABLES = ['api_tokens', 'attempts', 'check_results', 'events', 'gauges', 'materializations', 'runs',
+const TABLES = ['api_tokens', 'attempts', 'check_results', 'events', 'gauges', 'leader_epoch', 'materializations', 'runs',
   'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps'];
 
 /**
@@ -104,6 +104,31 @@ await postgresSuite('MetadataStore contract: PostgreSQL', ({ connectionString, s
       assert.deepEqual(tables.rows.map((r) => r.table_name), TABLES);
       const versions = await admin.query(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
       assert.deepEqual(versions.rows, MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version));
+    });
+
+    it('fences: once a second control plane claims the leadership, the first one\'s writes fail and write nothing', async () => {
+      const schemaF = extraSchema('fence');
+      const first = await createPostgresMetadataStore({ connectionString, schema: schemaF });
+      const second = await createPostgresMetadataStore({ connectionString, schema: schemaF });
+      try {
+        await first.migrate();
+        const heard: Error[] = [];
+        const e1 = await first.claimLeadership((err) => heard.push(err));
+        await first.runs.create({ id: 'r1', pipeline: 'p', partition: null, params: {} });
+        const change = (status: 'running' | 'failed') => ({ runs: [{ id: 'r1', status, startedAt: new Date().toISOString() }] });
+        await first.write(change('running'));
+        const e2 = await second.claimLeadership(() => assert.fail('the new leader is not fenced'));
+        assert.equal(e2, e1 + 1);
+        await assert.rejects(first.write(change('failed')), (err: Error) =>
+          err.name === 'FencedError' && err.message === `another control plane leads since epoch ${e2} (this one led epoch ${e1}); nothing was written`);
+        assert.equal(heard.length, 1, 'the fenced process hears of it');
+        assert.equal((await second.runs.get('r1'))?.run.status, 'running', 'the fenced write changed nothing');
+        await second.write(change('failed'));
+        assert.equal((await second.runs.get('r1'))?.run.status, 'failed');
+      } finally {
+        await first.close();
+        await second.close();
+      }
     });
 
     it('uses an injected pool in its own schema and leaves the pool open and unchanged', async () => {

@@ -254,7 +254,9 @@ describe('the Helm chart', () => {
     it('installs with --wait after the migrate hook ran; helm test passes, and names the store that breaks', async (ctx) => {
       if (!t || !kubeconfig) return ctx.skip('no Kubernetes or a store here');
       const started = Date.now();
-      await helm('install', 'sluice', CHART, '-f', `${CHART}/values-workers.yaml`, ...set, '--wait', '--timeout', '240s');
+      const installed = await helm('install', 'sluice', CHART, '-f', `${CHART}/values-workers.yaml`, ...set, '--wait', '--timeout', '240s');
+      assert.match(installed.stdout, new RegExp(`helm test sluice -n ${namespace}`), 'the notes say how to check the stores');
+      assert.doesNotMatch(installed.stdout, /WARNING: namespace/, 'the namespace enforces the restricted level');
       console.log(`# helm install --wait (migrate hook included): ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const status = JSON.parse((await helm('status', 'sluice', '-o', 'json')).stdout) as { info: { status: string } };
       assert.equal(status.info.status, 'deployed');

@@ -209,6 +209,17 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE IF EXISTS checkpoints;
     `,
   },
+  {
+    version: 7,
+    name: 'leader epoch: fences off the writes of a control plane that no longer leads',
+    sql: `
+      CREATE TABLE IF NOT EXISTS leader_epoch (
+        id    smallint PRIMARY KEY CHECK (id = 1),
+        epoch bigint NOT NULL
+      );
+      INSERT INTO leader_epoch (id, epoch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+    `,
+  },
 ];
 
 /**

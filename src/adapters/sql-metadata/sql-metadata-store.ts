@@ -1,3 +1,4 @@
+import { FencedError } from '../../core/errors.ts';
 import type { EventRecord, MetadataStore, WriteBatch } from '../../ports/metadata-store.ts';
 import { applyMigrations } from './migrations.ts';
 import type { SqlClient } from './sql-client.ts';
@@ -16,6 +17,8 @@ export class SqlMetadataStore implements MetadataStore {
   readonly gauges: SqlGaugeStore;
   readonly tokens: SqlTokenStore;
   readonly schedules: SqlScheduleStore;
+  #epoch: number | null = null;
+  #onFenced: ((err: Error) => void) | null = null;
 
   constructor(db: SqlClient) {
     this.#db = db;
@@ -30,8 +33,20 @@ export class SqlMetadataStore implements MetadataStore {
     await applyMigrations(this.#db);
   }
 
-  write(batch: WriteBatch): Promise<EventRecord[]> {
-    return writeBatch(this.#db, batch);
+  async claimLeadership(onFenced: (err: Error) => void): Promise<number> {
+    const { rows } = await this.#db.query<{ epoch: string }>('UPDATE leader_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch');
+    this.#epoch = Number(rows[0]?.epoch);
+    this.#onFenced = onFenced;
+    return this.#epoch;
+  }
+
+  async write(batch: WriteBatch): Promise<EventRecord[]> {
+    try {
+      return await writeBatch(this.#db, batch, this.#epoch);
+    } catch (err) {
+      if (err instanceof FencedError) this.#onFenced?.(err);
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

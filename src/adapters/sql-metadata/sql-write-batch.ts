@@ -1,4 +1,4 @@
-import { NotFoundError } from '../../core/errors.ts';
+import { FencedError, NotFoundError } from '../../core/errors.ts';
 import type {
   AttemptRecord, CheckResultRecord, EventRecord, MaterializationRecord, NewEvent, RunChange, StepRecord, WriteBatch,
 } from '../../ports/metadata-store.ts';
@@ -6,11 +6,21 @@ import type { SqlClient, SqlExecutor } from './sql-client.ts';
 import { json, params } from './sql-query-parts.ts';
 import { toEvent, type EventRow } from './rows.ts';
 
-/** The store's one write path: every change after a run's creation, in one transaction. */
-export async function writeBatch(client: SqlClient, batch: WriteBatch): Promise<EventRecord[]> {
+/**
+ * The store's one write path: every change after a run's creation, in one transaction.
+ * With `epoch` (this process leads since that leader epoch), the transaction first reads
+ * the current epoch FOR SHARE: a later leader's claim waits for it, and once made, fails
+ * this one before it writes anything.
+ */
+export async function writeBatch(client: SqlClient, batch: WriteBatch, epoch: number | null = null): Promise<EventRecord[]> {
   const { runs = [], attempts = [], steps = [], events = [], materializations = [], checks = [] } = batch;
   if (runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length === 0) return [];
   return client.transaction(async (tx) => {
+    if (epoch !== null) {
+      const { rows } = await tx.query<{ epoch: string }>('SELECT epoch FROM leader_epoch WHERE id = 1 FOR SHARE');
+      const now = Number(rows[0]?.epoch ?? 0);
+      if (now !== epoch) throw new FencedError(`another control plane leads since epoch ${now} (this one led epoch ${epoch}); nothing was written`);
+    }
     for (const r of runs) await updateRun(tx, r);
     for (const a of attempts) await upsertAttempt(tx, a);
     for (const s of steps) await upsertStep(tx, s);

@@ -72,7 +72,7 @@ async function serve(globals: GlobalOptions, o: ServeOptions): Promise<void> {
   try {
     const lock = await lead(config, o.host, port, stop);
     if (lock === null) return;
-    await serveOn(config, o, port, verbose, stop);
+    await serveOn(config, o, port, verbose, stop, lock !== 'single');
     if (lock !== 'single') await lock.release();
   } finally {
     release();
@@ -127,12 +127,18 @@ async function lead(config: SluiceConfig, host: string, port: number, stop: Prom
   return lock;
 }
 
-async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verbose: boolean, stop: Promise<string>): Promise<void> {
+/** A write refused because a later leader claimed the store: this process must not act again. */
+function fenced(err: Error): never {
+  process.stderr.write(`sluice: ${err.message}; stopping so that the new leader alone runs the runs\n`);
+  process.exit(1);
+}
+
+async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verbose: boolean, stop: Promise<string>, leads: boolean): Promise<void> {
   // Local-dev mode: only when the socket is reachable from this machine alone.
   const open = o.dev && LOOPBACK.has(o.host);
   // Built (or found in its cache) while the stores open.
   const uiBuild = ensureUiBundle();
-  const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted' });
+  const rt = await openControlPlane(config, { sourceTrust: open ? 'trusted' : 'restricted', ...(leads ? { onFenced: fenced } : {}) });
   const ui = await uiBuild;
   if (ui.dir === null) rt.services.logger.warn({ reason: ui.reason }, 'serving the API without the web UI');
   // A terminal gets a line a person reads (the logger would print it a second time there); a cluster's log collector a record.

@@ -13,6 +13,7 @@ export const RULES: ReadonlyArray<{ from: string; forbidden: readonly string[] }
   { from: 'src/sdk', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
   { from: 'src/runtime', forbidden: ['src/adapters', 'src/presets', 'src/cli', 'src/server'] },
   { from: 'src/adapters', forbidden: ['src/runtime', 'src/presets', 'src/cli', 'src/server'] },
+  { from: 'src/observability', forbidden: ['src/adapters', 'src/runtime', 'src/presets', 'src/cli', 'src/server'] },
   // The UI knows the API by its generated types only, never the server's code.
   { from: 'ui/src', forbidden: ['src', 'test', 'scripts'] },
 ];

@@ -21,9 +21,8 @@ NOT_INSTALLED=3
 
 log() { echo "pushgateway: $*" >&2; }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
 
 is_ready() {
   curl -fsS --max-time 2 "$URL/-/ready" >/dev/null 2>&1
@@ -45,24 +44,7 @@ install() {
     log "already installed: $(command -v "$BIN")"
     return 0
   fi
-  # Docker images ship a policy-rc.d that forbids starting services during installs; on
-  # a real host add one for the duration, so the package's own daemon (port 9091) is not
-  # started behind our back.
-  local policy=/usr/sbin/policy-rc.d added_policy=0
-  if [ ! -e "$policy" ]; then
-    as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod +x $policy"
-    added_policy=1
-  fi
-  apt_install() { as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$BIN"; }
-  local status=0
-  if ! apt-cache show "$BIN" >/dev/null 2>&1; then as_root apt-get update; fi
-  apt_install || status=$?
-  if [ "$added_policy" -eq 1 ]; then as_root rm -f "$policy"; fi
-  [ "$status" -eq 0 ] || return "$status"
-  # Where systemd runs, keep the packaged service off for good.
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    as_root systemctl disable --now "$BIN" >/dev/null 2>&1 || true
-  fi
+  apt_install_quietly "$BIN"
   log "installed: $(command -v "$BIN")"
 }
 

@@ -1,3 +1,5 @@
+import { METRICS } from '../core/metric-catalogue.ts';
+import { catalogued } from './catalogued-metrics.ts';
 import { describeError } from '../core/errors.ts';
 import { isTerminalRun } from '../core/states.ts';
 import type { Metrics, MetricsPusher } from '../ports/metrics.ts';
@@ -33,7 +35,7 @@ export class MetricsPush {
         await this.#pusher.push(this.#metrics, 'sluice', { pipeline });
       } catch (err) {
         this.#logger.warn({ err: describeError(err), pipeline }, 'could not push metrics to the Pushgateway');
-        this.#metrics.incCounter('sluice_metrics_push_failures_total', 'Pushes to the Pushgateway that failed', { pipeline });
+        catalogued(this.#metrics).inc(METRICS.metricsPushFailures, { pipeline });
       }
     });
     this.#tails.set(pipeline, tail);

@@ -1,41 +1,44 @@
 import type { CheckResult } from '../core/events.ts';
 import type { RunStatus } from '../core/states.ts';
+import { METRICS } from '../core/metric-catalogue.ts';
 import type { Metrics } from '../ports/metrics.ts';
+import { catalogued, type CataloguedMetrics } from './catalogued-metrics.ts';
 
-/** The control plane's Prometheus series, each named and described in one place. */
+/** The control plane's Prometheus series, as the metric catalogue defines them. */
 export class RunMetrics {
   readonly #m: Metrics;
+  readonly #c: CataloguedMetrics;
 
   constructor(metrics: Metrics) {
     this.#m = metrics;
+    this.#c = catalogued(metrics);
   }
 
   eventApplied(type: string, emittedAt: string): void {
     const lag = (Date.now() - Date.parse(emittedAt)) / 1000;
     if (!Number.isFinite(lag)) return;
-    this.#m.observe('sluice_events_lag_seconds', 'Time from an event being emitted to the control plane applying it', { type }, Math.max(0, lag));
+    this.#c.observe(METRICS.eventsLag, { type }, Math.max(0, lag));
   }
 
   attemptEnded(pipeline: string, step: string, status: string, startedAt: string, finishedAt: string): void {
     const seconds = (Date.parse(finishedAt) - Date.parse(startedAt)) / 1000;
-    this.#m.observe('sluice_step_duration_seconds', 'Duration of step attempts', { pipeline, step, status }, seconds);
+    this.#c.observe(METRICS.stepDuration, { pipeline, step, status }, seconds);
   }
 
   attemptLost(pipeline: string, step: string): void {
-    this.#m.incCounter('sluice_lost_attempts_total', 'Attempts whose worker stopped answering', { pipeline, step });
+    this.#c.inc(METRICS.lostAttempts, { pipeline, step });
   }
 
   attemptRetried(pipeline: string, step: string): void {
-    this.#m.incCounter('sluice_attempt_retries_total', 'Step attempts retried', { pipeline, step });
+    this.#c.inc(METRICS.attemptRetries, { pipeline, step });
   }
 
   quarantined(pipeline: string, asset: string, rows: number): void {
-    if (rows > 0) this.#m.incCounter('sluice_quarantined_rows_total', 'Rows sent to quarantine', { pipeline, asset }, rows);
+    if (rows > 0) this.#c.inc(METRICS.quarantinedRows, { pipeline, asset }, rows);
   }
 
   checkEvaluated(pipeline: string, r: CheckResult): void {
-    this.#m.setGauge('sluice_check_passed', 'Latest result of a check (1 passed, 0 failed)',
-      { pipeline, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
+    this.#c.set(METRICS.checkPassed, { pipeline, asset: r.asset, check: r.check, severity: r.severity }, r.passed ? 1 : 0);
   }
 
   /** A metric a step reported (`ctx.metric`): a gauge under the step's own name. */
@@ -44,6 +47,6 @@ export class RunMetrics {
   }
 
   runEnded(pipeline: string, status: RunStatus): void {
-    this.#m.incCounter('sluice_runs_total', 'Runs by final status', { pipeline, status });
+    this.#c.inc(METRICS.runsTotal, { pipeline, status });
   }
 }

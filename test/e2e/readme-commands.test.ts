@@ -129,6 +129,9 @@ test('every README command answers within seconds beside the running server', as
   assert.match(token.stdout.trim(), /^\S{20,}$/);
   const tokens = await ok(['token', 'list']);
   assert.match(tokens.stdout, /readme +view/);
+  const check = await ok(['check']);
+  assert.match(check.stdout, /^metadata +\S+ +ok +\d+ +PGlite, embedded in this process$/m);
+  assert.match(check.stdout.trim().split('\n').pop() ?? '', /^all 4 reachable$/);
   const ping = await ok(['ping']);
   assert.equal(ping.stdout.trim().split('\n').length, 2 + 2, ping.stdout);
 

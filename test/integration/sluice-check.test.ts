@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +14,7 @@ import { tempHome } from '../helpers/runtime.ts';
 import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+const run = promisify(execFile);
 
 interface Checked { code: number; stdout: string; stderr: string; results: StoreCheck[] }
 
@@ -126,3 +129,61 @@ describe('sluice check: which store fails, and why', () => {
     assert.match(r.stdout.trim().split('\n').pop() ?? '', /^1 of 4 failed: objects$/);
   });
 });
+
+// The Kubernetes launcher's check: the API server reached, and the identity's verbs asked of
+// it with SelfSubjectAccessReviews, as the control plane's own service account would be.
+describe('sluice check: the Kubernetes launcher\'s API server and verbs', () => {
+  let kubeconfig: string | undefined;
+  let kubectl: ((...args: string[]) => Promise<{ stdout: string }>) | undefined;
+  const namespace = `sluice-check-${randomUUID().slice(0, 8)}`;
+
+  before(async (t) => {
+    kubeconfig = await service('kubernetes', t as never);
+    if (!kubeconfig) return;
+    const { stdout } = await run('bash', [join(root, 'scripts/kubernetes.sh'), 'env']);
+    const bin = Object.fromEntries(stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string])).KUBECTL!;
+    kubectl = (...args: string[]) => run(bin, ['--kubeconfig', kubeconfig!, ...args]);
+    await kubectl('create', 'namespace', namespace);
+    await kubectl('-n', namespace, 'create', 'serviceaccount', 'nobody');
+    await kubectl('-n', namespace, 'create', 'serviceaccount', 'launcher');
+    await kubectl('-n', namespace, 'create', 'role', 'launcher', '--verb=create,delete,get,list,watch', '--resource=jobs.batch,pods');
+    await kubectl('-n', namespace, 'create', 'rolebinding', 'launcher', '--role=launcher', `--serviceaccount=${namespace}:launcher`);
+  });
+  after(async () => {
+    if (kubectl) await kubectl('delete', 'namespace', namespace, '--wait=false').catch(() => undefined);
+  });
+
+  /** A kubeconfig that authenticates as the service account, with a token the API server issued. */
+  const asAccount = async (account: string): Promise<string> => {
+    const token = (await kubectl!('-n', namespace, 'create', 'token', account, '--duration=10m')).stdout.trim();
+    const admin = readFileSync(kubeconfig!, 'utf8');
+    const server = /server: "?([^"\s]+)"?/.exec(admin)?.[1];
+    const ca = /certificate-authority: "?([^"\s]+)"?/.exec(admin)?.[1];
+    const file = join(home.home, `${account}.kubeconfig`);
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config',
+      `clusters: [{name: c, cluster: {server: "${server}", certificate-authority: "${ca}"}}]`,
+      `users: [{name: u, user: {token: "${token}"}}]`,
+      'contexts: [{name: x, context: {cluster: c, user: u}}]', 'current-context: x', '',
+    ].join('\n'));
+    return file;
+  };
+  const withLauncher = (kc: string) => {
+    const file = join(home.home, `launcher-${randomUUID().slice(0, 6)}.json`);
+    writeFileSync(file, JSON.stringify({ launcher: { kind: 'kubernetes', namespace, kubeconfig: kc, image: 'sluice:test' } }));
+    return { SLUICE_CONFIG: file };
+  };
+
+  it('passes for an account with the launcher\'s verbs, and names each verb another account lacks', async (t) => {
+    if (!kubectl) return t.skip('no Kubernetes here');
+    const ok = await check(withLauncher(await asAccount('launcher')), ['--json']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const launcher = ok.results.find((r) => r.check === 'launcher');
+    assert.match(launcher?.detail ?? '', new RegExp(`^API server v1\\.34\\.4; may create and delete Jobs and watch pods in namespace ${namespace}$`));
+    const denied = await check(withLauncher(await asAccount('nobody')), ['--json']);
+    assert.equal(denied.code, 1);
+    assert.equal(denied.results.find((r) => r.check === 'launcher')?.detail,
+      `API server v1.34.4 reached, but this identity may not create jobs, delete jobs, watch pods, delete pods in namespace ${namespace}`);
+  });
+});
+

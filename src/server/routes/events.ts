@@ -1,3 +1,5 @@
+import { METRICS } from '../../core/metric-catalogue.ts';
+import { catalogued } from '../../runtime/catalogued-metrics.ts';
 import { z } from 'zod';
 import { describeError, NotFoundError } from '../../core/errors.ts';
 import { route, type AnyRoute } from '../route.ts';
@@ -44,7 +46,7 @@ function stream(ctx: ServerContext, runId: string | undefined): AnyRoute['handle
     reply.hijack();
     const res = reply.raw;
     const writer = new SseWriter(res, bounds, (reason) =>
-      ctx.services.metrics.incCounter('sluice_sse_overflows_total', 'Event streams closed because the client did not keep up', { reason }));
+      catalogued(ctx.services.metrics).inc(METRICS.sseOverflows, { reason }));
     void writer.closed.then(release);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     let wake: (() => void) | null = null;

@@ -1,3 +1,5 @@
+import { METRICS } from '../../core/metric-catalogue.ts';
+import { catalogued } from '../../runtime/catalogued-metrics.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import { BusyError } from '../busy-error.ts';
 
@@ -55,10 +57,10 @@ export class StreamLimiter {
   }
 
   #gauge(): void {
-    this.#metrics?.setGauge('sluice_sse_streams', 'Open event streams (SSE)', {}, this.#total);
+    if (this.#metrics) catalogued(this.#metrics).set(METRICS.sseStreams, {}, this.#total);
   }
 
   #refused(reason: string): void {
-    this.#metrics?.incCounter('sluice_sse_refused_total', 'Event streams refused by the stream caps', { reason });
+    if (this.#metrics) catalogued(this.#metrics).inc(METRICS.sseRefused, { reason });
   }
 }

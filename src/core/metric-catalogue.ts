@@ -1,0 +1,33 @@
+/**
+ * Every Prometheus series Sluice's own code writes, in one place: the runtime records
+ * through these definitions and the dashboards and alert rules are generated from them, so a
+ * name, a label or a help text cannot drift between what is exported and what is watched.
+ * Gauges a step reports (`ctx.gauge`, e.g. retail's quality gauges) are named by the
+ * pipeline and are not listed here.
+ */
+export interface MetricDef {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labels: readonly string[];
+}
+
+const def = <const T extends MetricDef['type'], const L extends readonly string[]>(name: string, type: T, help: string, labels: L) =>
+  ({ name, type, help, labels }) as const;
+
+export const METRICS = {
+  runsTotal: def('sluice_runs_total', 'counter', 'Runs by final status', ['pipeline', 'status']),
+  stepDuration: def('sluice_step_duration_seconds', 'histogram', 'Duration of step attempts', ['pipeline', 'status', 'step']),
+  attemptRetries: def('sluice_attempt_retries_total', 'counter', 'Step attempts retried', ['pipeline', 'step']),
+  lostAttempts: def('sluice_lost_attempts_total', 'counter', 'Attempts whose worker stopped answering', ['pipeline', 'step']),
+  eventsLag: def('sluice_events_lag_seconds', 'histogram', 'Time from an event being emitted to the control plane applying it', ['type']),
+  quarantinedRows: def('sluice_quarantined_rows_total', 'counter', 'Rows sent to quarantine', ['asset', 'pipeline']),
+  checkPassed: def('sluice_check_passed', 'gauge', 'Latest result of a check (1 passed, 0 failed)', ['asset', 'check', 'pipeline', 'severity']),
+  metricsPushFailures: def('sluice_metrics_push_failures_total', 'counter', 'Pushes to the Pushgateway that failed', ['pipeline']),
+  sseStreams: def('sluice_sse_streams', 'gauge', 'Open event streams (SSE)', []),
+  sseRefused: def('sluice_sse_refused_total', 'counter', 'Event streams refused by the stream caps', ['reason']),
+  sseOverflows: def('sluice_sse_overflows_total', 'counter', 'Event streams closed because the client did not keep up', ['reason']),
+} as const satisfies Record<string, MetricDef>;
+
+/** The labels a catalogued metric takes, each one required. */
+export type LabelsOf<D extends MetricDef> = { readonly [K in D['labels'][number]]: string };

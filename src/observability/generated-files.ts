@@ -1,14 +1,22 @@
 import { prometheusRulesYaml } from './alert-rules.ts';
+import { buildDashboard, DASHBOARDS } from './dashboards.ts';
 
 /**
- * Every file generated from the metric catalogue and the alert rules, by repository path:
- * `npm run generate` writes them, and a test fails when a committed one differs.
+ * Every file generated from the metric catalogue, the alert rules and the dashboards, by
+ * repository path: `npm run generate` writes them, and a test fails when a committed one differs.
  */
 export function generatedFiles(): Record<string, string> {
   const rules = prometheusRulesYaml();
-  return {
+  const files: Record<string, string> = {
     'deploy/prometheus/rules/sluice.yaml': rules,
-    // Helm reads only files inside the chart: the PrometheusRule template includes this copy.
+    // Helm reads only files inside the chart: its PrometheusRule includes this copy.
     'deploy/helm/sluice/files/prometheus-rules.yaml': rules,
   };
+  for (const spec of DASHBOARDS) {
+    const json = `${JSON.stringify(buildDashboard(spec), null, 2)}\n`;
+    files[`deploy/grafana/dashboards/${spec.uid}.json`] = json;
+    // And for the chart's dashboard ConfigMap (Grafana's sidecar loads it).
+    files[`deploy/helm/sluice/files/dashboards/${spec.uid}.json`] = json;
+  }
+  return files;
 }

@@ -44,6 +44,25 @@ describe('the generated Prometheus rules (promtool)', () => {
     for (const a of ALERTS) assert.ok(fixture.includes(`alertname: ${a.alert}`), `${a.alert} has no promtool test`);
   });
 
+  it('every dashboard panel\'s query is valid PromQL (checked by promtool as recording rules)', async (t) => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { DASHBOARDS } = await import('../../src/observability/dashboards.ts');
+    // Grafana's variables, as Grafana would substitute them.
+    const concrete = (expr: string) => expr.replaceAll('$__rate_interval', '5m').replaceAll('$__range', '6h').replaceAll('$pipeline', 'retail');
+    const exprs = DASHBOARDS.flatMap((d) => d.rows.flatMap((r) => r.panels.flatMap((p) => p.queries.map((q) => concrete(q.expr)))));
+    const dir = mkdtempSync('/tmp/sluice-panels-');
+    try {
+      const rules = exprs.map((expr, i) => `      - record: panel_${i}\n        expr: ${JSON.stringify(expr)}`).join('\n');
+      writeFileSync(join(dir, 'panels.yaml'), `groups:\n  - name: panels\n    rules:\n${rules}\n`);
+      const r = await promtool('check', 'rules', join(dir, 'panels.yaml'));
+      if (!r) return skip(t);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, new RegExp(`SUCCESS: ${exprs.length} rules found`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a broken expression is refused by promtool, naming the rule', async (t) => {
     const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/sluice-rules-');

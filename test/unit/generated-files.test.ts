@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { METRICS } from '../../src/core/metric-catalogue.ts';
 import { ALERTS, runbookPath } from '../../src/observability/alert-rules.ts';
+import { DASHBOARDS, RETAIL_GAUGES } from '../../src/observability/dashboards.ts';
 import { generatedFiles } from '../../src/observability/generated-files.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +34,25 @@ describe('files generated from the metric catalogue', () => {
     const known = new Set(Object.values(METRICS).flatMap((d) => (d.type === 'histogram' ? [`${d.name}_bucket`, `${d.name}_sum`, `${d.name}_count`] : [d.name])));
     for (const a of ALERTS) {
       for (const name of a.expr.match(/\bsluice_[a-z_]+/g) ?? []) assert.ok(known.has(name), `${a.alert} watches ${name}, which is not in the catalogue`);
+    }
+  });
+
+  it('dashboards query only catalogued metrics and the retail pipeline\'s gauges, each panel on the Prometheus variable', () => {
+    const known = new Set([
+      ...Object.values(METRICS).flatMap((d) => (d.type === 'histogram' ? [`${d.name}_bucket`] : [d.name])),
+      ...RETAIL_GAUGES.map(([name]) => name),
+    ]);
+    assert.equal(new Set(DASHBOARDS.map((d) => d.uid)).size, DASHBOARDS.length);
+    for (const d of DASHBOARDS) {
+      const json = JSON.parse(readFileSync(join(root, `deploy/grafana/dashboards/${d.uid}.json`), 'utf8')) as { panels: { type: string; datasource?: { uid: string }; targets?: { expr: string }[] }[] };
+      const panels = json.panels.filter((p) => p.type !== 'row');
+      assert.equal(panels.length, d.rows.reduce((n, r) => n + r.panels.length, 0), `${d.uid}: every panel is in the JSON`);
+      for (const p of panels) {
+        assert.equal(p.datasource?.uid, '${datasource}');
+        for (const t of p.targets ?? []) {
+          for (const name of t.expr.match(/\b(sluice_[a-z_]+|anomaly_[a-z_]+|missing_[a-z_]+|latest_[a-z_]+)\b/g) ?? []) assert.ok(known.has(name), `${d.uid} queries ${name}, which nothing exports`);
+        }
+      }
     }
   });
 

@@ -4,6 +4,7 @@
 #
 #   scripts/prometheus.sh install           apt-get install prometheus prometheus-alertmanager (if missing)
 #   scripts/prometheus.sh promtool ARGS…    run promtool; exit 3 when it is not installed
+#   scripts/prometheus.sh amtool ARGS…      run amtool (Alertmanager's); the same
 #
 # Exit code 3 means "not installed" (test/helpers/services.ts skips the test off CI and
 # fails it on CI).
@@ -26,13 +27,14 @@ install() {
 
 case "${1:-}" in
   install) install ;;
-  promtool)
+  promtool | amtool)
+    tool=$1
     shift
-    command -v promtool >/dev/null 2>&1 || { log "promtool is not installed (run scripts/prometheus.sh install)"; exit "$NOT_INSTALLED"; }
-    exec promtool "$@"
+    command -v "$tool" >/dev/null 2>&1 || { log "$tool is not installed (run scripts/prometheus.sh install)"; exit "$NOT_INSTALLED"; }
+    exec "$tool" "$@"
     ;;
   *)
-    echo "usage: $0 install|promtool ARGS…" >&2
+    echo "usage: $0 install|promtool ARGS…|amtool ARGS…" >&2
     exit 2
     ;;
 esac

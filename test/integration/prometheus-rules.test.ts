@@ -8,15 +8,16 @@ import { ALERTS } from '../../src/observability/alert-rules.ts';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const NOT_INSTALLED = 3;
 
-/** promtool from Debian's prometheus package (scripts/prometheus.sh); null when it is not installed. */
-function promtool(...args: string[]): Promise<{ code: number; out: string } | null> {
+/** promtool or amtool from Debian's packages (scripts/prometheus.sh); null when not installed. */
+function tool(name: 'promtool' | 'amtool', ...args: string[]): Promise<{ code: number; out: string } | null> {
   return new Promise((resolve) => {
-    execFile('bash', [join(root, 'scripts/prometheus.sh'), 'promtool', ...args], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile('bash', [join(root, 'scripts/prometheus.sh'), name, ...args], { cwd: root, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? Number((err as { code?: unknown }).code ?? 1) : 0;
       resolve(code === NOT_INSTALLED ? null : { code, out: stdout + stderr });
     });
   });
 }
+const promtool = (...args: string[]) => tool('promtool', ...args);
 
 // The generated rules through Prometheus' own tool: valid, and each alert unit-tested with
 // series that make it fire (with its rendered annotations) and series that keep it quiet.
@@ -74,6 +75,18 @@ describe('the generated Prometheus rules (promtool)', () => {
       assert.match(r.out, /Broken|parse error/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the Alertmanager example passes amtool check-config, and routes Sluice\'s alerts to the webhook', async (t) => {
+    const file = 'deploy/alertmanager/alertmanager.yaml';
+    const r = await tool('amtool', 'check-config', file);
+    if (!r) return skip(t);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /SUCCESS/);
+    for (const a of ALERTS) {
+      const route = await tool('amtool', 'config', 'routes', 'test', `--config.file=${file}`, `alertname=${a.alert}`, `severity=${a.severity}`, 'pipeline=retail');
+      assert.equal(route?.out.split('\n').filter((l) => l && !l.startsWith('Warning')).pop(), 'sluice-webhook', `${a.alert}: ${route?.out}`);
     }
   });
 });

@@ -33,6 +33,7 @@ function check(env: Record<string, string>, args: string[] = []): Promise<Checke
   });
 }
 const home = tempHome('sluice-check-');
+after(() => home.cleanup());
 
 // `sluice check` against the real services, then with each one broken in the way people
 // break them: a wrong password, a bucket that is not there, a wrong secret key, a broker
@@ -73,7 +74,6 @@ describe('sluice check: which store fails, and why', () => {
       await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
       s3.destroy();
     }
-    home.cleanup();
   });
 
   const by = (r: Checked, name: string) => {

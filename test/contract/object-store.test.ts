@@ -7,19 +7,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it, test } from 'node:test';
 import {
-  AbortMultipartUploadCommand,
   CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
   ListPartsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { createLocalObjectStore } from '../../src/adapters/local-fs/local-object-store.ts';
 import { createS3ObjectStore } from '../../src/adapters/s3/s3-object-store.ts';
+import { dropBucket } from '../helpers/cleanup.ts';
 import { MINIO_CREDENTIALS, service } from '../helpers/services.ts';
 import { objectStoreContract } from './object-store.contract.ts';
 
@@ -238,21 +235,4 @@ async function uploadedParts(admin: S3Client, bucket: string, key: string): Prom
   if (!upload?.UploadId) return 0;
   const { Parts } = await admin.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
   return Parts?.length ?? 0;
-}
-
-async function dropBucket(admin: S3Client, bucket: string): Promise<void> {
-  try {
-    let token: string | undefined;
-    do {
-      const page = await admin.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-      if (keys.length > 0) await admin.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    const { Uploads } = await admin.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    for (const u of Uploads ?? []) await admin.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
-    await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
-  } catch (err) {
-    if ((err as Error).name !== 'NoSuchBucket') throw err;
-  }
 }

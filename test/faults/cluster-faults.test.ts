@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
-import pg from 'pg';
+import { dropSchema } from '../helpers/cleanup.ts';
 import { startServerProcess, type DevServer } from '../helpers/dev-server.ts';
 import { ControlPlaneClient } from '../helpers/control-plane-client.ts';
 import { tempHome } from '../helpers/runtime.ts';
@@ -43,12 +43,7 @@ before(async () => {
 });
 after(async () => {
   await server?.stop();
-  if (pgUrl) {
-    const c = new pg.Client({ connectionString: pgUrl });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.end();
-  }
+  if (pgUrl) await dropSchema(pgUrl, schema);
   dir.cleanup();
 });
 

@@ -5,9 +5,10 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadAllYaml } from '@kubernetes/client-node';
 import pg from 'pg';
+import { dropBucket, dropSchema } from '../helpers/cleanup.ts';
 import { loadConfig } from '../../src/presets/config.ts';
 import { PodRunner } from '../helpers/pod-runner.ts';
 import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
@@ -240,15 +241,10 @@ describe('the Helm chart', () => {
       await runner?.close();
       if (kubeconfig) await kubectl('delete', 'namespace', namespace, '--wait=false').catch(() => undefined);
       if (s3) {
-        await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+        await dropBucket(s3, bucket).catch(() => undefined);
         s3.destroy();
       }
-      if (pgUrl) {
-        const c = new pg.Client({ connectionString: pgUrl });
-        await c.connect();
-        await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await c.end();
-      }
+      if (pgUrl) await dropSchema(pgUrl, schema);
     });
 
     it('installs with --wait after the migrate hook ran; helm test passes, and names the store that breaks', async (ctx) => {

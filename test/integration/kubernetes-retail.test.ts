@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, DeleteObjectsCommand, DeleteBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { BatchV1Api, KubeConfig } from '@kubernetes/client-node';
-import pg from 'pg';
 import { LABELS } from '../../src/adapters/kubernetes/attempt-job.ts';
 import { loadConfig } from '../../src/presets/config.ts';
 import { openControlPlane, type ControlPlane } from '../../src/presets/runtime.ts';
+import { dropBucket, dropSchema } from '../helpers/cleanup.ts';
 import { kubernetesStack, type KubernetesStack } from '../helpers/kubernetes.ts';
 import { assertRetailTotals, numbers, RETAIL_COUNTS_SQL } from '../helpers/retail-totals.ts';
 import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
@@ -95,18 +95,10 @@ describe('retail on Kubernetes with PostgreSQL, Kafka, the ClickHouse server and
     await stack?.close();
     await new Promise((r) => (http ? http.close(r) : r(undefined)));
     if (s3) {
-      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => null);
-      const keys = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } })).catch(() => undefined);
-      await s3.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
+      await dropBucket(s3, bucket).catch(() => undefined);
       s3.destroy();
     }
-    if (pgUrl) {
-      const c = new pg.Client({ connectionString: pgUrl });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await c.end();
-    }
+    if (pgUrl) await dropSchema(pgUrl, schema);
   });
 
   it('every step a Job, run by the pod runner: the run succeeds with exactly the reference totals, the source cached in MinIO', async (t) => {

@@ -44,6 +44,21 @@ export const ALERTS: readonly AlertRule[] = [
     description: 'The 99th percentile of the time from an event being emitted by a worker to the control plane applying it has been above 30 s for 5 minutes: run states and the UI are behind.',
   },
   {
+    alert: 'SluiceNoHeartbeats',
+    expr: `sum(${m.attemptsInFlight.name}) > 0 unless sum(increase(${m.heartbeats.name}[5m])) > 0`,
+    for: '5m',
+    severity: 'critical',
+    summary: 'Attempts are in flight but no heartbeat arrived for 10 minutes',
+    description: 'The control plane waits on {{ $value }} attempt(s) and has applied no heartbeat for 10 minutes: workers or attempt pods cannot reach the bus, or its consumer is stuck. Attempts will be declared lost and retried.',
+  },
+  {
+    alert: 'SluiceScheduleMissed',
+    expr: `(time() - ${m.scheduleNextTick.name} > 300) and (${m.scheduleNextTick.name} > 0)`,
+    severity: 'warning',
+    summary: 'Schedule {{ $labels.schedule }} of {{ $labels.pipeline }} missed its tick',
+    description: 'The tick due {{ $value | humanizeDuration }} ago has not been fired: the scheduler stopped evaluating (a stuck control plane, a store that does not answer). Missed ticks are fired on recovery, up to the catch-up limit.',
+  },
+  {
     alert: 'SluiceCheckFailed',
     expr: `${m.checkPassed.name}{severity="error"} == 0`,
     severity: 'critical',

@@ -5,8 +5,11 @@ export interface Metrics {
   setGauge(name: string, help: string, labels: Labels, value: number): void;
   incCounter(name: string, help: string, labels: Labels, by?: number): void;
   observe(name: string, help: string, labels: Labels, value: number): void;
-  /** Prometheus text exposition format. */
-  render(): Promise<string>;
+  /**
+   * Prometheus text exposition format. `process: false` leaves out the process' own metrics
+   * (CPU, memory, event loop): what is pushed for a batch run outlives the process, they don't.
+   */
+  render(options?: { readonly process?: boolean }): Promise<string>;
   readonly contentType: string;
 }
 

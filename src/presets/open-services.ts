@@ -83,7 +83,7 @@ export async function openServices(config: SluiceConfig, options: { local: boole
   const opened: { close(): Promise<unknown> }[] = [metadata];
   try {
     await metadata.migrate();
-    const metrics = new DurableCounters(createPromMetrics(), metadata.gauges, { logger });
+    const metrics = new DurableCounters(createPromMetrics({ processMetrics: true }), metadata.gauges, { logger });
     metrics.restore(await metadata.gauges.list());
     const warehouse = await openWarehouse(config);
     opened.push(warehouse);

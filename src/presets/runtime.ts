@@ -103,7 +103,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   await coordinator.start();
   await pool?.start();
   const clock = { now: () => new Date() };
-  const scheduler = new Scheduler({ registry, store: services.metadata.schedules, submit: (r) => coordinator.submit(r), clock, logger: services.logger });
+  const scheduler = new Scheduler({ registry, store: services.metadata.schedules, submit: (r) => coordinator.submit(r), clock, logger: services.logger, metrics: services.metrics });
   scheduler.start(SCHEDULER_TICK_MS);
   const retention = new RetentionPruner({
     store: services.metadata.schedules, maxAgeMs: config.retentionDays * 86_400_000, batchSize: 500, clock, logger: services.logger,

@@ -75,7 +75,8 @@ export class Coordinator {
     this.#opts = { missedHeartbeats: 3, startTimeoutMs: 60_000, cancelGraceMs: 10_000, maxConcurrentRuns: 16, ...options };
     this.#queue = new RunQueue(this.#opts.maxConcurrentRuns);
     this.#health = new HealthMonitor(
-      { heartbeatMs: this.#opts.heartbeatMs, missedHeartbeats: this.#opts.missedHeartbeats, startTimeoutMs: this.#opts.startTimeoutMs },
+      { heartbeatMs: this.#opts.heartbeatMs, missedHeartbeats: this.#opts.missedHeartbeats, startTimeoutMs: this.#opts.startTimeoutMs,
+        report: (n) => this.#metrics.attemptsInFlight(n) },
       (attemptId, silentMs) => void this.#lost(attemptId, silentMs).catch((err) => this.#fault('lost-attempt handling', err)),
     );
     this.#metrics = new RunMetrics(services.metrics);
@@ -114,6 +115,7 @@ export class Coordinator {
   /** Starts queued runs while the limits allow, oldest first. */
   async #pump(): Promise<void> {
     for (let run = this.#queue.take(this.#running()); run; run = this.#queue.take(this.#running())) await this.#begin(run);
+    this.#metrics.admission(this.#queue.size, this.#running().length);
     await this.#steps.writes.flush();
   }
 
@@ -228,7 +230,7 @@ export class Coordinator {
     if (!run) return false;
     run.cancelled = true;
     for (const t of run.timers) clearTimeout(t);
-    this.#queue.remove(run);
+    if (this.#queue.remove(run)) this.#metrics.admission(this.#queue.size, this.#running().length);
     for (const s of run.steps) {
       if (s.status === 'pending' || s.status === 'retrying') this.#steps.setStep(run, s, 'cancelled', reason);
       else if (s.status === 'running' && s.attemptId) {
@@ -287,6 +289,7 @@ export class Coordinator {
     step.lastSeq = ev.seq;
     this.#health.seen(ev.attemptId, true);
     this.#metrics.eventApplied(ev.type, ev.ts);
+    if (ev.type === 'heartbeat') this.#metrics.heartbeat();
     await applyAttemptEvent(this.#events, run, step, ev);
     // Not awaited: events that arrive together share one transaction. Losing the tail of
     // it in a crash is safe: the attempt then looks running, the health monitor finds it

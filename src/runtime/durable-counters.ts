@@ -75,8 +75,8 @@ export class DurableCounters implements Metrics {
     this.#inner.observe(name, help, labels, value);
   }
 
-  render(): Promise<string> {
-    return this.#inner.render();
+  render(options?: { readonly process?: boolean }): Promise<string> {
+    return this.#inner.render(options);
   }
 
   get contentType(): string {

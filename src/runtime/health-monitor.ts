@@ -8,6 +8,8 @@ export interface HealthOptions {
   /** How often to look (default: a third of the heartbeat interval, at most 1 s). */
   readonly checkEveryMs?: number;
   readonly now?: () => number;
+  /** Told, at every look, how many attempts are being watched. */
+  readonly report?: (inFlight: number) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export class HealthMonitor {
       this.#seen.delete(id);
       this.#onLost(id, silent);
     }
+    this.#opts.report?.(this.#seen.size);
     return lost.length;
   }
 

@@ -46,6 +46,20 @@ export class RunMetrics {
     this.#m.setGauge(name, help, labels, value);
   }
 
+  /** Queue depth and runs in progress, after every admission decision. */
+  admission(queued: number, running: number): void {
+    this.#c.set(METRICS.runsQueued, {}, queued);
+    this.#c.set(METRICS.runsRunning, {}, running);
+  }
+
+  attemptsInFlight(n: number): void {
+    this.#c.set(METRICS.attemptsInFlight, {}, n);
+  }
+
+  heartbeat(): void {
+    this.#c.inc(METRICS.heartbeats, {});
+  }
+
   runEnded(pipeline: string, status: RunStatus): void {
     this.#c.inc(METRICS.runsTotal, { pipeline, status });
   }

@@ -13,6 +13,10 @@ export class RunQueue {
     this.#maxConcurrentRuns = maxConcurrentRuns;
   }
 
+  get size(): number {
+    return this.#queue.length;
+  }
+
   push(run: ActiveRun): void {
     this.#queue.push(run);
   }

@@ -1,8 +1,11 @@
 import { SluiceError, ValidationError, describeError } from '../core/errors.ts';
+import { METRICS } from '../core/metric-catalogue.ts';
 import { partitionWindow } from '../core/partitions.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { NewTick, ScheduleState, ScheduleStore, TickOutcome, TickRecord } from '../ports/schedule-store.ts';
 import type { AnyPipeline } from './pipeline-registry.ts';
 import { compileSchedules, dueTicks, tickPartition, tickRunId, type CompiledSchedule } from './schedule-ticks.ts';
+import { catalogued, type CataloguedMetrics } from './catalogued-metrics.ts';
 import { Periodic } from './periodic.ts';
 import type { Logger } from './services.ts';
 
@@ -33,6 +36,8 @@ export interface SchedulerOptions {
    * between claim and submit, or the submit failed in a way worth retrying. Default 60 s.
    */
   readonly retryAfterMs?: number;
+  /** Where evaluations, tick outcomes and each schedule's next tick are counted (the metric catalogue's `schedule*`). */
+  readonly metrics?: Metrics;
 }
 
 const DEFAULT_MAX_TICKS = 10;
@@ -68,6 +73,7 @@ export class Scheduler {
   readonly #retryAfterMs: number;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #loop: Periodic;
+  readonly #metrics: CataloguedMetrics | null;
 
   constructor(options: SchedulerOptions) {
     const maxTicks = options.catchUp?.maxTicks ?? DEFAULT_MAX_TICKS;
@@ -86,6 +92,7 @@ export class Scheduler {
     this.#maxTicks = maxTicks;
     this.#retryAfterMs = retryAfterMs;
     this.#loop = new Periodic(() => this.tick(), options.logger, 'scheduler evaluation');
+    this.#metrics = options.metrics ? catalogued(options.metrics) : null;
   }
 
   #schedules(): readonly CompiledSchedule[] {
@@ -115,6 +122,7 @@ export class Scheduler {
 
   async #evaluate(): Promise<number> {
     const now = this.#clock.now();
+    this.#metrics?.inc(METRICS.schedulerEvaluations, {});
     const states = new Map((await this.#store.listSchedules()).map((s) => [keyOf(s.pipeline, s.schedule), s]));
     let submitted = 0;
     const stale = await this.#store.pendingTicks(new Date(now.getTime() - this.#retryAfterMs).toISOString());
@@ -140,6 +148,9 @@ export class Scheduler {
     const pipeline = s.pipeline.name;
     const schedule = s.def.name;
     const nowIso = now.toISOString();
+    // Watched by the SluiceScheduleMissed alert: a next tick that stays in the past was not fired.
+    const next = state?.enabled === false ? null : s.cron.nextRun(now);
+    this.#metrics?.set(METRICS.scheduleNextTick, { pipeline, schedule }, next ? next.getTime() / 1000 : 0);
     if (state === undefined || state.evaluatedThrough === null) {
       // First sight: start from now rather than firing the schedule's whole history.
       await this.#store.advance(pipeline, schedule, nowIso);
@@ -219,6 +230,7 @@ export class Scheduler {
   }
 
   #finish(tick: NewTick, outcome: TickOutcome): Promise<void> {
+    this.#metrics?.inc(METRICS.scheduleTicks, { pipeline: tick.pipeline, schedule: tick.schedule, outcome: outcome.status });
     return this.#store.finishTick(tick, outcome, this.#clock.now().toISOString());
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Labels, Metrics } from '../../ports/metrics.ts';
 
 export interface PromMetricsOptions {
@@ -10,6 +10,8 @@ export interface PromMetricsOptions {
   readonly defaultLabels?: Record<string, string>;
   /** Histogram buckets; prom-client's defaults (5ms..10s) otherwise. */
   readonly buckets?: readonly number[];
+  /** Also expose prom-client's process metrics (CPU, memory, event loop lag, GC) as `process_*` and `nodejs_*`. */
+  readonly processMetrics?: boolean;
 }
 
 type Kind = 'gauge' | 'counter' | 'histogram';
@@ -32,6 +34,12 @@ export function createPromMetrics(options: PromMetricsOptions = {}): Metrics {
   if (options.defaultLabels) registry.setDefaultLabels({ ...options.defaultLabels });
   const buckets = options.buckets ? [...options.buckets] : undefined;
   const entries = new Map<string, Entry>();
+  // A registry of their own, so a push can leave them out.
+  const processRegistry = options.processMetrics ? new Registry() : null;
+  if (processRegistry) {
+    if (options.defaultLabels) processRegistry.setDefaultLabels({ ...options.defaultLabels });
+    collectDefaultMetrics({ register: processRegistry });
+  }
 
   function entry(kind: Kind, name: string, help: string, labels: Labels): Entry {
     const fullName = prefix + name;
@@ -73,8 +81,10 @@ export function createPromMetrics(options: PromMetricsOptions = {}): Metrics {
     observe(name, help, labels, value) {
       (entry('histogram', name, help, labels).metric as Histogram).observe({ ...labels }, value);
     },
-    render() {
-      return registry.metrics();
+    async render(o = {}) {
+      const own = await registry.metrics();
+      if (!processRegistry || o.process === false) return own;
+      return `${own.trimEnd()}\n${await processRegistry.metrics()}`;
     },
     get contentType() {
       return registry.contentType;

@@ -47,7 +47,7 @@ export function createPushgatewayPusher(options: PushgatewayPusherOptions): Push
   return {
     async push(metrics, job, grouping = {}) {
       // PUT replaces every metric of the group, so series a job stopped reporting vanish.
-      await send('PUT', job, grouping, await metrics.render(), metrics.contentType);
+      await send('PUT', job, grouping, await metrics.render({ process: false }), metrics.contentType);
     },
     async delete(job, grouping = {}) {
       await send('DELETE', job, grouping);

@@ -26,7 +26,6 @@ export const METRICS = {
   runsQueued: def('sluice_runs_queued', 'gauge', 'Runs waiting for a concurrency slot', []),
   runsRunning: def('sluice_runs_running', 'gauge', 'Runs this control plane is driving', []),
   attemptsInFlight: def('sluice_attempts_in_flight', 'gauge', 'Attempts dispatched or running whose worker is expected to report', []),
-  heartbeats: def('sluice_heartbeats_total', 'counter', 'Heartbeats received from running attempts', []),
   schedulerEvaluations: def('sluice_scheduler_evaluations_total', 'counter', 'Scheduler evaluations (each looks at every schedule)', []),
   scheduleTicks: def('sluice_schedule_ticks_total', 'counter', 'Schedule ticks by what became of them', ['outcome', 'pipeline', 'schedule']),
   scheduleNextTick: def('sluice_schedule_next_tick_timestamp_seconds', 'gauge', 'When an enabled schedule fires next (Unix seconds; 0 while disabled)', ['pipeline', 'schedule']),

@@ -45,11 +45,12 @@ export const ALERTS: readonly AlertRule[] = [
   },
   {
     alert: 'SluiceNoHeartbeats',
-    expr: `sum(${m.attemptsInFlight.name}) > 0 unless sum(increase(${m.heartbeats.name}[5m])) > 0`,
+    // Every event of an attempt is a sign of life (a heartbeat is one): the lag histogram counts them all.
+    expr: `sum(${m.attemptsInFlight.name}) > 0 unless sum(increase(${m.eventsLag.name}_count[5m])) > 0`,
     for: '5m',
     severity: 'critical',
-    summary: 'Attempts are in flight but no heartbeat arrived for 10 minutes',
-    description: 'The control plane waits on {{ $value }} attempt(s) and has applied no heartbeat for 10 minutes: workers or attempt pods cannot reach the bus, or its consumer is stuck. Attempts will be declared lost and retried.',
+    summary: 'Attempts are in flight but none of them was heard from for 10 minutes',
+    description: 'The control plane waits on {{ $value }} attempt(s) and has applied no event of any attempt (heartbeats included) for 10 minutes: workers or attempt pods cannot reach the bus, or its consumer is stuck. Attempts will be declared lost and retried.',
   },
   {
     alert: 'SluiceScheduleMissed',

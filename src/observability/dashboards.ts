@@ -1,16 +1,23 @@
 import { DashboardBuilder, DatasourceVariableBuilder, QueryVariableBuilder, RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/prometheus';
+import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { METRICS } from '../core/metric-catalogue.ts';
 
 /** One panel: what it shows and the PromQL behind it (the tests evaluate every expression). */
 export interface PanelSpec {
   readonly title: string;
-  readonly kind: 'timeseries' | 'stat';
+  readonly kind: 'timeseries' | 'stat' | 'table';
   readonly unit: string;
   readonly description: string;
   readonly queries: readonly { readonly expr: string; readonly legend: string }[];
+  /**
+   * Instead of PromQL: SQL on the warehouse through Grafana's ClickHouse datasource
+   * (`$__fromTime` / `$__toTime` are the dashboard's time range). The tests run each one.
+   */
+  readonly warehouse?: { readonly sql: string; readonly format: 'time_series' | 'table' };
 }
 
 export interface DashboardSpec {
@@ -64,10 +71,19 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         ],
       },
       {
+        title: 'Capacity and scheduling',
+        panels: [
+          { title: 'Run queue', kind: 'timeseries', unit: 'short', description: 'Runs waiting for a concurrency slot, and runs in progress.', queries: [q(`sum(${m.runsQueued.name})`, 'queued'), q(`sum(${m.runsRunning.name})`, 'running')] },
+          { title: 'Workers: attempts in flight and their events', kind: 'timeseries', unit: 'short', description: 'Attempts a worker or pod is running for the control plane, and the events per second they send (heartbeats, progress, results).', queries: [q(`sum(${m.attemptsInFlight.name})`, 'in flight'), q(`sum(rate(${m.eventsLag.name}_count[$__rate_interval]))`, 'events/s')] },
+          { title: 'Scheduler', kind: 'timeseries', unit: 'short', description: 'Scheduler evaluations per minute, and schedule ticks by outcome.', queries: [q(`sum(rate(${m.schedulerEvaluations.name}[$__rate_interval])) * 60`, 'evaluations/min'), q(`sum by (outcome) (increase(${m.scheduleTicks.name}[$__rate_interval]))`, 'ticks {{outcome}}')] },
+        ],
+      },
+      {
         title: 'Control plane',
         panels: [
           { title: 'Events lag p99', kind: 'timeseries', unit: 's', description: 'Time from a worker emitting an event to the control plane applying it.', queries: [q(quantile(0.99, m.eventsLag.name, 'type'), '{{type}}')] },
           { title: 'Event streams open', kind: 'stat', unit: 'short', description: 'Server-sent event streams the API holds open (the UI\'s live views).', queries: [q(`sum(${m.sseStreams.name})`)] },
+          { title: 'Process CPU and memory', kind: 'timeseries', unit: 'short', description: 'The control plane process: CPU seconds per second and resident memory in GiB (prom-client\'s process metrics).', queries: [q('sum by (instance) (rate(process_cpu_seconds_total{job="sluice"}[$__rate_interval]))', 'cpu {{instance}}'), q('sum by (instance) (process_resident_memory_bytes{job="sluice"}) / 2^30', 'GiB {{instance}}')] },
           { title: 'Rows quarantined', kind: 'timeseries', unit: 'short', description: 'Malformed rows sent to quarantine, by pipeline and asset.', queries: [q(`sum by (pipeline, asset) (increase(${m.quarantinedRows.name}[$__rate_interval]))`, '{{pipeline}} {{asset}}')] },
         ],
       },
@@ -115,11 +131,28 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
           { title: 'Line totals', kind: 'timeseries', unit: 'currencyGBP', description: 'Min, median, average and max line total of the latest day.', queries: ['min', 'median', 'avg', 'max'].map((k) => q(`max(latest_${k}_total_amount{pipeline="retail"})`, k)) },
         ],
       },
+      {
+        title: 'Warehouse (ClickHouse)',
+        panels: [
+          { title: 'Sales volume per day', kind: 'timeseries', unit: 'currencyGBP', description: 'quality.sales_summary: the sales facts of each loaded day, summed up.', queries: [],
+            warehouse: { format: 'time_series', sql: 'SELECT toDateTime(day) AS time, volume AS sales FROM quality.sales_summary WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime) ORDER BY time' } },
+          { title: 'Line issues by kind', kind: 'table', unit: 'none', description: 'quality.line_issues: lines kept but flagged, by issue, over the time range.', queries: [],
+            warehouse: { format: 'table', sql: 'SELECT issue, count() AS lines, uniqExact(day) AS days FROM quality.line_issues WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime) GROUP BY issue ORDER BY lines DESC' } },
+        ],
+      },
     ],
   },
 ];
 
 const PROMETHEUS = { type: 'prometheus', uid: '${datasource}' };
+const CLICKHOUSE = { type: 'grafana-clickhouse-datasource', uid: '${warehouse}' };
+
+// The Foundation SDK has no ClickHouse query type: the plugin's own query model, by hand.
+function clickhouseQuery(w: NonNullable<PanelSpec['warehouse']>): Builder<Dataquery> {
+  return {
+    build: () => ({ refId: 'A', datasource: CLICKHOUSE, editorType: 'sql', queryType: w.format === 'table' ? 'table' : 'timeseries', format: w.format === 'table' ? 1 : 0, rawSql: w.sql }) as unknown as Dataquery,
+  };
+}
 
 /** A dashboard spec as Grafana's dashboard JSON, built with the Foundation SDK. */
 export function buildDashboard(spec: DashboardSpec): unknown {
@@ -131,6 +164,9 @@ export function buildDashboard(spec: DashboardSpec): unknown {
     .time({ from: 'now-6h', to: 'now' })
     .timezone('utc')
     .withVariable(new DatasourceVariableBuilder('datasource').label('Prometheus').type('prometheus'));
+  if (spec.rows.some((r) => r.panels.some((p) => p.warehouse))) {
+    d.withVariable(new DatasourceVariableBuilder('warehouse').label('Warehouse').type('grafana-clickhouse-datasource'));
+  }
   if (spec.pipelineVariable) {
     d.withVariable(new QueryVariableBuilder('pipeline').label('Pipeline').datasource(PROMETHEUS)
       .query(`label_values(${m.runsTotal.name}, pipeline)`).refresh(2));
@@ -138,9 +174,10 @@ export function buildDashboard(spec: DashboardSpec): unknown {
   for (const row of spec.rows) {
     d.withRow(new RowBuilder(row.title));
     for (const p of row.panels) {
-      const targets = p.queries.map((x, i) => new DataqueryBuilder().expr(x.expr).legendFormat(x.legend || '__auto').refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS));
-      const panel = p.kind === 'stat' ? new StatPanel() : new TimeseriesPanel();
-      panel.title(p.title).description(p.description).unit(p.unit).datasource(PROMETHEUS).targets(targets).height(p.kind === 'stat' ? 5 : 8).span(p.kind === 'stat' ? (row.panels.length > 4 ? 6 : 8) : 8);
+      const targets = p.warehouse ? [clickhouseQuery(p.warehouse)]
+        : p.queries.map((x, i) => new DataqueryBuilder().expr(x.expr).legendFormat(x.legend || '__auto').refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS));
+      const panel = p.kind === 'stat' ? new StatPanel() : p.kind === 'table' ? new TablePanel() : new TimeseriesPanel();
+      panel.title(p.title).description(p.description).unit(p.unit).datasource(p.warehouse ? CLICKHOUSE : PROMETHEUS).targets(targets).height(p.kind === 'stat' ? 5 : 8).span(p.kind === 'stat' ? (row.panels.length > 4 ? 6 : 8) : 8);
       d.withPanel(panel);
     }
   }

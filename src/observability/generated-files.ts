@@ -1,4 +1,5 @@
 import { prometheusRulesYaml } from './alert-rules.ts';
+import { ALERTMANAGER_YAML } from './alertmanager-config.ts';
 import { buildDashboard, DASHBOARDS } from './dashboards.ts';
 
 /**
@@ -11,6 +12,9 @@ export function generatedFiles(): Record<string, string> {
     'deploy/prometheus/rules/sluice.yaml': rules,
     // Helm reads only files inside the chart: its PrometheusRule includes this copy.
     'deploy/helm/sluice/files/prometheus-rules.yaml': rules,
+    'deploy/alertmanager/alertmanager.yaml': ALERTMANAGER_YAML,
+    // The monitoring app's chart reads it into Alertmanager's Secret.
+    'deploy/argocd/apps/monitoring/files/alertmanager.yaml': ALERTMANAGER_YAML,
   };
   for (const spec of DASHBOARDS) {
     const json = `${JSON.stringify(buildDashboard(spec), null, 2)}\n`;

@@ -89,6 +89,7 @@ export class Coordinator {
 
   /** Subscribes to events, takes over runs a previous control plane left unfinished, starts the health monitor. */
   async start(): Promise<void> {
+    for (const def of this.#registry.list()) this.#metrics.declarePipeline(def);
     this.#subscription = await this.#services.bus.subscribe(TOPICS.events, { group: 'sluice-coordinator' }, (m) =>
       this.#onEvent(m.value),
     );
@@ -171,6 +172,8 @@ export class Coordinator {
   /** Validates the request, records the run and starts it. `done` settles when the run ends. */
   async submit(req: RunRequest): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
     const def = this.#registry.get(req.pipeline);
+    // A pipeline added by a reload since start.
+    this.#metrics.declarePipeline(def);
     const params = parseParams(def, req.params ?? {});
     // A retry repeats the partition its run was admitted with.
     const partition = req.retryOf === undefined ? admitRunPartition(def, req, new Date()) : (req.partition ?? null);
@@ -289,7 +292,6 @@ export class Coordinator {
     step.lastSeq = ev.seq;
     this.#health.seen(ev.attemptId, true);
     this.#metrics.eventApplied(ev.type, ev.ts);
-    if (ev.type === 'heartbeat') this.#metrics.heartbeat();
     await applyAttemptEvent(this.#events, run, step, ev);
     // Not awaited: events that arrive together share one transaction. Losing the tail of
     // it in a crash is safe: the attempt then looks running, the health monitor finds it

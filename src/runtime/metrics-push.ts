@@ -3,6 +3,7 @@ import { catalogued } from './catalogued-metrics.ts';
 import { describeError } from '../core/errors.ts';
 import { isTerminalRun } from '../core/states.ts';
 import type { Metrics, MetricsPusher } from '../ports/metrics.ts';
+import { pipelineExposition } from './pipeline-exposition.ts';
 import type { RunUpdate } from './run-updates.ts';
 import type { Logger } from './services.ts';
 
@@ -32,7 +33,13 @@ export class MetricsPush {
     const tail = (this.#tails.get(pipeline) ?? Promise.resolve()).then(async () => {
       this.#waiting.delete(pipeline);
       try {
-        await this.#pusher.push(this.#metrics, 'sluice', { pipeline });
+        // Only this pipeline's series: see pipelineExposition.
+        const m = this.#metrics;
+        const own: Metrics = {
+          setGauge: (...a) => m.setGauge(...a), incCounter: (...a) => m.incCounter(...a), observe: (...a) => m.observe(...a),
+          render: async () => pipelineExposition(await m.render({ process: false }), pipeline), contentType: m.contentType,
+        };
+        await this.#pusher.push(own, 'sluice', { pipeline });
       } catch (err) {
         this.#logger.warn({ err: describeError(err), pipeline }, 'could not push metrics to the Pushgateway');
         catalogued(this.#metrics).inc(METRICS.metricsPushFailures, { pipeline });

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../core/events.ts';
-import type { RunStatus } from '../core/states.ts';
+import { isTerminalRun, RUN_STATUSES, type RunStatus } from '../core/states.ts';
+import type { AnyPipeline } from './pipeline-registry.ts';
 import { METRICS } from '../core/metric-catalogue.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import { catalogued, type CataloguedMetrics } from './catalogued-metrics.ts';
@@ -46,6 +47,21 @@ export class RunMetrics {
     this.#m.setGauge(name, help, labels, value);
   }
 
+  /**
+   * Every series of a pipeline at 0 before its first run: Prometheus' increase() cannot see a
+   * counter's first step from nothing, so a run that fails first would never fire
+   * SluiceRunFailed, and a dashboard panel would say "No data" where it means none.
+   */
+  declarePipeline(def: AnyPipeline): void {
+    const pipeline = def.name;
+    for (const status of RUN_STATUSES) if (isTerminalRun(status)) this.#c.inc(METRICS.runsTotal, { pipeline, status }, 0);
+    for (const s of def.steps) {
+      this.#c.inc(METRICS.attemptRetries, { pipeline, step: s.name }, 0);
+      this.#c.inc(METRICS.lostAttempts, { pipeline, step: s.name }, 0);
+      for (const a of s.assets) this.#c.inc(METRICS.quarantinedRows, { pipeline, asset: a.name }, 0);
+    }
+  }
+
   /** Queue depth and runs in progress, after every admission decision. */
   admission(queued: number, running: number): void {
     this.#c.set(METRICS.runsQueued, {}, queued);
@@ -54,10 +70,6 @@ export class RunMetrics {
 
   attemptsInFlight(n: number): void {
     this.#c.set(METRICS.attemptsInFlight, {}, n);
-  }
-
-  heartbeat(): void {
-    this.#c.inc(METRICS.heartbeats, {});
   }
 
   runEnded(pipeline: string, status: RunStatus): void {

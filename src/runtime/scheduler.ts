@@ -151,6 +151,8 @@ export class Scheduler {
     // Watched by the SluiceScheduleMissed alert: a next tick that stays in the past was not fired.
     const next = state?.enabled === false ? null : s.cron.nextRun(now);
     this.#metrics?.set(METRICS.scheduleNextTick, { pipeline, schedule }, next ? next.getTime() / 1000 : 0);
+    // At 0 from the first evaluation, so the first tick shows as an increase.
+    for (const outcome of ['submitted', 'skipped', 'failed'] as const) this.#metrics?.inc(METRICS.scheduleTicks, { pipeline, schedule, outcome }, 0);
     if (state === undefined || state.evaluatedThrough === null) {
       // First sight: start from now rather than firing the schedule's whole history.
       await this.#store.advance(pipeline, schedule, nowIso);

@@ -135,6 +135,10 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
         const set = app === 'sluice' ? ['sluice.tests.enabled=false'] : [];
         const { yaml, objects, remote } = await renderApp(tools!.HELM!, `${ARGO}/${group}/${app}`, { release: app, namespace, apiVersions: API_VERSIONS, set });
         for (const d of remote) assert.match(d.version, /^v?\d+\.\d+\.\d+$/, `${app}: ${d.name} is pinned to an exact version`);
+        if (app === 'monitoring') {
+          const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'alertmanager-sluice') as Manifest & { stringData: Record<string, string> };
+          assert.equal(secret.stringData['alertmanager.yaml']!.trim(), readFileSync(`${root}deploy/alertmanager/alertmanager.yaml`, 'utf8').trim(), 'Alertmanager gets the routing the repository documents');
+        }
         if (objects.length === 0) continue;
         const { stdout } = await dryRun(namespace, yaml).catch((e: { stderr?: string }) => assert.fail(`${group}/${app}: ${e.stderr}`));
         assert.equal(stdout.match(/serverside-applied \(server dry run\)/g)?.length, objects.length, `${app}: ${stdout}`);

@@ -12,6 +12,12 @@
 #
 # Topics are never created implicitly (auto.create.topics.enable=false): clients create what
 # they use, as they must on a production cluster.
+#
+# A second listener, SASL_PLAINTEXT with SCRAM-SHA-512 on $SASL_PORT, serves the tests of
+# authenticated clients: `start` (re)creates the SCRAM users below, whose passwords are fixed
+# test values known to the tests (test/helpers/services.ts), not secrets. ACLs are enforced
+# (StandardAuthorizer) for SCRAM users on resources that have ACLs; the PLAINTEXT listener's
+# ANONYMOUS principal is a super user, so every other test is unaffected.
 set -euo pipefail
 
 # 4.2 is the newest line @platformatic/kafka is tested against.
@@ -23,7 +29,10 @@ DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 HOST=127.0.0.1
 PORT=29092
 CONTROLLER_PORT=29093
+SASL_PORT=29094
 BOOTSTRAP="$HOST:$PORT"
+# name:password of the SCRAM-SHA-512 users start creates.
+SCRAM_USERS=(sluice-test:sluice-test-secret sluice-control-plane:control-plane-secret sluice-worker:worker-secret sluice-connector:connector-secret)
 NOT_INSTALLED=3
 CACHE="${SLUICE_CACHE:-$HOME/.cache/sluice}/kafka"
 LIBS="$CACHE/libs"
@@ -121,11 +130,16 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$HOST:$CONTROLLER_PORT
-listeners=PLAINTEXT://$HOST:$PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$HOST:$PORT
+listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT,CONTROLLER://$HOST:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$PORT,SASL_PLAINTEXT://$HOST:$SASL_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS
+allow.everyone.if.no.acl.found=true
 log.dirs=$DATA
 auto.create.topics.enable=false
 num.partitions=1
@@ -174,6 +188,17 @@ format_storage() {
     || fail_with_log "formatting the KRaft storage in $DATA failed"
 }
 
+# The SCRAM users, through the PLAINTEXT listener (idempotent; about a second each).
+add_scram_users() {
+  local u name
+  for u in "${SCRAM_USERS[@]}"; do
+    name=${u%%:*}
+    timeout 60 java "${JAVA_ARGS[@]}" kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
+      --add-config "SCRAM-SHA-512=[iterations=4096,password=${u#*:}]" --entity-type users --entity-name "$name" >>"$LOG" 2>&1 \
+      || fail_with_log "creating the SCRAM user $name failed"
+  done
+}
+
 cmd_start() {
   mkdir -p "$CACHE"
   # Test files start in parallel; one of them installs and starts, the rest wait.
@@ -196,8 +221,8 @@ cmd_start() {
     cmd_install 9>&-
   fi
   command -v java >/dev/null 2>&1 || { log "java is not on PATH"; exit "$NOT_INSTALLED"; }
-  if port_taken "$PORT" || port_taken "$CONTROLLER_PORT"; then
-    die "port $PORT or $CONTROLLER_PORT is taken by a process we did not start; refusing to use or stop it"
+  if port_taken "$PORT" || port_taken "$CONTROLLER_PORT" || port_taken "$SASL_PORT"; then
+    die "port $PORT, $CONTROLLER_PORT or $SASL_PORT is taken by a process we did not start; refusing to use or stop it"
   fi
   write_config
   : >"$LOG"
@@ -208,6 +233,7 @@ cmd_start() {
   setsid java "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" >>"$LOG" 2>&1 </dev/null 9>&- &
   pid=$!
   record_started "$pid" "the broker did not answer a metadata request on $BOOTSTRAP within ${START_TIMEOUT}s"
+  add_scram_users
   log "started Kafka $KAFKA_VERSION as pid $pid, log $LOG"
   echo "$BOOTSTRAP"
 }

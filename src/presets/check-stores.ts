@@ -69,7 +69,7 @@ export async function checkStores(config: SluiceConfig, o: { timeoutMs: number }
   const b = config.bus;
   checks.push(b.kind === 'kafka'
     ? timed('bus', b.brokers.join(','), t, async () => (await import('../adapters/kafka/kafka-probe.ts')).probeKafka({
-      bootstrap: b.brokers, clientId: `${b.clientId}-check`, topics: [TOPICS.control, TOPICS.events].map((n) => b.topicPrefix + n), timeoutMs: t,
+      bootstrap: b.brokers, clientId: `${b.clientId}-check`, sasl: b.sasl, topics: [TOPICS.control, TOPICS.events].map((n) => b.topicPrefix + n), timeoutMs: t,
     }))
     : Promise.resolve(embedded('bus', 'in-process', 'the in-process bus of the control plane')));
   const w = config.warehouse;

@@ -32,6 +32,7 @@ export const cluster = {
     return createKafkaBus({
       bootstrap: c.brokers,
       clientId,
+      sasl: c.sasl,
       topicPrefix: c.topicPrefix,
       topics: [TOPICS.control, TOPICS.events].map((name) => ({ name, partitions: c.topics.partitions, retentionMs: c.topics.retentionMs })),
     });

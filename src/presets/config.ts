@@ -51,6 +51,12 @@ export const configSchema = z
         brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1),
         clientId: z.string().default('sluice'),
         topicPrefix: z.string().default(''),
+        /** SASL credentials (SLUICE_KAFKA_USERNAME / SLUICE_KAFKA_PASSWORD, or their `_FILE`s); none by default. */
+        sasl: z.object({
+          mechanism: z.enum(['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']).default('SCRAM-SHA-512'),
+          username: z.string().min(1),
+          password: z.string().min(1),
+        }).strict().optional(),
         /** Partition count and retention of the protocol topics, created at start when missing. */
         topics: z.object({
           partitions: z.number().int().min(1).max(1000).default(3),
@@ -217,6 +223,9 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
           kind: 'kafka',
           brokers: env.SLUICE_KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
           ...(env.SLUICE_KAFKA_TOPIC_PREFIX ? { topicPrefix: env.SLUICE_KAFKA_TOPIC_PREFIX } : {}),
+          ...(env.SLUICE_KAFKA_USERNAME || env.SLUICE_KAFKA_PASSWORD
+            ? { sasl: { username: env.SLUICE_KAFKA_USERNAME, password: env.SLUICE_KAFKA_PASSWORD, ...(env.SLUICE_KAFKA_SASL_MECHANISM ? { mechanism: env.SLUICE_KAFKA_SASL_MECHANISM } : {}) } }
+            : {}),
           ...(env.SLUICE_KAFKA_PARTITIONS ? { topics: { partitions: Number(env.SLUICE_KAFKA_PARTITIONS), retentionMs: Number(env.SLUICE_KAFKA_RETENTION_MS ?? 7 * 24 * 3600_000) } } : {}),
         }
       : undefined,
@@ -297,6 +306,8 @@ export function storeEnvOf(config: SluiceConfig): Record<string, string> {
   if (config.bus.kind === 'kafka') {
     env.SLUICE_KAFKA_BROKERS = config.bus.brokers.join(',');
     if (config.bus.topicPrefix) env.SLUICE_KAFKA_TOPIC_PREFIX = config.bus.topicPrefix;
+    // The mechanism only: a pod authenticates as its own user, from a Secret (launcher.secretEnv).
+    if (config.bus.sasl) env.SLUICE_KAFKA_SASL_MECHANISM = config.bus.sasl.mechanism;
   }
   if (config.warehouse.kind === 'clickhouse' && !hasPassword(config.warehouse.url)) env.SLUICE_WAREHOUSE_URL = config.warehouse.url;
   if (config.objects.kind === 's3') {
@@ -313,6 +324,7 @@ const FILE_VARIABLES = [
   'SLUICE_METADATA_URL', 'SLUICE_METADATA_USER', 'SLUICE_METADATA_PASSWORD',
   'SLUICE_WAREHOUSE_URL', 'SLUICE_WAREHOUSE_USER', 'SLUICE_WAREHOUSE_PASSWORD',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
+  'SLUICE_KAFKA_USERNAME', 'SLUICE_KAFKA_PASSWORD',
 ] as const;
 const MAX_SECRET_FILE_BYTES = 64 * 1024;
 

@@ -9,6 +9,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 /** The fixed test credentials scripts/minio.sh starts MinIO with. */
 export const MINIO_CREDENTIALS = { accessKeyId: 'sluice', secretAccessKey: 'sluice-secret' } as const;
 
+/**
+ * The SASL_PLAINTEXT (SCRAM-SHA-512) listener of scripts/kafka.sh and the users it creates,
+ * with their fixed test passwords.
+ */
+export const KAFKA_SCRAM = {
+  bootstrap: '127.0.0.1:29094',
+  users: { 'sluice-test': 'sluice-test-secret', 'sluice-control-plane': 'control-plane-secret', 'sluice-worker': 'worker-secret', 'sluice-connector': 'connector-secret' },
+} as const;
+
 export type ServiceName = 'postgres' | 'pushgateway' | 'kafka' | 'minio' | 'clickhouse' | 'kubernetes';
 
 /** Exit code a `scripts/<name>.sh start` uses to say "not installed on this machine". */

@@ -2,6 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Admin, compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
+import { isAccessError, kafkaReason } from './kafka-reason.ts';
+import { saslOption, type KafkaSasl } from './kafka-sasl.ts';
 import { openSubscription } from './kafka-subscription.ts';
 import { topicCreator } from './kafka-topics.ts';
 import type { KafkaTopicSpec } from './kafka-topics.ts';
@@ -12,6 +14,8 @@ export interface KafkaBusOptions {
   /** `host:port` of one or more brokers. */
   readonly bootstrap: readonly string[];
   readonly clientId: string;
+  /** Authenticate to the brokers (SASL_PLAINTEXT); none by default. */
+  readonly sasl?: KafkaSasl;
   /** Created at connect when missing; any other topic gets one partition on first use. */
   readonly topics?: readonly KafkaTopicSpec[];
   /**
@@ -57,7 +61,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   const bootstrap = [...options.bootstrap];
   const specs = new Map((options.topics ?? []).map((t) => [t.name, t]));
 
-  const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250 });
+  const auth = saslOption(options.sasl);
+  const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, ...auth });
   const producer = new Producer<string, Buffer, Buffer, Buffer>({
     clientId: options.clientId,
     bootstrapBrokers: bootstrap,
@@ -69,6 +74,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     autocreateTopics: false,
     retries: 5,
     retryDelay: 250,
+    ...auth,
   });
   const topics = topicCreator(admin);
   const subscriptions = new Set<Subscription>();
@@ -79,7 +85,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     await Promise.all([...specs.values()].map((spec) => topics.ensure(prefix + spec.name, spec)));
   } catch (err) {
     await Promise.allSettled([producer.close(), admin.close()]);
-    throw new UnavailableError(`kafka bus cannot create its topics on ${bootstrap.join(',')}: ${(err as Error).message}`, { cause: err });
+    throw new UnavailableError(`kafka bus cannot create its topics on ${bootstrap.join(',')}: ${kafkaReason(err)}`, { cause: err });
   }
 
   function checkTopic(action: string, topic: string): void {
@@ -100,7 +106,11 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       }
       await topics.ensure(prefix + topic, specs.get(topic));
       checkTopic('publish to', topic);
-      await producer.send({ messages: [{ topic: prefix + topic, key, value: json === undefined ? undefined : Buffer.from(json) }] });
+      await producer.send({ messages: [{ topic: prefix + topic, key, value: json === undefined ? undefined : Buffer.from(json) }] }).catch((err: unknown) => {
+        // A refused credential or ACL is a configuration problem: say so, and do not retry it.
+        if (isAccessError(err)) throw new UnavailableError(`kafka publish to ${prefix + topic}: ${kafkaReason(err)}`, { cause: err, retryable: false });
+        throw err;
+      });
     },
 
     async subscribe(topic, subscribeOptions, handler) {
@@ -111,6 +121,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       const subscription = await openSubscription({
         bootstrap,
         clientId: options.clientId,
+        sasl: options.sasl,
         fullTopic: prefix + topic,
         topic,
         groupId: prefix + subscribeOptions.group,

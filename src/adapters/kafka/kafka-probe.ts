@@ -1,12 +1,13 @@
 import { Admin } from '@platformatic/kafka';
+import { saslOption, type KafkaSasl } from './kafka-sasl.ts';
 
 /**
  * Asks the brokers for the cluster's metadata and lists which of `topics` exist; creates
  * nothing. Throws when no bootstrap broker answers within `timeoutMs`.
  */
-export async function probeKafka(o: { bootstrap: readonly string[]; clientId: string; topics: readonly string[]; timeoutMs: number }): Promise<string> {
+export async function probeKafka(o: { bootstrap: readonly string[]; clientId: string; sasl?: KafkaSasl; topics: readonly string[]; timeoutMs: number }): Promise<string> {
   const admin = new Admin({
-    clientId: o.clientId, bootstrapBrokers: [...o.bootstrap], connectTimeout: o.timeoutMs, requestTimeout: o.timeoutMs, timeout: o.timeoutMs, retries: 0,
+    clientId: o.clientId, bootstrapBrokers: [...o.bootstrap], connectTimeout: o.timeoutMs, requestTimeout: o.timeoutMs, timeout: o.timeoutMs, retries: 0, ...saslOption(o.sasl),
   });
   try {
     const meta = await admin.metadata({ topics: [], forceUpdate: true });

@@ -1,4 +1,5 @@
 import type { AsyncLocalStorage } from 'node:async_hooks';
+import { saslOption, type KafkaSasl } from './kafka-sasl.ts';
 import { once } from 'node:events';
 import { Consumer, stringDeserializer } from '@platformatic/kafka';
 import type { GroupAssignment, Message, MessagesStream } from '@platformatic/kafka';
@@ -10,6 +11,7 @@ type KafkaMessage = Message<string, Buffer, Buffer, Buffer>;
 export interface SubscriptionSettings {
   readonly bootstrap: readonly string[];
   readonly clientId: string;
+  readonly sasl?: KafkaSasl;
   /** Full names, prefix included; `topic` is what handlers see. */
   readonly fullTopic: string;
   readonly topic: string;
@@ -183,6 +185,7 @@ export async function openSubscription(settings: SubscriptionSettings): Promise<
       highWaterMark: QUEUE_HIGH,
       retries: 10,
       retryDelay: 250,
+      ...saslOption(settings.sasl),
     });
     consumer = c;
     let ready = false;

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findErrorBy } from '@platformatic/kafka';
 import type { Admin } from '@platformatic/kafka';
+import { isAccessError, kafkaReason } from './kafka-reason.ts';
 
 /** A topic the bus creates at connect when it is missing. */
 export interface KafkaTopicSpec {
@@ -16,12 +17,19 @@ const LEADER_WAIT_MS = 15_000;
 /**
  * Creates topics the bus uses, once per bus: the configured ones with their partitions and
  * retention, any other with one partition. The broker's auto-create is never relied on
- * (production clusters turn it off). A topic that already exists is left as it is.
+ * (production clusters turn it off). A topic that already exists is left as it is, and is
+ * looked up before any create: where an operator manages topics (Strimzi's KafkaTopic), a
+ * client has no Create ACL and a create is refused even for a topic that exists.
  */
 export function topicCreator(admin: Admin): { ensure(fullName: string, spec?: KafkaTopicSpec): Promise<void> } {
   const known = new Map<string, Promise<void>>();
 
   async function create(fullName: string, spec: KafkaTopicSpec | undefined): Promise<void> {
+    const exists = await hasLeaders(admin, fullName).catch((err: unknown) => {
+      if (isAccessError(err)) throw new Error(`kafka topic ${fullName}: ${kafkaReason(err)}`, { cause: err });
+      return false;
+    });
+    if (exists) return;
     try {
       await admin.createTopics({
         topics: [fullName],
@@ -50,16 +58,21 @@ export function topicCreator(admin: Admin): { ensure(fullName: string, spec?: Ka
   };
 }
 
+async function hasLeaders(admin: Admin, fullName: string): Promise<boolean> {
+  const metadata = await admin.metadata({ topics: [fullName], forceUpdate: true });
+  const topic = metadata.topics.get(fullName);
+  return Boolean(topic && topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
+}
+
 /** A created topic is usable once the broker's metadata lists a leader for every partition. */
 async function waitForLeaders(admin: Admin, fullName: string): Promise<void> {
   const deadline = Date.now() + LEADER_WAIT_MS;
   let last: unknown;
   for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
     try {
-      const metadata = await admin.metadata({ topics: [fullName], forceUpdate: true });
-      const topic = metadata.topics.get(fullName);
-      if (topic && topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0)) return;
+      if (await hasLeaders(admin, fullName)) return;
     } catch (err) {
+      if (isAccessError(err)) throw new Error(`kafka topic ${fullName}: ${kafkaReason(err)}`, { cause: err });
       last = err;
     }
     if (Date.now() > deadline) {

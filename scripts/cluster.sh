@@ -49,7 +49,7 @@ secret() {
 
 cmd_secrets() {
   need "$KUBECTL" "kubectl talks to the cluster"
-  local pg bi ch chq chg minio grafana
+  local pg bi ch chq chg minio grafana kcp kw kc
   pg=$(password_for postgresql postgresql-credentials password)
   bi=$(password_for postgresql metabase-db-credentials password)
   ch=$(password_for clickhouse clickhouse-credentials password)
@@ -57,6 +57,9 @@ cmd_secrets() {
   chg=$(password_for clickhouse clickhouse-grafana-credentials password)
   minio=$(password_for minio minio-credentials rootPassword)
   grafana=$(password_for monitoring grafana-admin admin-password)
+  kcp=$(password_for kafka sluice-control-plane-password password)
+  kw=$(password_for kafka sluice-worker-password password)
+  kc=$(password_for kafka sluice-connector-password password)
   local basic=kubernetes.io/basic-auth
   # PostgreSQL (CloudNativePG's initdb and managed roles) and who connects to it.
   secret postgresql postgresql-credentials "$basic" username=sluice "password=$pg"
@@ -73,6 +76,12 @@ cmd_secrets() {
   secret minio minio-credentials Opaque rootUser=sluice "rootPassword=$minio"
   secret sluice s3-credentials Opaque accessKey=sluice "secretKey=$minio"
   secret monitoring grafana-admin Opaque admin-user=admin "admin-password=$grafana"
+  # Kafka's users (the kafka app's KafkaUsers read `<user>-password`) and Sluice's copies.
+  secret kafka sluice-control-plane-password Opaque "password=$kcp"
+  secret kafka sluice-worker-password Opaque "password=$kw"
+  secret kafka sluice-connector-password Opaque "password=$kc"
+  secret sluice kafka-sluice-control-plane Opaque username=sluice-control-plane "password=$kcp"
+  secret sluice kafka-sluice-worker Opaque username=sluice-worker "password=$kw"
 }
 
 cmd_status() {

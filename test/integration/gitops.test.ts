@@ -135,6 +135,14 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
         const set = app === 'sluice' ? ['sluice.tests.enabled=false'] : [];
         const { yaml, objects, remote } = await renderApp(tools!.HELM!, `${ARGO}/${group}/${app}`, { release: app, namespace, apiVersions: API_VERSIONS, set });
         for (const d of remote) assert.match(d.version, /^v?\d+\.\d+\.\d+$/, `${app}: ${d.name} is pinned to an exact version`);
+        if (app === 'sluice') {
+          // Each role authenticates to Kafka as its own KafkaUser: the control plane mounts its
+          // user's Secret, attempt pods get the worker's by reference.
+          const cp = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'sluice') as unknown as { spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string } }[] } } } };
+          assert.equal(cp.spec.template.spec.volumes.find((v) => v.name === 'kafka-credentials')?.secret?.secretName, 'kafka-sluice-control-plane');
+          const config = JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'sluice-config')!.data!['config.json']!) as { launcher: { secretEnv: { name: string; secret: string }[] } };
+          assert.deepEqual(config.launcher.secretEnv.filter((e) => e.name.startsWith('SLUICE_KAFKA_')).map((e) => `${e.name}<-${e.secret}`), ['SLUICE_KAFKA_USERNAME<-kafka-sluice-worker', 'SLUICE_KAFKA_PASSWORD<-kafka-sluice-worker']);
+        }
         if (app === 'monitoring') {
           const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'alertmanager-sluice') as Manifest & { stringData: Record<string, string> };
           assert.equal(secret.stringData['alertmanager.yaml']!.trim(), readFileSync(`${root}deploy/alertmanager/alertmanager.yaml`, 'utf8').trim(), 'Alertmanager gets the routing the repository documents');
@@ -180,10 +188,10 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
     const [cluster] = of('Kafka');
     assert.equal(cluster!.metadata.annotations!['strimzi.io/kraft'], 'enabled');
     assert.equal(cluster!.metadata.annotations!['strimzi.io/node-pools'], 'enabled');
-    const [plain, scram] = cluster!.spec.kafka.listeners;
-    assert.deepEqual(plain.networkPolicyPeers, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'sluice' } } }], 'only Sluice\'s pods reach the unauthenticated listener');
-    assert.equal(scram.authentication.type, 'scram-sha-512');
-    assert.equal(scram.tls, true);
+    const listeners = cluster!.spec.kafka.listeners as { authentication?: { type: string }; networkPolicyPeers: unknown }[];
+    assert.ok(listeners.every((l) => l.authentication?.type === 'scram-sha-512'), 'no listener without authentication');
+    assert.deepEqual(listeners[0]!.networkPolicyPeers, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'sluice' } } }], 'only Sluice\'s pods connect');
+    for (const u of of('KafkaUser')) assert.equal(u.spec.authentication.password.valueFrom.secretKeyRef.name, `${u.metadata.name}-password`);
     assert.equal(cluster!.spec.kafka.authorization.type, 'simple');
     assert.equal(cluster!.spec.kafka.config['auto.create.topics.enable'], false);
     const [pool] = of('KafkaNodePool');
@@ -251,6 +259,7 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
     assert.equal(await get('sluice', 'postgresql-credentials', 'password'), pg, 'the database and its client share the password');
     assert.equal(await get('sluice', 's3-credentials', 'secretKey'), await get('minio', 'minio-credentials', 'rootPassword'));
     assert.equal(await get('monitoring', 'clickhouse-grafana-credentials', 'password'), await get('clickhouse', 'clickhouse-grafana-credentials', 'password'));
+    assert.equal(await get('sluice', 'kafka-sluice-worker', 'password'), await get('kafka', 'sluice-worker-password', 'password'), 'Sluice authenticates as the KafkaUser');
     assert.ok((await get('monitoring', 'grafana-admin', 'admin-password')).length === 24);
     const second = await run('bash', [`${root}scripts/cluster.sh`, 'secrets'], { env, timeout: 120_000 });
     assert.doesNotMatch(second.stderr, /created/);
@@ -258,8 +267,9 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
     // Every Secret an app's values name exists in that app's namespace.
     const named: [string, string][] = [['postgresql', 'postgresql-credentials'], ['postgresql', 'metabase-db-credentials'], ['clickhouse', 'clickhouse-credentials'],
       ['clickhouse', 'clickhouse-query-credentials'], ['clickhouse', 'clickhouse-grafana-credentials'], ['minio', 'minio-credentials'], ['monitoring', 'grafana-admin'],
-      ['sluice', 'clickhouse-credentials'], ['metabase', 'metabase-db-credentials']];
+      ['sluice', 'clickhouse-credentials'], ['metabase', 'metabase-db-credentials'],
+      ['kafka', 'sluice-control-plane-password'], ['kafka', 'sluice-worker-password'], ['kafka', 'sluice-connector-password'], ['sluice', 'kafka-sluice-control-plane'], ['sluice', 'kafka-sluice-worker']];
     for (const [ns, name] of named) await kubectl(['-n', ns, 'get', 'secret', name]);
-    for (const ns of ['postgresql', 'sluice', 'clickhouse', 'minio', 'monitoring', 'metabase']) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+    for (const ns of ['postgresql', 'sluice', 'clickhouse', 'minio', 'monitoring', 'metabase', 'kafka']) await kubectl(['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   });
 });

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { dropBucket, dropSchema } from '../helpers/cleanup.ts';
 import { loadConfig } from '../../src/presets/config.ts';
 import { PodRunner } from '../helpers/pod-runner.ts';
-import { MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
+import { KAFKA_SCRAM, MINIO_CREDENTIALS as MINIO, service } from '../helpers/services.ts';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -222,6 +222,10 @@ describe('the Helm chart', () => {
       await kubectl('label', 'namespace', namespace, 'pod-security.kubernetes.io/enforce=restricted');
       const pg = new URL(pgUrl);
       await kubectl('-n', namespace, 'create', 'secret', 'generic', 'postgresql-credentials', `--from-literal=username=${decodeURIComponent(pg.username)}`, `--from-literal=password=${decodeURIComponent(pg.password)}`);
+      // Kafka over SASL/SCRAM, each role as its own user (scripts/kafka.sh's test users).
+      for (const [secret, user] of [['kafka-sluice-control-plane', 'sluice-control-plane'], ['kafka-sluice-worker', 'sluice-worker']] as const) {
+        await kubectl('-n', namespace, 'create', 'secret', 'generic', secret, `--from-literal=username=${user}`, `--from-literal=password=${KAFKA_SCRAM.users[user]}`);
+      }
       await kubectl('-n', namespace, 'create', 'secret', 'generic', 's3-credentials', `--from-literal=accessKey=${MINIO.accessKeyId}`, `--from-literal=secretKey=${MINIO.secretAccessKey}`);
       s3 = new S3Client({ endpoint: minio, region: 'us-east-1', forcePathStyle: true, credentials: MINIO });
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -230,7 +234,7 @@ describe('the Helm chart', () => {
       const pool = (where: string, p: string) => `${where}.nodeSelector.cloud\\.google\\.com/gke-nodepool=${p}`;
       set = [
         `stores.postgres.host=${pg.hostname}`, `stores.postgres.port=${pg.port}`, `stores.postgres.database=${pg.pathname.slice(1)}`, `stores.postgres.schema=${schema}`,
-        `stores.kafka.brokers={${kafka}}`, `stores.kafka.topicPrefix=helm.${id}.`, `stores.clickhouse.url=${clickhouse}`,
+        `stores.kafka.brokers={${KAFKA_SCRAM.bootstrap}}`, 'stores.kafka.sasl.enabled=true', `stores.kafka.topicPrefix=helm.${id}.`, `stores.clickhouse.url=${clickhouse}`,
         `stores.s3.bucket=${bucket}`, `stores.s3.endpoint=${minio}`,
         // The Deployments on a kwok node (it reports them running and ready); the pods that
         // must really run (the hook, the test) on the pod runner's.
@@ -266,6 +270,8 @@ describe('the Helm chart', () => {
 
       const passed = await helm('test', 'sluice', '--timeout', '120s');
       assert.match(passed.stdout, /TEST SUITE:\s+sluice-connection-test[\s\S]*Phase:\s+Succeeded/);
+      // `sluice check` exits 1 when any store fails; the only broker address is the SCRAM
+      // listener, so passing means the test pod authenticated as sluice-control-plane.
 
       // A rotated key that was not rolled out: the test fails and its pod says which store and why.
       await kubectl('-n', namespace, 'patch', 'secret', 's3-credentials', '-p', JSON.stringify({ stringData: { secretKey: 'rotated-wrongly' } }));

@@ -41,6 +41,14 @@ seccompProfile: {type: RuntimeDefault}
 - name: SLUICE_KAFKA_TOPIC_PREFIX
   value: {{ . | quote }}
 {{- end }}
+{{- if .Values.stores.kafka.sasl.enabled }}
+- name: SLUICE_KAFKA_SASL_MECHANISM
+  value: {{ .Values.stores.kafka.sasl.mechanism | quote }}
+- name: SLUICE_KAFKA_USERNAME_FILE
+  value: /var/run/secrets/sluice/kafka/username
+- name: SLUICE_KAFKA_PASSWORD_FILE
+  value: /var/run/secrets/sluice/kafka/password
+{{- end }}
 - name: SLUICE_WAREHOUSE_URL
   value: {{ .Values.stores.clickhouse.url | quote }}
 {{- if .Values.stores.clickhouse.existingSecret }}
@@ -68,8 +76,11 @@ seccompProfile: {type: RuntimeDefault}
 - {name: clickhouse-credentials, mountPath: /var/run/secrets/sluice/clickhouse, readOnly: true}
 {{- end }}
 - {name: s3-credentials, mountPath: /var/run/secrets/sluice/s3, readOnly: true}
+{{- if .Values.stores.kafka.sasl.enabled }}
+- {name: kafka-credentials, mountPath: /var/run/secrets/sluice/kafka, readOnly: true}
+{{- end }}
 {{- end -}}
-{{- define "sluice.secretVolumes" -}}
+{{- define "sluice.storeSecretVolumes" -}}
 - name: postgresql-credentials
   secret: {secretName: {{ .Values.stores.postgres.existingSecret }}}
 {{- if .Values.stores.clickhouse.existingSecret }}
@@ -78,6 +89,22 @@ seccompProfile: {type: RuntimeDefault}
 {{- end }}
 - name: s3-credentials
   secret: {secretName: {{ .Values.stores.s3.existingSecret }}}
+{{- end -}}
+{{/* The Secrets to mount, with the control plane's Kafka user (also the migrate hook's and the test pod's). */}}
+{{- define "sluice.secretVolumes" -}}
+{{ include "sluice.storeSecretVolumes" . }}
+{{- if .Values.stores.kafka.sasl.enabled }}
+- name: kafka-credentials
+  secret: {secretName: {{ .Values.stores.kafka.sasl.controlPlaneSecret }}}
+{{- end }}
+{{- end -}}
+{{/* The same for warm workers, with their own Kafka user. */}}
+{{- define "sluice.workerSecretVolumes" -}}
+{{ include "sluice.storeSecretVolumes" . }}
+{{- if .Values.stores.kafka.sasl.enabled }}
+- name: kafka-credentials
+  secret: {secretName: {{ .Values.stores.kafka.sasl.workerSecret }}}
+{{- end }}
 {{- end -}}
 
 {{/* The config file and the credentials, as every pod of the chart that runs sluice mounts them. */}}

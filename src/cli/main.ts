@@ -9,6 +9,7 @@ import { registerMetrics } from './commands/metrics.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerPipelines } from './commands/pipelines.ts';
 import { registerQuery } from './commands/query.ts';
+import { registerReplay } from './commands/replay.ts';
 import { registerRetry } from './commands/retry.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -39,6 +40,7 @@ registerDebug(program, globals);
 registerServe(program, globals);
 registerToken(program, globals);
 registerWorker(program, globals);
+registerReplay(program);
 
 try {
   await program.parseAsync(process.argv);

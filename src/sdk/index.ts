@@ -23,6 +23,8 @@ export type { ObjectStore } from '../ports/object-store.ts';
 export { csvRecords } from './csv-records.ts';
 export type { CsvOptions, CsvRecord, CsvStats, CsvWarning } from './csv-records.ts';
 export { resolveSources } from './sources.ts';
+export { fetchJson } from './fetch-json.ts';
+export type { JsonResponse } from './fetch-json.ts';
 export type { ResolveSourcesOptions, SourceDescription, SourceFile } from './sources.ts';
 export type { SourcePolicy } from './source-policy.ts';
 export { replacePartitions } from './replace-partitions.ts';

@@ -25,6 +25,19 @@ async function envOf(script: string): Promise<Record<string, string> | null> {
   return r ? Object.fromEntries(r.stdout.trim().split('\n').map((l) => l.split('=', 2) as [string, string])) : null;
 }
 
+// Every CRD the cluster has is Established (polled: `kubectl wait --all` waits on each in
+// turn and gives no reason); a slow one is named with its conditions.
+async function established(kubectl: (args: string[]) => Promise<{ stdout: string }>): Promise<void> {
+  let pending: string[] = [];
+  for (const deadline = Date.now() + 180_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+    const { items } = JSON.parse((await kubectl(['get', 'crd', '-o', 'json'])).stdout) as { items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string; message?: string }[] } }[] };
+    pending = items.filter((c) => !c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True'))
+      .map((c) => `${c.metadata.name}: ${JSON.stringify(c.status?.conditions ?? [])}`);
+    if (pending.length === 0) return;
+  }
+  throw new Error(`CRDs not Established after 180 s: ${pending.join('; ')}`);
+}
+
 // The bootstrap kustomization with Argo CD's install.yaml from its Go module (the same
 // version) in place of the URL, which cannot be reached here.
 async function buildBootstrap(kubectl: string, argocdManifests: string): Promise<Manifest[]> {
@@ -67,7 +80,7 @@ describe('the GitOps repository (deploy/argocd, deploy/k3d)', () => {
     // The CRDs stay: the API server is this test run's own and forgets them at teardown.
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', crds.CRDS!]);
     await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], schemalessCrds());
-    await kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await established(kubectl);
     for (const ns of ['argocd', ...APP_GROUPS.flatMap((g) => folders(`${ARGO}/${g}`)).map((a) => `gitops-${id}-${a}`)]) {
       const r = await kubectl(['create', 'namespace', ns]).catch((e: { stderr?: string }) => ({ stderr: e.stderr ?? '' }));
       if ('stdout' in r) created.push(ns);

@@ -1,0 +1,163 @@
+import { fetchJson } from 'sluice';
+import type { HistoryContext } from './market-history-pipeline.ts';
+import { missingRanges, pages, type Range } from './ranges.ts';
+import { WeightBudget } from './weight-budget.ts';
+
+
+const STEP_MS: Record<HistoryContext['params']['interval'], number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
+/** The futures API's largest klines page, and its weight (limit > 1000: 10). */
+const PAGE = 1500;
+const PAGE_WEIGHT = 10;
+const MAX_TRIES = 6;
+const COLUMNS = ['symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_volume', 'trades', 'taker_buy_volume', 'taker_buy_quote_volume'];
+
+type Ctx = HistoryContext;
+type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
+
+const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** The window a run loads: its partition's day, or the `from`/`to` params (ISO dates or times, `to` exclusive). */
+export function windowOf(ctx: Pick<Ctx, 'partition' | 'params'>): Range {
+  const from = Date.parse(ctx.partition?.start ?? ctx.params.from ?? '');
+  const to = Date.parse(ctx.partition?.end ?? ctx.params.to ?? '');
+  if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
+    throw new Error('market-history needs a partition (--partition YYYY-MM-DD) or params from and to (ISO dates, from before to)');
+  }
+  return { from, to };
+}
+
+/**
+ * Loads the klines of every symbol for the run's window into market.klines: only the candles
+ * the table does not have yet (so a rerun or a resumed kill fetches nothing twice), pages
+ * fetched concurrently within the exchange's weight budget, ranges the source has no candles
+ * for fetched once more and then recorded in market.kline_gaps.
+ */
+export async function loadKlines(ctx: Ctx): Promise<{ rows: number; metadata: Record<string, unknown> }> {
+  const { interval } = ctx.params;
+  const step = STEP_MS[interval];
+  const window = windowOf(ctx);
+  // Candles that have not closed yet are not missing.
+  const until = Math.min(window.to, Math.floor(Date.now() / step) * step);
+  const budget = await budgetOf(ctx);
+  const perSymbol: Record<string, number> = {};
+  const gaps: { symbol: string; from: string; to: string; candles: number }[] = [];
+  let written = 0;
+  let requests = 0;
+  const expected = ctx.params.symbols.length * Math.max(0, Math.ceil((until - window.from) / step));
+  let present = 0;
+  const counted: Set<number>[] = [];
+  for (const symbol of ctx.params.symbols) {
+    const have = await presentTimes(ctx, symbol, window.from, until);
+    counted.push(have);
+    present += have.size;
+  }
+  ctx.progress(present, { total: expected, message: 'candles in market.klines' });
+
+  for (const [i, symbol] of ctx.params.symbols.entries()) {
+    const have = counted[i]!;
+    perSymbol[symbol] = 0;
+    // A first pass, then one more over what is still missing: a page the source answered short.
+    for (let pass = 1; pass <= 2; pass++) {
+      const todo = pages(missingRanges(window.from, until, step, have), step, PAGE);
+      if (todo.length === 0) break;
+      let next = 0;
+      const worker = async () => {
+        while (next < todo.length) {
+          const page = todo[next++]!;
+          const rows = await fetchPage(ctx, budget, symbol, page);
+          requests++;
+          const fresh = rows.filter((k) => k[0] >= page.from && k[0] < page.to && !have.has(k[0]));
+          if (fresh.length > 0) await insert(ctx, symbol, fresh);
+          for (const k of fresh) have.add(k[0]);
+          written += fresh.length;
+          perSymbol[symbol]! += fresh.length;
+          present += fresh.length;
+          ctx.progress(present, { total: expected, message: `candles in market.klines (${symbol})` });
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(ctx.params.concurrency, todo.length) }, worker));
+    }
+    for (const g of missingRanges(window.from, until, step, have)) {
+      const candles = (g.to - g.from) / step;
+      gaps.push({ symbol, from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), candles });
+      ctx.log.warn(`market-history: the source has no ${interval} candles for ${symbol} from ${new Date(g.from).toISOString()} to ${new Date(g.to).toISOString()} (${candles}), recorded in market.kline_gaps`);
+    }
+  }
+  if (gaps.length > 0) {
+    await ctx.warehouse.insertRows('market.kline_gaps', gaps.map((g) => ({
+      symbol: g.symbol, interval, gap_from: iso(Date.parse(g.from)), gap_to: iso(Date.parse(g.to)), candles: g.candles, run_id: ctx.runId,
+    })));
+  }
+  return {
+    rows: written,
+    metadata: { window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() }, interval, perSymbol, gaps, requests, weightPeak: budget.usage.peak, rateLimited: budget.usage.limited },
+  };
+}
+
+async function presentTimes(ctx: Ctx, symbol: string, from: number, to: number): Promise<Set<number>> {
+  const rows = await ctx.warehouse.query<{ t: string | number }>(
+    'SELECT toUnixTimestamp64Milli(open_time) AS t FROM market.klines WHERE symbol = {symbol:String} AND interval = {interval:String} AND open_time >= fromUnixTimestamp64Milli({from:Int64}) AND open_time < fromUnixTimestamp64Milli({to:Int64})',
+    { symbol, interval: ctx.params.interval, from, to },
+  );
+  return new Set(rows.map((r) => Number(r.t)));
+}
+
+// The exchange's limit and window, from exchangeInfo (weight 1), so the budget fits whatever server this is.
+async function budgetOf(ctx: Ctx): Promise<WeightBudget> {
+  const r = await fetchJson(ctx.sources, `${ctx.params.baseUrl}/fapi/v1/exchangeInfo`, { signal: ctx.signal });
+  const limits = (r.body as { rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[] }).rateLimits ?? [];
+  const weight = limits.find((l) => l.rateLimitType === 'REQUEST_WEIGHT');
+  if (r.status !== 200 || !weight) throw new Error(`${ctx.params.baseUrl}/fapi/v1/exchangeInfo: HTTP ${r.status}, no REQUEST_WEIGHT rate limit in the answer`);
+  const unit = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 }[weight.interval] ?? 60_000;
+  return new WeightBudget({ limit: weight.limit, windowMs: unit * weight.intervalNum, share: ctx.params.weightShare });
+}
+
+async function fetchPage(ctx: Ctx, budget: WeightBudget, symbol: string, page: Range): Promise<Kline[]> {
+  const limit = Math.round((page.to - page.from) / STEP_MS[ctx.params.interval]);
+  const url = `${ctx.params.baseUrl}/fapi/v1/klines?symbol=${encodeURIComponent(symbol)}&interval=${ctx.params.interval}&startTime=${page.from}&endTime=${page.to - 1}&limit=${Math.min(PAGE, limit)}`;
+  let last = '';
+  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
+    await budget.acquire(PAGE_WEIGHT, ctx.signal);
+    let r;
+    try {
+      r = await fetchJson(ctx.sources, url, { signal: ctx.signal });
+    } catch (err) {
+      budget.settle(PAGE_WEIGHT, 0, undefined, undefined);
+      last = (err as Error).message;
+      await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
+      continue;
+    }
+    const used = Object.entries(r.headers).find(([k]) => k.startsWith('x-mbx-used-weight-'))?.[1];
+    budget.settle(PAGE_WEIGHT, r.status, used, r.headers['retry-after']);
+    if (r.status === 200) return validKlines(r.body, url);
+    last = `HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`;
+    if (r.status === 429 || r.status === 418) {
+      ctx.log.warn(`market-history: ${symbol} rate limited (${r.status}), waiting ${r.headers['retry-after'] ?? '?'} s as asked`);
+      attempt--;
+      continue;
+    }
+    if (r.status >= 400 && r.status < 500) throw new Error(`${url}: ${last}`);
+    await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
+  }
+  throw new Error(`${url}: failed ${MAX_TRIES} times, last: ${last}`);
+}
+
+function validKlines(body: unknown, url: string): Kline[] {
+  if (!Array.isArray(body)) throw new Error(`${url}: expected an array of klines, got ${typeof body}`);
+  body.forEach((k, i) => {
+    if (!Array.isArray(k) || k.length < 11 || typeof k[0] !== 'number' || typeof k[6] !== 'number' || typeof k[8] !== 'number'
+      || [1, 2, 3, 4, 5, 7, 9, 10].some((j) => typeof k[j] !== 'string' || !/^\d+(\.\d+)?$/.test(k[j] as string))) {
+      throw new Error(`${url}: kline ${i} is not [openTime, "open", "high", "low", "close", "volume", closeTime, "quoteVolume", trades, "takerBuyVolume", "takerBuyQuoteVolume", …]: ${JSON.stringify(k).slice(0, 200)}`);
+    }
+  });
+  return body as Kline[];
+}
+
+async function insert(ctx: Ctx, symbol: string, rows: readonly Kline[]): Promise<void> {
+  const interval = ctx.params.interval;
+  const lines = rows.map((k) => [symbol, interval, iso(k[0]), k[1], k[2], k[3], k[4], k[5], iso(k[6]), k[7], String(k[8]), k[9], k[10]].join('\t') + '\n');
+  async function* body() {
+    yield lines.join('');
+  }
+  await ctx.warehouse.insertTsv('market.klines', COLUMNS, body());
+}

@@ -30,9 +30,9 @@ URL="http://$HOST:$HTTP_PORT"
 QUERY_USER=sluice_query
 QUERY_PASSWORD=sluice-query-test
 # What `sluice migrate` grants for the shipped pipelines: the five standard databases and the
-# databases of their assets (dummy.records). Keep in step with PIPELINE_DATABASES and
+# databases of their assets (dummy.records, market.klines). Keep in step with PIPELINE_DATABASES and
 # SYSTEM_TABLES in src/runtime/safe-query/query-policy.ts.
-QUERY_DATABASES="raw staging vault marts quality dummy"
+QUERY_DATABASES="raw staging vault marts quality dummy market"
 QUERY_SYSTEM_TABLES="one numbers numbers_mt zeros zeros_mt tables columns databases functions data_type_families time_zones parts"
 # The maximums the endpoint's default limits set (`query` in src/presets/config.ts, as
 # limitsSettings writes them): 30 s, 10,000 rows + 1, 4 x 16 MiB of result, 1 GiB.

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startBinanceReplay, type BinanceReplay } from '../../src/replay/binance/binance-replay.ts';
+import { KLINES, klinesCsv } from '../helpers/binance-data.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const KLINES = join(root, '../shared/data/binance/klines');
 const SYMBOLS = ['ALGOUSDT', 'AVAXUSDT', 'DOTUSDT', 'LINKUSDT'];
 
 interface Result { code: number; stdout: string; stderr: string }
@@ -56,7 +56,7 @@ describe('market-history: klines through the replay server into market.klines', 
     assert.equal(replay.stats.limited + replay.stats.banned, 0, 'no 429 at the default budget');
     // Every candle, field by field, in pages of the query endpoint's 10,000-row limit.
     for (const symbol of SYMBOLS) {
-      const csv = readFileSync(join(KLINES, `${symbol}-1m-2026-02.csv`), 'utf8').trim().split('\n').slice(1)
+      const csv = klinesCsv(symbol).trim().split('\n').slice(1)
         .map((l) => l.split(',').slice(0, 11).map((v, i) => ([0, 6, 8].includes(i) ? v : norm(v))).join(','));
       for (let offset = 0; offset < csv.length; offset += 10_000) {
         const rows = await query<Record<string, string | number>>(h, `SELECT toUnixTimestamp64Milli(open_time) AS t, toString(open) AS o, toString(high) AS h, toString(low) AS l, toString(close) AS c,
@@ -121,11 +121,11 @@ describe('market-history: klines through the replay server into market.klines', 
   it('a gap in the source is refetched once, then reported with its range in market.kline_gaps and the log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-market-gap-'));
     homes.push(dir);
-    const lines = readFileSync(join(KLINES, 'DOTUSDT-1m-2026-02.csv'), 'utf8').split('\n');
+    const lines = klinesCsv('DOTUSDT').split('\n');
     const from = Date.UTC(2026, 1, 10, 6);
     const to = Date.UTC(2026, 1, 10, 7, 30);
     writeFileSync(join(dir, 'DOTUSDT-1m-2026-02.csv'), lines.filter((l) => !(Number(l.split(',')[0]) >= from && Number(l.split(',')[0]) < to)).join('\n'));
-    copyFileSync(join(KLINES, 'LINKUSDT-1m-2026-02.csv'), join(dir, 'LINKUSDT-1m-2026-02.csv'));
+    copyFileSync(join(KLINES, 'LINKUSDT-1m-2026-02.csv.gz'), join(dir, 'LINKUSDT-1m-2026-02.csv.gz'));
     const gapped = await startBinanceReplay({ dataDir: dir });
     try {
       const h = home();

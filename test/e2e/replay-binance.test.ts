@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { WebSocket as WsClient } from 'ws';
 import { startBinanceReplay, type BinanceReplay } from '../../src/replay/binance/binance-replay.ts';
+import { CAPTURE, KLINES, SNAPSHOTS, klinesCsv } from '../helpers/binance-data.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const DATA = join(root, '../shared/data/binance');
-const KLINES = join(DATA, 'klines');
-const CAPTURE = join(DATA, 'ws/BINANCE.ws.1.0');
-const SNAPSHOTS = join(DATA, 'ws/BINANCE.http.0.0');
 const FEB_2026 = Date.UTC(2026, 1, 1);
 const MARCH_2026 = Date.UTC(2026, 2, 1);
 
 type Row = [number, string, string, string, string, string, number, string, number, string, string, string];
-const csvRows = (symbol: string): string[][] => readFileSync(join(KLINES, `${symbol}-1m-2026-02.csv`), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+const csvRows = (symbol: string): string[][] => klinesCsv(symbol).trim().split('\n').slice(1).map((l) => l.split(','));
 
 async function get(base: string, path: string): Promise<{ status: number; body: unknown; headers: Headers }> {
   const r = await fetch(`${base}${path}`, { signal: AbortSignal.timeout(10_000) });
@@ -49,8 +46,8 @@ function receive(url: string, count: number, ms = 15_000, onOpen?: (ws: WebSocke
   });
 }
 
-// `sluice replay binance` on the shipped recordings: real klines of February 2026 and a real
-// spot WebSocket capture with its depth snapshots (../shared/data/binance).
+// `sluice replay binance` on the committed recordings: real klines of February 2026 and a real
+// spot WebSocket capture with its depth snapshots (data/binance).
 describe('the Binance replay server', () => {
   let replay: BinanceReplay;
 
@@ -213,11 +210,11 @@ describe('the Binance replay server', () => {
   it('a gap in the files is a gap in the API, as the exchange\'s maintenance windows are', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-replay-'));
     try {
-      const lines = readFileSync(join(KLINES, 'DOTUSDT-1m-2026-02.csv'), 'utf8').split('\n');
+      const lines = klinesCsv('DOTUSDT').split('\n');
       // 2026-02-10 00:00 to 00:59 missing (60 minutes), and no header line.
       const cut = lines.filter((l, i) => i > 0 && !(Number(l.split(',')[0]) >= Date.UTC(2026, 1, 10) && Number(l.split(',')[0]) < Date.UTC(2026, 1, 10, 1)));
       writeFileSync(join(dir, 'DOTUSDT-1m-2026-02.csv'), cut.join('\n'));
-      copyFileSync(join(KLINES, 'LINKUSDT-1m-2026-02.csv'), join(dir, 'LINKUSDT-1m-2026-02.csv'));
+      copyFileSync(join(KLINES, 'LINKUSDT-1m-2026-02.csv.gz'), join(dir, 'LINKUSDT-1m-2026-02.csv.gz'));
       const gapped = await startBinanceReplay({ dataDir: dir });
       try {
         const { body } = await get(gapped.url, `/fapi/v1/klines?symbol=DOTUSDT&interval=1m&startTime=${Date.UTC(2026, 1, 9, 23, 58)}&limit=4`);

@@ -117,12 +117,12 @@ function register(adminUrl: string): void {
         const first = await cli(['migrate'], env);
         assert.equal(first.code, 0, first.stderr);
         assert.match(first.stdout, /metadata \(pglite\): schema up to date/);
-        assert.match(first.stdout, /warehouse databases: dummy, marts, quality, raw, staging, vault/);
+        assert.match(first.stdout, /warehouse databases: dummy, market, marts, quality, raw, staging, vault/);
         assert.match(first.stdout, /query user sluice_query: declared in the server's users\.xml \(no SQL-managed access storage: ACCESS_STORAGE_READONLY\); its grants and limits are as required/);
         const again = await cli(['migrate', '--json'], env);
         assert.equal(again.code, 0, again.stderr);
         const report = JSON.parse(again.stdout) as { databases: string[]; queryUser: { via: string; problems: string[]; usersXml: string | null } };
-        assert.deepEqual(report.databases, ['dummy', 'marts', 'quality', 'raw', 'staging', 'vault']);
+        assert.deepEqual(report.databases, ['dummy', 'market', 'marts', 'quality', 'raw', 'staging', 'vault']);
         assert.equal(report.queryUser.via, 'declared');
         assert.deepEqual(report.queryUser.problems, []);
         assert.equal(report.queryUser.usersXml, null);
@@ -145,13 +145,13 @@ function register(adminUrl: string): void {
         const adminWh = createClickHouseServerWarehouse({ url: adminUrl });
         try {
           const config = (q: string) => loadConfig({ env: { ...env, SLUICE_WAREHOUSE_QUERY_URL: q }, cwd: root });
-          const nobody = queryUserOf(config(withUser(adminUrl, 'cqu_nobody', 'x')), ['dummy'])!;
+          const nobody = queryUserOf(config(withUser(adminUrl, 'cqu_nobody', 'x')), ['dummy', 'market'])!;
           const missing = await ensureQueryUser(adminWh, () => createClickHouseServerWarehouse({ url: withUser(adminUrl, 'cqu_nobody', 'x') }), nobody);
           assert.equal(missing.sqlRefusal, 'ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND');
           assert.deepEqual(missing.problems, ['user cqu_nobody does not exist']);
           assert.match(missing.usersXml ?? '', /<cqu_nobody>\n {6}<password_sha256_hex>[0-9a-f]{64}<\/password_sha256_hex>/);
 
-          const wrong = queryUserOf(config(withUser(adminUrl, QUERY_USER, 'wrong')), ['dummy'])!;
+          const wrong = queryUserOf(config(withUser(adminUrl, QUERY_USER, 'wrong')), ['dummy', 'market'])!;
           const denied = await ensureQueryUser(adminWh, () => createClickHouseServerWarehouse({ url: withUser(adminUrl, QUERY_USER, 'wrong') }), wrong);
           assert.equal(denied.problems.length, 1);
           assert.match(denied.problems[0], /cannot log in as sluice_query with the password of warehouse\.queryUrl: .*AUTHENTICATION_FAILED/);
@@ -161,7 +161,7 @@ function register(adminUrl: string): void {
       });
 
       test('every statement it runs on a server with SQL-managed access is valid SQL to this engine', async () => {
-        const spec = queryUserOf(loadConfig({ env, cwd: root }), ['dummy'])!;
+        const spec = queryUserOf(loadConfig({ env, cwd: root }), ['dummy', 'market'])!;
         for (const sql of queryUserStatements(spec)) {
           const rs = await admin.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' });
           const [{ f }] = await rs.json<{ f: string }>();

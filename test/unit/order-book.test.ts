@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { OrderBook, type DepthEvent } from '../../pipelines/market-live/order-book.ts';
 import { readCapture, readDepthSnapshots } from '../../src/replay/binance/capture.ts';
+import { CAPTURE, SNAPSHOTS } from '../helpers/binance-data.ts';
 
-const DATA = fileURLToPath(new URL('../../../shared/data/binance/ws/', import.meta.url));
-const capture = readCapture(join(DATA, 'BINANCE.ws.1.0'));
-const snapshots = readDepthSnapshots(join(DATA, 'BINANCE.http.0.0'));
+const capture = readCapture(CAPTURE);
+const snapshots = readDepthSnapshots(SNAPSHOTS);
 
 const depthOf = (symbol: string) => capture.messages.filter((m) => m.data.e === 'depthUpdate' && m.data.s === symbol).map((m) => m.data as unknown as DepthEvent);
 

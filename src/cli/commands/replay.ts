@@ -18,7 +18,7 @@ export function registerReplay(program: Command): void {
   replay
     .command('binance')
     .description('Binance\'s futures and spot REST API (klines, depth, exchangeInfo, time, aggTrades) with its request weights, and WebSocket streams replayed from a capture, on 127.0.0.1')
-    .requiredOption('--data <dir>', 'a folder of <SYMBOL>-1m-<YYYY-MM>.csv klines (data.binance.vision layout)')
+    .requiredOption('--data <dir>', 'a folder of <SYMBOL>-1m-<YYYY-MM>.csv (or .csv.gz) klines (data.binance.vision layout)')
     .option('--port <n>', 'port to listen on (0: any free one)', '0')
     .option('--ws-capture <file>', 'a cryptofeed WebSocket capture to replay (default: <data>/../ws/BINANCE.ws.1.0 when present)')
     .option('--depth-snapshots <file>', 'the REST depth snapshots taken with the capture (default: beside the capture)')

@@ -62,7 +62,7 @@ class ApiError extends Error {
  * of a capture replayed at its recorded pace. `sluice replay binance` runs it.
  *
  * @example
- * const replay = await startBinanceReplay({ dataDir: '../shared/data/binance/klines', wsCapture: '…/BINANCE.ws.1.0' });
+ * const replay = await startBinanceReplay({ dataDir: 'data/binance/klines', wsCapture: 'data/binance/ws/BINANCE.ws.1.0' });
  * await fetch(`${replay.url}/fapi/v1/klines?symbol=DOTUSDT&interval=1h&limit=24`);
  */
 export async function startBinanceReplay(o: BinanceReplayOptions): Promise<BinanceReplay> {

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { maxDecimal, minDecimal, sumDecimals } from './decimal.ts';
 
 /** A kline in the exchange's REST shape: [openTime, open, high, low, close, volume, closeTime, quoteVolume, trades, takerBuyVolume, takerBuyQuoteVolume, "0"]. */
@@ -11,10 +12,10 @@ export const INTERVALS: Readonly<Record<string, number>> = {
   '1h': 3_600_000, '2h': 7_200_000, '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000, '1d': 86_400_000,
 };
 
-const FILE = /^([A-Z0-9]+)-1m-(\d{4})-(\d{2})\.csv$/;
+const FILE = /^([A-Z0-9]+)-1m-(\d{4})-(\d{2})\.csv(\.gz)?$/;
 
 /**
- * The 1-minute klines of every `<SYMBOL>-1m-<YYYY-MM>.csv` in a folder (data.binance.vision's
+ * The 1-minute klines of every `<SYMBOL>-1m-<YYYY-MM>.csv` (or `.csv.gz`) in a folder (data.binance.vision's
  * layout, with or without the header line), sorted by open time, and what the REST API
  * answers from them. A minute missing from the files is missing from every answer, as the
  * exchange's own maintenance gaps are.
@@ -25,7 +26,7 @@ export class KlinesStore {
   static load(dir: string): KlinesStore {
     const store = new KlinesStore();
     const files = readdirSync(dir).filter((f) => FILE.test(f)).sort();
-    if (files.length === 0) throw new Error(`${dir}: no <SYMBOL>-1m-<YYYY-MM>.csv files`);
+    if (files.length === 0) throw new Error(`${dir}: no <SYMBOL>-1m-<YYYY-MM>.csv (or .csv.gz) files`);
     for (const f of files) store.#add(FILE.exec(f)![1]!, join(dir, f));
     for (const rows of store.#bySymbol.values()) rows.sort((a, b) => a[0] - b[0]);
     return store;
@@ -33,7 +34,8 @@ export class KlinesStore {
 
   #add(symbol: string, path: string): void {
     const rows = this.#bySymbol.get(symbol) ?? [];
-    const lines = readFileSync(path, 'utf8').split('\n');
+    const bytes = readFileSync(path);
+    const lines = (path.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8').split('\n');
     lines.forEach((line, i) => {
       if (line === '' || (i === 0 && line.startsWith('open_time'))) return;
       const c = line.trimEnd().split(',');

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
-import { daily, definePipeline } from 'sluice';
+import { daily, definePipeline, sleep } from 'sluice';
 
 // A load simulator (SEEDS.md §E "dummy service"): it produces records at a steady rate,
 // reports progress, and on request fails, crashes its process or hangs it, so retries,
@@ -45,20 +45,6 @@ function* recordsJson(ctx: Ctx): Generator<string> {
   yield ']}\n';
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Fails, crashes or hangs when `done` reaches the threshold the params name. */
 async function trip(ctx: Ctx, done: number): Promise<void> {

@@ -1,3 +1,5 @@
+import { sleep } from 'sluice';
+
 /**
  * Request weight for one exchange client, kept under the server's limit by what the server
  * itself reports: every answer's `X-MBX-USED-WEIGHT-*` header says how much of the window is
@@ -59,18 +61,4 @@ export class WeightBudget {
       this.#used = 0;
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

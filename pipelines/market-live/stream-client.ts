@@ -1,3 +1,4 @@
+import { sleep } from 'sluice';
 import { WebSocket } from 'ws';
 
 export interface StreamClientOptions {
@@ -60,7 +61,8 @@ export class StreamClient {
       const jitter = 0.5 + (this.#o.random ?? Math.random)();
       const wait = reason === 'lifetime' ? 0 : Math.min(backoff * jitter, this.#o.maxBackoffMs ?? 30_000);
       backoff = Math.min(backoff * 2, this.#o.maxBackoffMs ?? 30_000);
-      await sleep(wait, signal);
+      // Aborted: the loop's condition ends the run.
+      await sleep(wait, signal).catch(() => undefined);
     }
   }
 
@@ -112,19 +114,4 @@ export class StreamClient {
       ws.on('error', (err) => done(`error: ${err.message.slice(0, 200)}`));
     });
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

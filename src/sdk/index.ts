@@ -24,6 +24,7 @@ export { csvRecords } from './csv-records.ts';
 export type { CsvOptions, CsvRecord, CsvStats, CsvWarning } from './csv-records.ts';
 export { resolveSources } from './sources.ts';
 export { fetchJson } from './fetch-json.ts';
+export { sleep } from './sleep.ts';
 export type { JsonResponse } from './fetch-json.ts';
 export type { ResolveSourcesOptions, SourceDescription, SourceFile } from './sources.ts';
 export type { SourcePolicy } from './source-policy.ts';

@@ -9,6 +9,7 @@ import { catalogued, type CataloguedMetrics } from './catalogued-metrics.ts';
 export class RunMetrics {
   readonly #m: Metrics;
   readonly #c: CataloguedMetrics;
+  readonly #declared = new WeakSet<AnyPipeline>();
 
   constructor(metrics: Metrics) {
     this.#m = metrics;
@@ -53,6 +54,9 @@ export class RunMetrics {
    * SluiceRunFailed, and a dashboard panel would say "No data" where it means none.
    */
   declarePipeline(def: AnyPipeline): void {
+    // Once per definition: a submit calls this for pipelines a reload added.
+    if (this.#declared.has(def)) return;
+    this.#declared.add(def);
     const pipeline = def.name;
     for (const status of RUN_STATUSES) if (isTerminalRun(status)) this.#c.inc(METRICS.runsTotal, { pipeline, status }, 0);
     for (const s of def.steps) {

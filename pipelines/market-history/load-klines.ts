@@ -9,6 +9,7 @@ const STEP_MS: Record<HistoryContext['params']['interval'], number> = { '1m': 60
 const PAGE = 1500;
 const PAGE_WEIGHT = 10;
 const MAX_TRIES = 6;
+const MAX_WINDOW_MS = 92 * 86_400_000;
 const COLUMNS = ['symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_volume', 'trades', 'taker_buy_volume', 'taker_buy_quote_volume'];
 
 type Ctx = HistoryContext;
@@ -23,6 +24,8 @@ export function windowOf(ctx: Pick<Ctx, 'partition' | 'params'>): Range {
   if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
     throw new Error('market-history needs a partition (--partition YYYY-MM-DD) or params from and to (ISO dates, from before to)');
   }
+  // The table's candles of the window are held in memory to find what is missing: bounded.
+  if (to - from > MAX_WINDOW_MS) throw new Error(`market-history loads at most 92 days per run (from ${ctx.params.from} to ${ctx.params.to} is longer); use sluice backfill for more`);
   return { from, to };
 }
 

@@ -148,6 +148,9 @@ describe('market-history: klines through the replay server into market.klines', 
     const none = await sluice(h, 'run', 'market-history', '--all-partitions', '--param', `baseUrl=${replay.url}`);
     assert.notEqual(none.code, 0);
     assert.match(none.stderr + none.stdout, /needs a partition \(--partition YYYY-MM-DD\) or params from and to/);
+    const long = await sluice(h, 'run', 'market-history', '--all-partitions', '--param', 'from=2025-01-01', '--param', 'to=2026-01-01', '--param', `baseUrl=${replay.url}`);
+    assert.notEqual(long.code, 0);
+    assert.match(long.stderr + long.stdout, /loads at most 92 days per run/);
     const bad = await sluice(h, 'run', 'market-history', '--partition', '2026-02-10', '--param', 'symbols=dot/usdt', '--param', `baseUrl=${replay.url}`);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /symbols.*a symbol such as BTCUSDT/);

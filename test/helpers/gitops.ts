@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,14 @@ interface ChartDependency { name: string; version: string; repository: string }
  */
 export async function renderApp(helm: string, folder: string, o: { release: string; namespace: string; apiVersions: readonly string[]; set?: readonly string[] }): Promise<{ yaml: string; objects: Manifest[]; remote: ChartDependency[] }> {
   const copy = mkdtempSync(join(tmpdir(), 'sluice-app-'));
+  try {
+    return await renderCopy(helm, folder, copy, o);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+}
+
+async function renderCopy(helm: string, folder: string, copy: string, o: { release: string; namespace: string; apiVersions: readonly string[]; set?: readonly string[] }): Promise<{ yaml: string; objects: Manifest[]; remote: ChartDependency[] }> {
   cpSync(folder, copy, { recursive: true });
   const chart = parse(readFileSync(join(copy, 'Chart.yaml'), 'utf8')) as { dependencies?: ChartDependency[] };
   const deps = chart.dependencies ?? [];

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { UnavailableError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
+import { keyHash } from './key-hash.ts';
 
 export interface MemoryBusOptions {
   /** Messages kept per topic for `fromBeginning` and idle groups; oldest dropped first. */
@@ -124,7 +125,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
     group.cursor = topic.next;
     for (const message of pending) {
       const sticky = group.members.find((m) => m.pendingKeys.has(message.key));
-      const member = sticky ?? (active[hash(message.key) % active.length] as Member);
+      const member = sticky ?? (active[keyHash(message.key) % active.length] as Member);
       member.queue.push({ message, attempts: 0 });
       member.pendingKeys.set(message.key, (member.pendingKeys.get(message.key) ?? 0) + 1);
       schedule(member);
@@ -259,16 +260,6 @@ export function createMemoryBus(options: MemoryBusOptions = {}): EventBus {
       await Promise.all([...members].map(closeMember));
     },
   };
-}
-
-/** FNV-1a: cheap, stable across runs, spreads short keys like run ids well. */
-function hash(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 function warnGiveUp(error: unknown, message: BusMessage, attempts: number): void {

@@ -127,6 +127,8 @@ export interface WriteBatch {
    */
   readonly materializations?: readonly MaterializationRecord[];
   readonly checks?: readonly CheckResultRecord[];
+  /** Streams' committed positions, upserted by (stream, topic, partition). */
+  readonly offsets?: readonly StreamOffset[];
 }
 
 export interface EventFilter {
@@ -200,6 +202,29 @@ export interface GaugeValue {
   readonly updatedAt: string;
 }
 
+/**
+ * Where a stream (a pipeline's stream step, `pipeline.step`) stands on one partition of a
+ * topic it reads: `offset` is the next record it has not written yet. `pendingEnd`, when
+ * set, says a batch `[offset, pendingEnd)` was being written when this was saved: a restart
+ * writes exactly that batch again (with the same deduplication token) before anything else.
+ */
+export interface StreamOffset {
+  readonly stream: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly pendingEnd: number | null;
+  /** The run that saved it. */
+  readonly runId: string;
+  readonly updatedAt: string;
+}
+
+/** Streams' committed positions; written through `MetadataStore.write`. */
+export interface StreamOffsetStore {
+  /** Every position of the stream (all streams' when left out), by stream, topic, partition. */
+  list(stream?: string): Promise<StreamOffset[]>;
+}
+
 /** Runs with their steps, attempts and events, as the control plane recorded them. */
 export interface RunHistory {
   /** Admits a run; a run with the same id is a ConflictError. Later changes go through `write`. */
@@ -238,13 +263,15 @@ export interface MetadataStore {
   readonly runs: RunHistory;
   readonly assets: AssetCatalog;
   readonly gauges: GaugeStore;
+  /** Streams' committed positions, in the same database. */
+  readonly streams: StreamOffsetStore;
   /** API tokens, in the same database. */
   readonly tokens: TokenStore;
   /** Schedule ticks and states, and run-history pruning, in the same database. */
   readonly schedules: ScheduleStore;
   /** Creates or upgrades the schema; safe to call on every start. */
   migrate(): Promise<void>;
-  /** Runs, attempts, steps, events, materializations and check results, atomically and in that order; returns the events as stored. */
+  /** Runs, attempts, steps, events, materializations, check results and stream offsets, atomically and in that order; returns the events as stored. */
   write(batch: WriteBatch): Promise<EventRecord[]>;
   /**
    * Makes this store's process the leader of its database: takes the next leader epoch, so

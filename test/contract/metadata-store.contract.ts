@@ -406,6 +406,22 @@ export function metadataStoreContract(
       ].sort(byLabels));
     });
 
+    it('upserts stream offsets by stream, topic and partition, with the pending batch', async () => {
+      const stream = uid('market-live.connect');
+      const other = uid('other.connect');
+      const o = (partition: number, offset: number, pendingEnd: number | null, s: number, topic = 'sluice.data.klines') =>
+        ({ stream, topic, partition, offset, pendingEnd, runId: 'r1', updatedAt: at(s) });
+      await store.write({ offsets: [o(0, 10, 20, 1), o(1, 5, null, 1), { ...o(0, 99, null, 1), stream: other }] });
+      await store.write({ offsets: [o(0, 20, null, 2), o(0, 0, null, 2, 'sluice.data.trades')] });
+      assert.deepEqual(await store.streams.list(stream), [o(0, 20, null, 2), o(1, 5, null, 1), o(0, 0, null, 2, 'sluice.data.trades')]);
+      const all = await store.streams.list();
+      assert.deepEqual(all.filter((x) => x.stream === other).map((x) => x.offset), [99]);
+      assert.deepEqual(await store.streams.list(uid('none')), []);
+      // Offsets beyond 2^32 (a busy topic's) survive the round trip.
+      await store.write({ offsets: [o(2, 2 ** 40 + 7, 2 ** 40 + 9, 3)] });
+      assert.deepEqual((await store.streams.list(stream)).find((x) => x.partition === 2), o(2, 2 ** 40 + 7, 2 ** 40 + 9, 3));
+    });
+
     it('keeps counter totals beside gauges, each with its kind', async () => {
       const name = uid('sluice_total').replaceAll('-', '_');
       const c = (value: number, s: number): GaugeValue => ({ kind: 'counter', name, help: 'runs', labels: { status: 'failed', pipeline: 'p' }, value, updatedAt: at(s) });

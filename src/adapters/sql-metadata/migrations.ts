@@ -220,6 +220,24 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO leader_epoch (id, epoch) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
     `,
   },
+  {
+    version: 8,
+    name: 'stream offsets: where each stream stands on each partition it reads',
+    sql: `
+      -- Offsets live here, not in the broker's consumer groups, so they are written in the
+      -- same transaction as the events that report them and survive a change of broker.
+      CREATE TABLE IF NOT EXISTS stream_offsets (
+        stream      text        NOT NULL,
+        topic       text        NOT NULL,
+        partition   integer     NOT NULL,
+        next_offset bigint      NOT NULL,
+        pending_end bigint,
+        run_id      text        NOT NULL,
+        updated_at  timestamptz NOT NULL,
+        PRIMARY KEY (stream, topic, partition)
+      );
+    `,
+  },
 ];
 
 /**

@@ -9,6 +9,7 @@ import type {
   PartitionStatus,
   RunRecord,
   StepRecord,
+  StreamOffset,
 } from '../../ports/metadata-store.ts';
 import type { AttemptStatus, RunStatus, Severity, StepStatus } from '../../core/states.ts';
 
@@ -204,5 +205,25 @@ export const toGauge = (r: GaugeRow): GaugeValue => ({
   help: r.help,
   labels: r.labels,
   value: Number(r.value),
+  updatedAt: iso(r.updated_at),
+});
+
+export interface StreamOffsetRow {
+  stream: string;
+  topic: string;
+  partition: number;
+  next_offset: number | string;
+  pending_end: number | string | null;
+  run_id: string;
+  updated_at: Ts;
+}
+
+export const toStreamOffset = (r: StreamOffsetRow): StreamOffset => ({
+  stream: r.stream,
+  topic: r.topic,
+  partition: Number(r.partition),
+  offset: Number(r.next_offset),
+  pendingEnd: r.pending_end === null ? null : Number(r.pending_end),
+  runId: r.run_id,
   updatedAt: iso(r.updated_at),
 });

@@ -6,6 +6,7 @@ import { SqlAssetCatalog } from './sql-asset-catalog.ts';
 import { SqlGaugeStore } from './sql-gauge-store.ts';
 import { SqlRunHistory } from './sql-run-history.ts';
 import { SqlScheduleStore } from './sql-schedule-store.ts';
+import { SqlStreamOffsets } from './sql-stream-offsets.ts';
 import { SqlTokenStore } from './sql-token-store.ts';
 import { writeBatch } from './sql-write-batch.ts';
 
@@ -15,6 +16,7 @@ export class SqlMetadataStore implements MetadataStore {
   readonly runs: SqlRunHistory;
   readonly assets: SqlAssetCatalog;
   readonly gauges: SqlGaugeStore;
+  readonly streams: SqlStreamOffsets;
   readonly tokens: SqlTokenStore;
   readonly schedules: SqlScheduleStore;
   #epoch: number | null = null;
@@ -25,6 +27,7 @@ export class SqlMetadataStore implements MetadataStore {
     this.runs = new SqlRunHistory(db);
     this.assets = new SqlAssetCatalog(db);
     this.gauges = new SqlGaugeStore(db);
+    this.streams = new SqlStreamOffsets(db);
     this.tokens = new SqlTokenStore(db);
     this.schedules = new SqlScheduleStore(db);
   }

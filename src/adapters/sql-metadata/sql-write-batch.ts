@@ -1,6 +1,6 @@
 import { FencedError, NotFoundError } from '../../core/errors.ts';
 import type {
-  AttemptRecord, CheckResultRecord, EventRecord, MaterializationRecord, NewEvent, RunChange, StepRecord, WriteBatch,
+  AttemptRecord, CheckResultRecord, EventRecord, MaterializationRecord, NewEvent, RunChange, StepRecord, StreamOffset, WriteBatch,
 } from '../../ports/metadata-store.ts';
 import type { SqlClient, SqlExecutor } from './sql-client.ts';
 import { json, params } from './sql-query-parts.ts';
@@ -13,8 +13,8 @@ import { toEvent, type EventRow } from './rows.ts';
  * this one before it writes anything.
  */
 export async function writeBatch(client: SqlClient, batch: WriteBatch, epoch: number | null = null): Promise<EventRecord[]> {
-  const { runs = [], attempts = [], steps = [], events = [], materializations = [], checks = [] } = batch;
-  if (runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length === 0) return [];
+  const { runs = [], attempts = [], steps = [], events = [], materializations = [], checks = [], offsets = [] } = batch;
+  if (runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length + offsets.length === 0) return [];
   return client.transaction(async (tx) => {
     if (epoch !== null) {
       const { rows } = await tx.query<{ epoch: string }>('SELECT epoch FROM leader_epoch WHERE id = 1 FOR SHARE');
@@ -28,6 +28,7 @@ export async function writeBatch(client: SqlClient, batch: WriteBatch, epoch: nu
     for (const e of events) out.push(await appendEvent(tx, e));
     for (const m of materializations) await insertMaterialization(tx, m);
     for (const c of checks) await insertCheckResult(tx, c);
+    for (const o of offsets) await upsertOffset(tx, o);
     return out;
   });
 }
@@ -93,5 +94,15 @@ async function insertCheckResult(db: SqlExecutor, c: CheckResultRecord): Promise
     `INSERT INTO check_results (run_id, step, asset, check_name, partition, severity, passed, message, value, ts)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::timestamptz)`,
     [c.runId, c.step, c.asset, c.check, c.partition, c.severity, c.passed, c.message, c.value, c.ts],
+  );
+}
+
+async function upsertOffset(db: SqlExecutor, o: StreamOffset): Promise<void> {
+  await db.query(
+    `INSERT INTO stream_offsets (stream, topic, partition, next_offset, pending_end, run_id, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz)
+     ON CONFLICT (stream, topic, partition) DO UPDATE SET
+       next_offset = EXCLUDED.next_offset, pending_end = EXCLUDED.pending_end, run_id = EXCLUDED.run_id, updated_at = EXCLUDED.updated_at`,
+    [o.stream, o.topic, o.partition, o.offset, o.pendingEnd, o.runId, o.updatedAt],
   );
 }

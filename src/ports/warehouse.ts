@@ -30,5 +30,12 @@ export interface Warehouse {
    * however large the source. Returns the number of rows written.
    */
   insertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number>;
+  /**
+   * One INSERT of a bounded TabSeparated body (a stream's batch), as a single statement.
+   * With `dedupToken`, the engine drops a repeat of an insert it has seen with that token
+   * (the table needs `non_replicated_deduplication_window` > 0, or a Replicated engine), so
+   * a batch written again after a crash is not written twice.
+   */
+  insertBatch(table: string, columns: readonly string[], body: string, options?: { dedupToken?: string }): Promise<void>;
   close(): Promise<void>;
 }

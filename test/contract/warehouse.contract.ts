@@ -86,6 +86,22 @@ export function warehouseContract(name: string, open: () => Promise<Warehouse | 
       assert.deepEqual({ n: Number(r.n), s: Number(r.s), tab: r.tab }, { n: 50_000, s: (49_999 * 50_000) / 2, tab: 'name\t7' });
     });
 
+    it('writes a batch once per deduplication token, however often it is sent', async (t) => {
+      const x = w(t);
+      if (!x) return;
+      await x.command(`CREATE TABLE ${db}.batches (id UInt32, name String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`);
+      const body = Array.from({ length: 1_000 }, (_, i) => `${i}\tn${i}\\t`).join('\n') + '\n';
+      await x.insertBatch(`${db}.batches`, ['id', 'name'], body, { dedupToken: 'topic/0/0-999' });
+      await x.insertBatch(`${db}.batches`, ['id', 'name'], body, { dedupToken: 'topic/0/0-999' });
+      const count = async () => Number((await x.query<{ n: number }>(`SELECT count() AS n FROM ${db}.batches`))[0]!.n);
+      assert.equal(await count(), 1_000, 'the repeat with the same token was dropped');
+      await x.insertBatch(`${db}.batches`, ['id', 'name'], body, { dedupToken: 'topic/0/1000-1999' });
+      assert.equal(await count(), 2_000, 'another token is another batch');
+      const [r] = await x.query<{ name: string }>(`SELECT name FROM ${db}.batches WHERE id = 7 LIMIT 1`);
+      assert.equal(r!.name, 'n7\t', 'TabSeparated escapes decoded');
+      await assert.rejects(x.insertBatch(`${db}.batches`, ['id', 'name'], 'x\ty\n'), (err: unknown) => err instanceof SluiceError);
+    });
+
     it('a bulk insert whose source fails rejects with the source\'s error', async (t) => {
       const x = w(t);
       if (!x) return;

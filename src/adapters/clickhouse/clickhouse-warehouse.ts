@@ -110,6 +110,21 @@ export class ClickHouseWarehouse implements Warehouse {
     }
   }
 
+  async insertBatch(table: string, columns: readonly string[], body: string, options: { dedupToken?: string } = {}): Promise<void> {
+    const dedup = options.dedupToken === undefined ? {} : { insert_deduplication_token: options.dedupToken, insert_deduplicate: 1 };
+    try {
+      await this.#client.insert({
+        table,
+        columns: [...columns] as [string, ...string[]],
+        values: Readable.from([body], { objectMode: false }),
+        format: 'TabSeparated',
+        clickhouse_settings: { ...this.#settings, ...dedup } as Record<string, string | number>,
+      });
+    } catch (err) {
+      throw warehouseError(err, `INSERT INTO ${table} FORMAT TabSeparated`);
+    }
+  }
+
   async #clientInsertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {
     const r = await this.#client.insert({
       table,

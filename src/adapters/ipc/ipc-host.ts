@@ -172,6 +172,8 @@ export class IpcHost {
         return this.#warehouse().explain(req.sql, req.params);
       case 'wh.insertRows':
         return this.#warehouse().insertRows(req.table, req.rows);
+      case 'wh.insertBatch':
+        return this.#warehouse().insertBatch(req.table, req.columns, req.body, { dedupToken: req.dedupToken });
       case 'wh.insertTsv': {
         const warehouse = this.#warehouse();
         const feed = new ChunkFeed(() => this.#send({ t: 'credit', stream: id, n: 1 }));

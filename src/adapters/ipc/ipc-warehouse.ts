@@ -107,6 +107,10 @@ export class IpcWarehouse implements Warehouse {
     return Number(await result);
   }
 
+  async insertBatch(table: string, columns: readonly string[], body: string, options: { dedupToken?: string } = {}): Promise<void> {
+    await this.#client.request({ op: 'wh.insertBatch', table, columns: [...columns], body, dedupToken: options.dedupToken });
+  }
+
   /** Nothing to close here: the parent owns the warehouse. */
   async close(): Promise<void> {}
 }

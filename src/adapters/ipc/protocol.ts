@@ -27,6 +27,8 @@ export const requestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('wh.query'), sql: z.string(), params }),
   z.object({ op: z.literal('wh.explain'), sql: z.string(), params }),
   z.object({ op: z.literal('wh.insertRows'), table: z.string().min(1), rows: z.array(z.record(z.string(), z.unknown())) }),
+  // A stream's batch: bounded by the connector (rows and bytes), sent whole.
+  z.object({ op: z.literal('wh.insertBatch'), table: z.string().min(1), columns: z.array(z.string()), body: z.string().max(256 * 2 ** 20), dedupToken: z.string().max(1_000).optional() }),
   // The request id doubles as the stream id of the chunks that follow.
   z.object({ op: z.literal('wh.insertTsv'), table: z.string().min(1), columns: z.array(z.string()), window: z.number().int().positive() }),
 ]);

@@ -4,7 +4,7 @@ import { ValidationError, describeError } from '../core/errors.ts';
 import { firstIssue } from '../core/zod-issue.ts';
 import { WORKER_EXIT } from '../adapters/kubernetes/pod-outcome.ts';
 import type { SluiceConfig } from './config.ts';
-import { openOwnBus, openOwnWarehouse } from './open-services.ts';
+import { openOwnBus, openOwnWarehouse, openTopics } from './open-services.ts';
 import { startWorker, type RunningWorker } from './start-worker.ts';
 
 /** A worker that could not start (config, bus, warehouse): the launcher reports the attempt failed. */
@@ -41,7 +41,9 @@ export async function runAttemptWorker(envName: string, env: Readonly<Record<str
     const logger = pino({ level: c.logLevel, base: { worker: id, attempt: request.attemptId } }, pino.destination(2));
     const bus = await openOwnBus(c, id);
     const warehouse = await openOwnWarehouse(c);
-    running = await startWorker({ id, slots: 1, config: c, bus, warehouse, logger, shared: false });
+    // The bus above is Kafka (openOwnBus refuses anything else), so these are too.
+    const topics = await openTopics(c, false, id);
+    running = await startWorker({ id, slots: 1, config: c, bus, topics, warehouse, logger, shared: false });
     const end = await running.worker.run(request);
     await running.close();
     if (end === null) return EXIT_SETUP;

@@ -1,4 +1,5 @@
 import type { EngineSettings } from '../adapters/clickhouse/clickhouse-warehouse.ts';
+import type { DataTopics } from '../ports/data-topics.ts';
 import { TOPICS, type EventBus } from '../ports/event-bus.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -36,6 +37,11 @@ export const cluster = {
       topicPrefix: c.topicPrefix,
       topics: [TOPICS.control, TOPICS.events].map((name) => ({ name, partitions: c.topics.partitions, retentionMs: c.topics.retentionMs })),
     });
+  },
+  /** The data topics on the same brokers, with the bus's credentials and prefix. */
+  async topics(c: KafkaSection, clientId = c.clientId): Promise<DataTopics> {
+    const { createKafkaDataTopics } = await import('../adapters/kafka/kafka-data-topics.ts');
+    return createKafkaDataTopics({ bootstrap: c.brokers, clientId: `${clientId}-data`, sasl: c.sasl, topicPrefix: c.topicPrefix, partitions: c.topics.partitions });
   },
   async objects(c: S3Section): Promise<ObjectStore> {
     const { createS3ObjectStore } = await import('../adapters/s3/s3-object-store.ts');

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { EngineSettings } from '../adapters/clickhouse/clickhouse-warehouse.ts';
 import { createLocalObjectStore } from '../adapters/local-fs/local-object-store.ts';
 import { createMemoryBus } from '../adapters/memory-bus/memory-bus.ts';
+import { createMemoryDataTopics } from '../adapters/memory-topics/memory-data-topics.ts';
+import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -26,4 +28,5 @@ export const embedded = {
   },
   objects: (home: string): ObjectStore => createLocalObjectStore({ root: join(home, 'objects') }),
   bus: (): EventBus => createMemoryBus(),
+  topics: (): DataTopics => createMemoryDataTopics(),
 };

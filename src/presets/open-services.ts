@@ -1,5 +1,6 @@
 import { memorySettings } from '../adapters/clickhouse/clickhouse-warehouse.ts';
 import { NotSupportedError } from '../core/errors.ts';
+import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -43,6 +44,11 @@ export async function openQueryConnector(config: SluiceConfig): Promise<() => Wa
 /** `local` keeps the bus in this process whatever the config says (`sluice run`, tests). */
 export async function openBus(config: SluiceConfig, local = false): Promise<EventBus> {
   return local || config.bus.kind === 'memory' ? embedded.bus() : cluster.bus(config.bus);
+}
+
+/** The data topics beside the bus: in this process with the memory bus, Kafka with Kafka. */
+export async function openTopics(config: SluiceConfig, local = false, clientId?: string): Promise<DataTopics> {
+  return local || config.bus.kind === 'memory' ? embedded.topics() : cluster.topics(config.bus, clientId);
 }
 
 export async function openObjects(config: SluiceConfig): Promise<ObjectStore> {
@@ -89,8 +95,10 @@ export async function openServices(config: SluiceConfig, options: { local: boole
     opened.push(warehouse);
     const objects = await openObjects(config);
     opened.push(objects);
+    const topics = await openTopics(config, options.local);
+    opened.push(topics);
     const bus = await openBus(config, options.local);
-    return { metadata, warehouse, objects, bus, metrics, logger };
+    return { metadata, warehouse, objects, bus, topics, metrics, logger };
   } catch (err) {
     for (const c of opened.reverse()) await c.close().catch(() => undefined);
     throw err;
@@ -104,6 +112,7 @@ export function closeServices(services: OpenServices, ...first: { close(): Promi
     // After the coordinator, whose last runs count here; before the store they are saved in.
     await services.metrics.close();
     await services.bus.close();
+    await services.topics.close();
     await services.objects.close();
     await services.warehouse.close();
     await services.metadata.close();

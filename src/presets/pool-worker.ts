@@ -1,5 +1,6 @@
 import { IpcBus } from '../adapters/ipc/ipc-bus.ts';
 import { IpcClient } from '../adapters/ipc/ipc-client.ts';
+import { IpcDataTopics } from '../adapters/ipc/ipc-data-topics.ts';
 import { IpcWarehouse } from '../adapters/ipc/ipc-warehouse.ts';
 import type { IpcEndpoint } from '../adapters/ipc/protocol.ts';
 import { POOL_CHANNEL, parseWorkerArgs, poolCommandSchema, type PoolMessage } from '../adapters/subprocess/worker-protocol.ts';
@@ -7,7 +8,7 @@ import { describeError } from '../core/errors.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import { WORKER_CONFIG_ENV, configSchema, loadConfig } from './config.ts';
 import { openLogger } from './logger.ts';
-import { openOwnBus, openOwnWarehouse } from './open-services.ts';
+import { openOwnBus, openOwnWarehouse, openTopics } from './open-services.ts';
 import { startWorker, type RunningWorker } from './start-worker.ts';
 
 const POOL_WORKER_GRACE_MS = 5_000;
@@ -65,8 +66,9 @@ export async function runPoolWorker(argv: readonly string[], env: Readonly<Recor
     const logger = openLogger(config, { worker: args.workerId, pid: process.pid });
     const client = args.bridge.bus || args.bridge.warehouse ? new IpcClient(process as IpcEndpoint) : null;
     bus = client && args.bridge.bus ? new IpcBus(client) : await openOwnBus(config, args.workerId);
+    const topics = client && args.bridge.bus ? new IpcDataTopics(client) : await openTopics(config, false, args.workerId);
     const warehouse = client && args.bridge.warehouse ? new IpcWarehouse(client) : await openOwnWarehouse(config);
-    const started = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
+    const started = await startWorker({ id: args.workerId, slots: config.workerSlots, config, bus, topics, warehouse, logger, heartbeatMs: args.heartbeatMs, graceMs });
     running = started;
     // The control plane reloaded its pipelines: so does this worker, keeping the versions it
     // had for attempts of runs that started before.

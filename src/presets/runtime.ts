@@ -49,7 +49,7 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   const services = await openServices(config, { local: true });
   const sources = sourcePolicyOf(config, 'trusted');
   const launcher = new InProcessLauncher((req, signal) =>
-    executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs: config.heartbeatMs, sources }, signal),
+    executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, topics: services.topics, heartbeatMs: config.heartbeatMs, sources }, signal),
   );
   const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
   const push = pushOnRunEnd(config, services, coordinator);
@@ -89,6 +89,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   const pool = section.kind === 'kubernetes' ? null : new WorkerPool({
     size: config.workers,
     bus: services.bus,
+    topics: services.topics,
     bridgeBus: config.bus.kind === 'memory',
     warehouse: config.warehouse.kind === 'chdb' ? services.warehouse : undefined,
     worker: { home: config.home, pipelines: config.pipelines, heartbeatMs: config.heartbeatMs, logLevel: config.logLevel },

@@ -1,3 +1,4 @@
+import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import { loadPipelines, type PipelineRegistry } from '../runtime/pipeline-registry.ts';
@@ -13,6 +14,8 @@ export interface StartWorkerOptions {
   readonly config: SluiceConfig;
   /** Closed with the worker. */
   readonly bus: EventBus;
+  /** Closed with the worker. */
+  readonly topics: DataTopics;
   /** Closed with the worker. */
   readonly warehouse: Warehouse;
   readonly logger: Logger;
@@ -38,7 +41,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     id: o.id,
     slots: o.slots,
     // A worker serves whoever can start runs; its control plane decided the trust (the handed config) or it is restricted.
-    deps: { registry, warehouse: o.warehouse, objects, bus: o.bus, heartbeatMs: o.heartbeatMs ?? o.config.heartbeatMs, sources: sourcePolicyOf(o.config, 'restricted') },
+    deps: { registry, warehouse: o.warehouse, objects, bus: o.bus, topics: o.topics, heartbeatMs: o.heartbeatMs ?? o.config.heartbeatMs, sources: sourcePolicyOf(o.config, 'restricted') },
     logger: o.logger,
     graceMs: o.graceMs,
   });
@@ -50,7 +53,7 @@ export async function startWorker(o: StartWorkerOptions): Promise<RunningWorker>
     close() {
       closing ??= (async () => {
         await worker.close();
-        await Promise.allSettled([o.bus.close(), o.warehouse.close(), objects.close()]);
+        await Promise.allSettled([o.bus.close(), o.topics.close(), o.warehouse.close(), objects.close()]);
       })();
       return closing;
     },

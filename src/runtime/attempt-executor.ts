@@ -3,6 +3,7 @@ import { MAX_LOG_CHARS } from '../core/events.ts';
 import { failureDetail } from '../core/failure.ts';
 import { isNoData } from '../core/no-data.ts';
 import { keyWindow } from '../core/partitions.ts';
+import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
@@ -19,6 +20,8 @@ export interface ExecutorDeps {
   readonly warehouse: Warehouse;
   readonly objects: ObjectStore;
   readonly bus: EventBus;
+  /** The data topics stream steps read and write. */
+  readonly topics: DataTopics;
   /** How often a running attempt says it is alive. */
   readonly heartbeatMs: number;
   /** Who runs the attempt, reported in `attempt.started` so it can be found (and killed). */

@@ -1,3 +1,4 @@
+import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { MetadataStore } from '../ports/metadata-store.ts';
 import type { Metrics } from '../ports/metrics.ts';
@@ -17,6 +18,8 @@ export interface Services {
   readonly warehouse: Warehouse;
   readonly objects: ObjectStore;
   readonly bus: EventBus;
+  /** The data plane's topics (streams); in-process with the memory bus, Kafka with Kafka. */
+  readonly topics: DataTopics;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createChdbWarehouse } from '../../src/adapters/chdb/chdb-warehouse.ts';
+import { createMemoryDataTopics } from '../../src/adapters/memory-topics/memory-data-topics.ts';
 import { IpcHost } from '../../src/adapters/ipc/ipc-host.ts';
 import { createMemoryBus } from '../../src/adapters/memory-bus/memory-bus.ts';
 
@@ -20,10 +21,11 @@ async function contractAcrossBridge(contract: string, tests: number): Promise<vo
   const dir = mkdtempSync(join(tmpdir(), 'sluice-ipc-contract-'));
   const bus = createMemoryBus({ retryDelayMs: 10 });
   const warehouse = createChdbWarehouse({ path: join(dir, 'chdb') });
+  const topics = createMemoryDataTopics();
   // Without the runner's context variable the child reports in text, as a run of its own.
   const env = { ...process.env, NODE_TEST_CONTEXT: undefined };
   const child = fork(CHILD, [contract], { execArgv: [], env, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  const host = new IpcHost({ child, bus, warehouse });
+  const host = new IpcHost({ child, bus, warehouse, topics });
   let output = '';
   child.stdout?.on('data', (d) => (output += String(d)));
   child.stderr?.on('data', (d) => (output += String(d)));
@@ -38,10 +40,13 @@ async function contractAcrossBridge(contract: string, tests: number): Promise<vo
     await host.close();
     await warehouse.close();
     await bus.close();
+    await topics.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-test('the Warehouse contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('warehouse', 7));
+test('the Warehouse contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('warehouse', 8));
+
+test('the DataTopics contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('data-topics', 5));
 
 test('the EventBus contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('event-bus', 13));

@@ -1,3 +1,4 @@
+import { createMemoryDataTopics } from '../../src/adapters/memory-topics/memory-data-topics.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ launcherContract('in-process (sluice run)', async () => {
   const objects = createLocalObjectStore({ root: join(home, 'objects') });
   const registry = await loadPipelines([BUNDLED_PIPELINES]);
   const sources = sourcePolicyOf(loadConfig({ env: {}, cwd: process.cwd(), home }), 'trusted');
-  const launcher = new InProcessLauncher((req, signal) => executeAttempt(req, { registry, warehouse, objects, bus, heartbeatMs: HEARTBEAT_MS, sources }, signal));
+  const launcher = new InProcessLauncher((req, signal) => executeAttempt(req, { registry, warehouse, objects, bus, topics: createMemoryDataTopics(), heartbeatMs: HEARTBEAT_MS, sources }, signal));
   return {
     launcher, bus,
     close: async () => {

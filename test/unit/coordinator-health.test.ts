@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
+import { createMemoryDataTopics } from '../../src/adapters/memory-topics/memory-data-topics.ts';
 import { createMemoryBus } from '../../src/adapters/memory-bus/memory-bus.ts';
 import { createPgliteMetadataStore } from '../../src/adapters/pglite/pglite-metadata-store.ts';
 import { createPromMetrics } from '../../src/adapters/prometheus/prom-metrics.ts';
@@ -58,6 +59,7 @@ before(async () => {
     warehouse: {} as Warehouse,
     objects: createLocalObjectStore({ root: `${dir.home}/objects` }),
     bus: createMemoryBus(),
+    topics: createMemoryDataTopics(),
     metrics: createPromMetrics(),
     logger,
   };
@@ -73,7 +75,7 @@ function coordinator(launcher: FlakyLauncher, heartbeatMs = 50) {
 }
 
 const runner = (heartbeatMs = 50) => (r: LaunchRequest) =>
-  executeAttempt(r, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, heartbeatMs }, new AbortController().signal);
+  executeAttempt(r, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, topics: services.topics, heartbeatMs }, new AbortController().signal);
 
 test('an attempt that never reports is marked lost, killed, and retried; the run succeeds', async () => {
   const launcher = new FlakyLauncher(runner());

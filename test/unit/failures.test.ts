@@ -1,3 +1,4 @@
+import type { DataTopics } from '../../src/ports/data-topics.ts';
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ async function attemptEvents(req: Partial<LaunchRequest>, reg: Pick<PipelineRegi
     runId: 'r1', attemptId: 'a1', attempt: 1, pipeline: 'errors', step: 'boom', params: {}, partition: null, timeoutMs: null, ...req,
   };
   await executeAttempt(request, {
-    registry: reg as PipelineRegistry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000,
+    registry: reg as PipelineRegistry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, topics: {} as DataTopics, heartbeatMs: 60_000,
   }, new AbortController().signal);
   return published;
 }

@@ -1,3 +1,4 @@
+import type { DataTopics } from '../../src/ports/data-topics.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -103,7 +104,7 @@ test('an attempt asking for a version the process does not have fails, not retri
     const { bus, published } = recordingBus();
     const attempt = (version: string | null) => executeAttempt(
       { runId: 'r1', attemptId: `a-${version}`, attempt: 1, pipeline: 'hello', step: 'only', params: {}, partition: null, timeoutMs: null, version },
-      { registry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000 },
+      { registry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, topics: {} as DataTopics, heartbeatMs: 60_000 },
       new AbortController().signal,
     );
     await attempt(registry.versionOf(registry.get('hello')));

@@ -1,3 +1,4 @@
+import type { DataTopics } from '../../src/ports/data-topics.ts';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -112,7 +113,7 @@ async function attempt(registry: Pick<PipelineRegistry, 'get'>, pipeline: string
   const { bus, published } = recordingBus();
   await executeAttempt(
     { runId: 'r1', attemptId: 'a1', attempt: 1, pipeline, step, params: {}, partition, timeoutMs: null },
-    { registry: registry as PipelineRegistry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, heartbeatMs: 60_000 },
+    { registry: registry as PipelineRegistry, warehouse: {} as Warehouse, objects: {} as ObjectStore, bus, topics: {} as DataTopics, heartbeatMs: 60_000 },
     new AbortController().signal,
   );
   return published;

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { NotSupportedError, UnavailableError, ValidationError } from '../../core/errors.ts';
+import type { DataTopics, TopicReader } from '../../ports/data-topics.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
 import { ChunkFeed } from './chunk-feed.ts';
@@ -24,6 +25,8 @@ export interface IpcHostOptions {
   readonly child: ChildProcess;
   /** The real bus the child's IpcBus reaches; without it bus requests are refused. */
   readonly bus?: EventBus;
+  /** The real data topics the child's IpcDataTopics reaches; without them data topic requests are refused. */
+  readonly topics?: DataTopics;
   /** The real warehouse the child's IpcWarehouse reaches; without it warehouse requests are refused. */
   readonly warehouse?: Warehouse;
   /** Told about invalid messages; default: a process warning. */
@@ -52,6 +55,7 @@ export class IpcHost {
   readonly #subs = new Map<number, Subscription>();
   readonly #deliveries = new Map<number, Delivery>();
   readonly #feeds = new Map<number, ChunkFeed>();
+  readonly #readers = new Map<number, TopicReader>();
   #nextDelivery = 1;
   #closing: Promise<void> | null = null;
   /** The most chunks of one streamed insert that waited here at once (flow control at work). */
@@ -80,8 +84,9 @@ export class IpcHost {
     const gone = new UnavailableError(`worker process ${this.#child.pid} is gone`);
     // Close first, then fail what is in flight: the bus then puts those messages back to
     // the group instead of offering them to the dead child again.
-    const closing = [...this.#subs.values()].map((s) => s.close());
+    const closing = [...this.#subs.values(), ...this.#readers.values()].map((s) => s.close());
     this.#subs.clear();
+    this.#readers.clear();
     for (const d of this.#deliveries.values()) d.reject(gone);
     this.#deliveries.clear();
     for (const f of this.#feeds.values()) f.fail(gone);
@@ -164,6 +169,27 @@ export class IpcHost {
         await sub?.close();
         return undefined;
       }
+      case 'dt.produce':
+        return this.#topics().produce(req.topic, req.records);
+      case 'dt.partitions':
+        return this.#topics().partitions(req.topic);
+      case 'dt.reader': {
+        const reader = await this.#topics().reader(req.topic, { from: req.from, otherwise: req.otherwise, buffer: req.buffer });
+        if (this.#closing) await reader.close();
+        else this.#readers.set(req.reader, reader);
+        return undefined;
+      }
+      case 'dt.next': {
+        const reader = this.#readers.get(req.reader);
+        if (!reader) throw new ValidationError(`no data topic reader ${req.reader} for this worker`);
+        return reader.next(req.max, req.waitMs);
+      }
+      case 'dt.close': {
+        const reader = this.#readers.get(req.reader);
+        this.#readers.delete(req.reader);
+        await reader?.close();
+        return undefined;
+      }
       case 'wh.command':
         return this.#warehouse().command(req.sql, req.params);
       case 'wh.query':
@@ -207,6 +233,11 @@ export class IpcHost {
   #bus(): EventBus {
     if (!this.#opts.bus) throw new NotSupportedError('this worker host bridges no bus: give the worker a bus of its own (Kafka) or give IpcHost the bus');
     return this.#opts.bus;
+  }
+
+  #topics(): DataTopics {
+    if (!this.#opts.topics) throw new NotSupportedError('this worker host bridges no data topics: give the worker its own (Kafka) or give IpcHost the data topics');
+    return this.#opts.topics;
   }
 
   #warehouse(): Warehouse {

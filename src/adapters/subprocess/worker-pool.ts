@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConflictError, UnavailableError, ValidationError } from '../../core/errors.ts';
 import { TOPICS, type EventBus, type Subscription } from '../../ports/event-bus.ts';
 import type { Warehouse } from '../../ports/warehouse.ts';
+import type { DataTopics } from '../../ports/data-topics.ts';
 import { IpcHost } from '../ipc/ipc-host.ts';
 import { POOL_CHANNEL, formatWorkerArgs, poolMessageSchema, type PoolCommand, type WorkerProcessArgs } from './worker-protocol.ts';
 
@@ -21,6 +22,8 @@ export interface WorkerPoolOptions {
   readonly bus: EventBus;
   /** Workers reach `bus` over IPC (the in-process bus); false when they connect to Kafka themselves. */
   readonly bridgeBus: boolean;
+  /** Given: workers reach these data topics over IPC with the bus (the in-process log). */
+  readonly topics?: DataTopics;
   /** Given: workers reach this warehouse over IPC (chDB lives in this process). Omitted: they connect themselves. */
   readonly warehouse?: Warehouse;
   /** What each worker is told on its command line besides its id and the bridge. */
@@ -249,7 +252,7 @@ export class WorkerPool {
       stdio: ['ignore', output, output, 'ipc'],
     });
     slot.child = child;
-    slot.host = bridge.bus || bridge.warehouse ? new IpcHost({ child, bus: bridge.bus ? o.bus : undefined, warehouse: o.warehouse, logger: o.logger }) : null;
+    slot.host = bridge.bus || bridge.warehouse ? new IpcHost({ child, bus: bridge.bus ? o.bus : undefined, topics: bridge.bus ? o.topics : undefined, warehouse: o.warehouse, logger: o.logger }) : null;
     const workerId = slot.workerId;
 
     return new Promise<void>((resolve, reject) => {

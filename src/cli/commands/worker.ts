@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { NotSupportedError, ValidationError } from '../../core/errors.ts';
 import { loadConfig, type SluiceConfig } from '../../presets/config.ts';
-import { openOwnBus, openOwnWarehouse } from '../../presets/open-services.ts';
+import { openOwnBus, openOwnWarehouse, openTopics } from '../../presets/open-services.ts';
 import { startWorker } from '../../presets/start-worker.ts';
 // Types only from ../context.ts: its runtime imports open every embedded store, which a
 // worker process must not pay for at start.
@@ -40,7 +40,8 @@ async function runClusterWorker(globals: GlobalOptions, o: { slots: string; id?:
   const logger = pino({ level: config.logLevel, base: { worker: id } }, pino.destination(2));
   const bus = await openOwnBus(config, id);
   const warehouse = await openOwnWarehouse(config);
-  const running = await startWorker({ id, slots, config, bus, warehouse, logger });
+  const topics = await openTopics(config, false, id);
+  const running = await startWorker({ id, slots, config, bus, topics, warehouse, logger });
   print(`Sluice worker ${id} ready: ${slots} slot(s), bus ${bus.kind}, warehouse ${warehouse.kind}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

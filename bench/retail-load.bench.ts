@@ -12,6 +12,7 @@ import { retailParams, SAMPLE_SOURCE } from '../pipelines/retail/params.ts';
 import type { RetailContext } from '../pipelines/retail/retail-pipeline.ts';
 import { RETAIL_DDL } from '../pipelines/retail/schema.ts';
 import type { Warehouse } from '../src/ports/warehouse.ts';
+import { createMemoryDataTopics } from '../src/adapters/memory-topics/memory-data-topics.ts';
 import { loadConfig } from '../src/presets/config.ts';
 import { sourcePolicyOf } from '../src/presets/source-policy.ts';
 
@@ -23,7 +24,7 @@ function ctxFor(wh: Warehouse, objects: ReturnType<typeof createLocalObjectStore
   const noop = () => undefined;
   return {
     pipeline: 'retail', step: 'raw', runId, attemptId: runId, attempt: 1,
-    params: retailParams.parse({ source }), partition: null, warehouse: wh, objects, sources: SOURCES,
+    params: retailParams.parse({ source }), partition: null, warehouse: wh, objects, topics: createMemoryDataTopics(), stream: null, sources: SOURCES,
     log: { debug: noop, info: noop, warn: noop, error: noop }, signal: new AbortController().signal,
     progress: noop, materialize: noop, gauge: noop,
   };

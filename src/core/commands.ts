@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { streamPositionSchema } from './events.ts';
 import { placementSchema } from './placement.ts';
 
 /**
@@ -17,6 +18,8 @@ export const launchRequestSchema = z.object({
   timeoutMs: z.number().nullable(),
   version: z.string().max(100).nullable().optional(),
   placement: placementSchema.nullable().optional(),
+  /** A stream step's committed positions when the attempt was launched; absent for other steps. */
+  offsets: z.array(streamPositionSchema).max(1_000).optional(),
 });
 
 export const controlCommandSchema = z.discriminatedUnion('type', [

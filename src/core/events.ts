@@ -36,6 +36,21 @@ const checkResult = z.object({
 });
 export type CheckResult = z.infer<typeof checkResult>;
 
+/** A stream's position on one partition (see StreamOffset in the metadata store). */
+export const streamPositionSchema = z.object({
+  topic: z.string().min(1).max(300),
+  partition: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  pendingEnd: z.number().int().nonnegative().nullable(),
+});
+export type StreamPosition = z.infer<typeof streamPositionSchema>;
+
+/** What a stream step is doing: `backing_off` while it waits to reconnect or retry its sink. */
+export const STREAM_STATES = ['starting', 'running', 'paused', 'backing_off', 'stopping'] as const;
+export type StreamState = (typeof STREAM_STATES)[number];
+
+const streamCounter = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/);
+
 export const attemptEventSchema = z.discriminatedUnion('type', [
   z.object({ ...base, type: z.literal('attempt.started'), attempt: z.number().int().positive(), workerId: z.string().optional(), pid: z.number().int().optional() }),
   z.object({ ...base, type: z.literal('heartbeat') }),
@@ -68,6 +83,19 @@ export const attemptEventSchema = z.discriminatedUnion('type', [
     help: z.string(),
     labels: z.record(z.string(), z.string()),
     value: z.number(),
+  }),
+  // Sent by a stream step before a batch is written (pendingEnd set) and after (pendingEnd
+  // null): the control plane stores them with the events, and a restart starts from them.
+  z.object({ ...base, type: z.literal('stream.offsets'), offsets: z.array(streamPositionSchema).min(1).max(1_000) }),
+  z.object({
+    ...base,
+    type: z.literal('stream.status'),
+    state: z.enum(STREAM_STATES),
+    /** Per partition read: where the stream is, the partition's end, and the difference. */
+    partitions: z.array(z.object({ topic: z.string().max(300), partition: z.number().int().nonnegative(), offset: z.number().int().nonnegative(), end: z.number().int().nonnegative() })).max(1_000),
+    /** Totals since the attempt started: records_in, records_out, dead_letters, reconnects, resyncs, … */
+    counters: z.record(streamCounter, z.number().nonnegative()).refine((c) => Object.keys(c).length <= 32, 'at most 32 counters'),
+    message: message.optional(),
   }),
   z.object({
     ...base,

@@ -1,3 +1,4 @@
+import type { StreamPosition } from '../core/events.ts';
 import type { Placement } from '../core/placement.ts';
 
 /** What a launcher needs to start one step attempt somewhere. */
@@ -17,6 +18,8 @@ export interface LaunchRequest {
   readonly version?: string | null;
   /** Where the step asked to run (Kubernetes); launchers that run attempts themselves ignore it. */
   readonly placement?: Placement | null;
+  /** A stream step's committed positions when it was launched (see StreamHandle.offsets). */
+  readonly offsets?: StreamPosition[];
 }
 
 /**

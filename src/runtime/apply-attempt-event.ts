@@ -19,12 +19,19 @@ export interface RunDriver {
   settleFailure(run: ActiveRun, step: StepState, decision: RetryDecision | null, error: string): Promise<void>;
 }
 
+/** Where a stream step's reports go: its positions to the store (and the next launch), its status to the board. */
+export interface StreamSink {
+  offsets(run: ActiveRun, step: StepState, offsets: Extract<AttemptEvent, { type: 'stream.offsets' }>['offsets']): void;
+  status(run: ActiveRun, ev: Extract<AttemptEvent, { type: 'stream.status' }>): void;
+}
+
 export interface EventContext {
   readonly steps: RunSteps;
   readonly metrics: RunMetrics;
   readonly gauges: Pick<GaugeStore, 'put'>;
   readonly logger: Logger;
   readonly driver: RunDriver;
+  readonly streams: StreamSink;
 }
 
 /** Applies one event of a step's current attempt (already checked to be new and in order). */
@@ -46,6 +53,12 @@ export async function applyAttemptEvent(ctx: EventContext, run: ActiveRun, step:
     case 'metric':
       metrics.stepGauge(ev.name, ev.help, ev.labels, ev.value);
       await ctx.gauges.put([{ name: ev.name, help: ev.help, labels: ev.labels, value: ev.value, updatedAt: ev.ts }]);
+      return;
+    case 'stream.offsets':
+      ctx.streams.offsets(run, step, ev.offsets);
+      return;
+    case 'stream.status':
+      ctx.streams.status(run, ev);
       return;
     case 'asset.materialized':
       step.rowsWritten += ev.rows;

@@ -8,7 +8,7 @@ import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
-import type { StepContext } from '../sdk/context.ts';
+import type { StepContext, StreamHandle } from '../sdk/context.ts';
 import { parseParams } from '../sdk/pipeline.ts';
 import type { SourcePolicy } from '../sdk/source-policy.ts';
 import { checkMessage } from './check-message.ts';
@@ -36,6 +36,12 @@ const NO_SOURCES: SourcePolicy = Object.freeze({
 });
 
 const PROGRESS_EVERY_MS = 250;
+const STREAM_STATUS_EVERY_MS = 500;
+/**
+ * How long a stopped stream may take to flush and commit. Below the coordinator's cancel
+ * grace (10 s), so the attempt reports its own end before it would be killed.
+ */
+export const STREAM_STOP_MS = 8_000;
 
 /** How an attempt ended, as it reported it (a one-shot worker turns it into its exit code). */
 export type AttemptEnd = 'succeeded' | 'failed' | 'cancelled';
@@ -72,6 +78,24 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     let lastProgress = 0;
     const log = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) =>
       void out.emit({ type: 'log', level, message: boundMessage(String(message), MAX_LOG_CHARS) });
+    let lastStatus = 0;
+    let lastState: string | null = null;
+    const stream: StreamHandle | null = !stepDef.stream ? null : {
+      name: `${req.pipeline}.${req.step}`,
+      offsets: Object.freeze([...(req.offsets ?? [])]),
+      commit: (offsets) => out.emit({ type: 'stream.offsets', offsets: [...offsets] }),
+      status(report) {
+        const now = Date.now();
+        // A change of state always goes out; progress at most twice a second.
+        if (report.state === lastState && now - lastStatus < STREAM_STATUS_EVERY_MS) return;
+        lastStatus = now;
+        lastState = report.state;
+        void out.emit({
+          type: 'stream.status', state: report.state, partitions: [...(report.partitions ?? [])], counters: { ...report.counters },
+          message: report.message === undefined ? undefined : boundMessage(report.message),
+        });
+      },
+    };
     const ctx: StepContext<Record<string, unknown>> = {
       pipeline: req.pipeline,
       step: req.step,
@@ -82,6 +106,8 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       partition,
       warehouse: deps.warehouse,
       objects: deps.objects,
+      topics: deps.topics,
+      stream,
       sources: deps.sources ?? NO_SOURCES,
       signal: stepSignal,
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
@@ -115,7 +141,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       },
     };
 
-    const noData = await runBounded(req.step, () => stepDef.run(ctx), stepSignal, signal).then(() => null, (err: unknown) => {
+    const noData = await runBounded(req.step, () => stepDef.run(ctx), stepSignal, signal, stepDef.stream).then(() => null, (err: unknown) => {
       if (isNoData(err)) return boundMessage(err.message);
       throw err;
     });
@@ -171,10 +197,11 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
  * Runs user code until it settles or its signal fires. Code that ignores the signal keeps
  * running in the background, but the attempt ends on time.
  */
-async function runBounded<T>(step: string, fn: () => Promise<T>, stepSignal: AbortSignal, cancel: AbortSignal): Promise<T> {
+async function runBounded<T>(step: string, fn: () => Promise<T>, stepSignal: AbortSignal, cancel: AbortSignal, stream = false): Promise<T> {
   const aborted = new Promise<never>((_, reject) => {
-    const onAbort = () =>
-      reject(cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`));
+    const cut = () => reject(cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`));
+    // A stream is asked to stop, not cut off: it gets STREAM_STOP_MS to flush and return.
+    const onAbort = stream ? () => setTimeout(() => reject(new CancelledError(`stream ${step} did not stop within ${STREAM_STOP_MS} ms`)), STREAM_STOP_MS).unref() : cut;
     if (stepSignal.aborted) onAbort();
     else stepSignal.addEventListener('abort', onAbort, { once: true });
   });
@@ -183,7 +210,7 @@ async function runBounded<T>(step: string, fn: () => Promise<T>, stepSignal: Abo
     return await Promise.race([fn(), aborted]);
   } catch (err) {
     if (err instanceof CancelledError || err instanceof TimeoutError || isNoData(err)) throw err;
-    if (stepSignal.aborted) {
+    if (stepSignal.aborted && !stream) {
       throw cancel.aborted ? new CancelledError(`step ${step} cancelled`) : new TimeoutError(`step ${step} timed out`);
     }
     throw new StepError(step, err);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConflictError, NotFoundError, describeError } from '../core/errors.ts';
 import { canTransitionStep, isTerminalRun } from '../core/states.ts';
-import { parseAttemptEvent, type AttemptEvent } from '../core/events.ts';
+import { parseAttemptEvent, type AttemptEvent, type StreamPosition } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
 import { backoffDelay } from '../core/retry.ts';
 import { finalRunStatus, readySteps } from '../core/run-plan.ts';
@@ -14,11 +14,12 @@ import { loadOpenRuns, newActiveRun, type ActiveRun, type StepState } from './ac
 import { applyAttemptEvent, type EventContext } from './apply-attempt-event.ts';
 import { lostFailure } from './attempt-failure.ts';
 import { HealthMonitor } from './health-monitor.ts';
-import type { PipelineRegistry } from './pipeline-registry.ts';
+import type { AnyPipeline, PipelineRegistry } from './pipeline-registry.ts';
 import { decideRetry, type RetryDecision } from './retry-decision.ts';
 import { RunMetrics } from './run-metrics.ts';
 import { RunQueue } from './run-queue.ts';
 import { RunSteps } from './run-steps.ts';
+import { StreamBoard, type StreamReport } from './stream-board.ts';
 import type { RunListener } from './run-updates.ts';
 import type { Services } from './services.ts';
 
@@ -67,6 +68,9 @@ export class Coordinator {
   readonly #opts: Required<CoordinatorOptions>;
   readonly #health: HealthMonitor;
   #subscription: Subscription | null = null;
+  readonly #board: StreamBoard;
+  /** Every stream's committed positions, by stream then `topic/partition`: what the next launch starts from. */
+  readonly #positions = new Map<string, Map<string, StreamPosition>>();
 
   constructor(services: Services, registry: PipelineRegistry, launcher: Launcher, options: CoordinatorOptions) {
     this.#services = services;
@@ -80,16 +84,35 @@ export class Coordinator {
       (attemptId, silentMs) => void this.#lost(attemptId, silentMs).catch((err) => this.#fault('lost-attempt handling', err)),
     );
     this.#metrics = new RunMetrics(services.metrics);
-    this.#steps = new RunSteps({ store: services.metadata, health: this.#health, metrics: this.#metrics, logger: services.logger });
+    this.#board = new StreamBoard(services.metrics);
+    this.#steps = new RunSteps({
+      store: services.metadata, health: this.#health, metrics: this.#metrics, logger: services.logger,
+      ended: (run, step) => step.def.stream && this.#board.ended(run.def.name, step.name),
+    });
     this.#events = {
       steps: this.#steps, metrics: this.#metrics, gauges: services.metadata.gauges, logger: services.logger,
       driver: { advance: (run) => this.#advance(run), settleFailure: (run, step, d, error) => this.#settleFailure(run, step, d, error) },
+      streams: {
+        offsets: (run, step, offsets) => {
+          const stream = `${run.def.name}.${step.name}`;
+          const known = this.#positionsOf(stream);
+          const updatedAt = nowIso();
+          for (const o of offsets) {
+            known.set(`${o.topic}/${o.partition}`, o);
+            this.#steps.writes.offset({ stream, ...o, runId: run.record.id, updatedAt });
+          }
+        },
+        status: (run, ev) => this.#board.report(run.def.name, ev),
+      },
     };
   }
 
   /** Subscribes to events, takes over runs a previous control plane left unfinished, starts the health monitor. */
   async start(): Promise<void> {
-    for (const def of this.#registry.list()) this.#metrics.declarePipeline(def);
+    for (const def of this.#registry.list()) this.#declare(def);
+    for (const o of await this.#services.metadata.streams.list()) {
+      this.#positionsOf(o.stream).set(`${o.topic}/${o.partition}`, { topic: o.topic, partition: o.partition, offset: o.offset, pendingEnd: o.pendingEnd });
+    }
     this.#subscription = await this.#services.bus.subscribe(TOPICS.events, { group: 'sluice-coordinator' }, (m) =>
       this.#onEvent(m.value),
     );
@@ -173,7 +196,7 @@ export class Coordinator {
   async submit(req: RunRequest): Promise<{ run: RunRecord; done: Promise<RunDetail> }> {
     const def = this.#registry.get(req.pipeline);
     // A pipeline added by a reload since start.
-    this.#metrics.declarePipeline(def);
+    this.#declare(def);
     const params = parseParams(def, req.params ?? {});
     // A retry repeats the partition its run was admitted with.
     const partition = req.retryOf === undefined ? admitRunPartition(def, req, new Date()) : (req.partition ?? null);
@@ -327,12 +350,14 @@ export class Coordinator {
         runId: run.record.id, attemptId, attempt: step.attempt, pipeline: run.def.name, step: step.name,
         params: run.record.params, partition: run.record.partition, timeoutMs: step.def.timeoutMs,
         version: this.#registry.versionOf(run.def), placement: step.def.placement,
+        ...(step.def.stream ? { offsets: [...this.#positionsOf(`${run.def.name}.${step.name}`).values()] } : {}),
       })
       .catch((err) => this.#services.logger.error({ err: describeError(err), attempt: attemptId }, 'launch failed; the start timeout will retry it'));
   }
 
   async #maybeFinish(run: ActiveRun): Promise<void> {
-    const status = finalRunStatus(run.steps, run.cancelled);
+    // A stopped stream that flushed and returned succeeded: stopping is how a stream ends.
+    const status = finalRunStatus(run.steps, run.cancelled && !run.steps.every((s) => s.status === 'succeeded'));
     if (status === null || !this.#runs.has(run.record.id)) return;
     this.#runs.delete(run.record.id);
     // For no_data, `error` carries the step's reason: why the run wrote nothing.
@@ -346,6 +371,37 @@ export class Coordinator {
     const detail = await this.#services.metadata.runs.get(run.record.id);
     run.done.resolve(detail!);
     await this.#pump();
+  }
+
+  #declare(def: AnyPipeline): void {
+    this.#metrics.declarePipeline(def);
+    for (const s of def.steps) if (s.stream) this.#board.declare(def.name, s.name);
+  }
+
+  #positionsOf(stream: string): Map<string, StreamPosition> {
+    let known = this.#positions.get(stream);
+    if (!known) {
+      known = new Map();
+      this.#positions.set(stream, known);
+    }
+    return known;
+  }
+
+  /** What the stream last reported, while a run of it is driven here. */
+  streamReport(stream: string): StreamReport | undefined {
+    return this.#board.latest(stream);
+  }
+
+  /** The stream steps of runs this coordinator drives, with their run and step state. */
+  activeStreams(): { stream: string; pipeline: string; step: string; runId: string; status: StepState['status']; attempt: number; reason: string | null }[] {
+    const out = [];
+    for (const run of this.#runs.values()) {
+      for (const s of run.steps) {
+        if (!s.def.stream) continue;
+        out.push({ stream: `${run.def.name}.${s.name}`, pipeline: run.def.name, step: s.name, runId: run.record.id, status: s.status, attempt: s.attempt, reason: s.reason });
+      }
+    }
+    return out;
   }
 
   #fault(what: string, err: unknown): void {

@@ -27,8 +27,10 @@ export class RunSteps {
   readonly #health: HealthMonitor;
   readonly #metrics: RunMetrics;
   readonly #logger: Logger;
+  readonly #ended: (run: ActiveRun, step: StepState) => void;
 
-  constructor(deps: { store: MetadataStore; health: HealthMonitor; metrics: RunMetrics; logger: Logger }) {
+  constructor(deps: { store: MetadataStore; health: HealthMonitor; metrics: RunMetrics; logger: Logger; ended?: (run: ActiveRun, step: StepState) => void }) {
+    this.#ended = deps.ended ?? (() => undefined);
     this.#health = deps.health;
     this.#metrics = deps.metrics;
     this.#logger = deps.logger;
@@ -81,6 +83,7 @@ export class RunSteps {
       finishedAt, error, rowsWritten: step.rowsWritten, failure,
     });
     this.#metrics.attemptEnded(run.def.name, step.name, status, step.attemptStartedAt!, finishedAt);
+    this.#ended(run, step);
   }
 
   setStep(run: ActiveRun, step: StepState, status: StepState['status'], reason: string | null): void {

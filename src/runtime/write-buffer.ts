@@ -1,6 +1,6 @@
 import { describeError } from '../core/errors.ts';
 import type {
-  AttemptRecord, CheckResultRecord, MaterializationRecord, MetadataStore, NewEvent, RunChange, StepRecord,
+  AttemptRecord, CheckResultRecord, MaterializationRecord, MetadataStore, NewEvent, RunChange, StepRecord, StreamOffset,
 } from '../ports/metadata-store.ts';
 import type { RunUpdate } from './run-updates.ts';
 import type { Logger } from './services.ts';
@@ -20,6 +20,7 @@ export class WriteBuffer {
   #events: NewEvent[] = [];
   #materializations: MaterializationRecord[] = [];
   #checks: CheckResultRecord[] = [];
+  #offsets = new Map<string, StreamOffset>();
   readonly #held: RunUpdate[] = [];
   #flushing: Promise<void> = Promise.resolve();
   #scheduled = false;
@@ -58,6 +59,11 @@ export class WriteBuffer {
     this.#checks.push(c);
   }
 
+  /** A stream's position; a later one for the same partition replaces it. */
+  offset(o: StreamOffset): void {
+    this.#offsets.set(`${o.stream}\u0000${o.topic}\u0000${o.partition}`, o);
+  }
+
   /** Released to listeners after the next flush. */
   notify(u: RunUpdate): void {
     this.#held.push(u);
@@ -71,6 +77,7 @@ export class WriteBuffer {
       const events = this.#events;
       const materializations = this.#materializations;
       const checks = this.#checks;
+      const offsets = [...this.#offsets.values()];
       const held = this.#held.splice(0);
       this.#runs = new Map();
       this.#attempts = new Map();
@@ -78,8 +85,9 @@ export class WriteBuffer {
       this.#events = [];
       this.#materializations = [];
       this.#checks = [];
-      const n = runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length;
-      if (n > 0) await this.#store.write({ runs, attempts, steps, events, materializations, checks });
+      this.#offsets = new Map();
+      const n = runs.length + attempts.length + steps.length + events.length + materializations.length + checks.length + offsets.length;
+      if (n > 0) await this.#store.write({ runs, attempts, steps, events, materializations, checks, offsets });
       for (const u of held) this.#emit(u);
     });
     this.#flushing = next.catch((err) => this.#logger.error({ err: describeError(err) }, 'metadata write failed'));

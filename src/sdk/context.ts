@@ -1,6 +1,8 @@
 import type { PartitionWindow } from '../core/partitions.ts';
 import type { Warehouse } from '../ports/warehouse.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
+import type { DataTopics } from '../ports/data-topics.ts';
+import type { StreamPosition, StreamState } from '../core/events.ts';
 import type { SourcePolicy } from './source-policy.ts';
 
 export interface StepLogger {
@@ -8,6 +10,26 @@ export interface StepLogger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+}
+
+/**
+ * What a stream step (`stream: true`) has beyond other steps: where it stood when this
+ * attempt started, and the calls that save its position and report its state. The stream is
+ * named `<pipeline>.<step>`; its positions outlive runs, so a new run resumes the last one.
+ */
+export interface StreamHandle {
+  /** `<pipeline>.<step>`. */
+  readonly name: string;
+  /** The committed positions at launch (empty on the first start), per topic and partition. */
+  readonly offsets: readonly StreamPosition[];
+  /**
+   * Saves positions; resolves once the control plane's event log has them. Call it with
+   * `pendingEnd` before writing a batch and without it after, so a crash in between
+   * replays exactly that batch.
+   */
+  commit(offsets: readonly StreamPosition[]): Promise<void>;
+  /** Reports the state, per-partition progress and counters (records_in, dead_letters, reconnects, …); sent at most twice a second. */
+  status(report: { state: StreamState; partitions?: readonly { topic: string; partition: number; offset: number; end: number }[]; counters?: Record<string, number>; message?: string }): void;
 }
 
 /** An asset by value (what `asset()` returns) or anything else that names one. */
@@ -43,10 +65,17 @@ export interface StepContext<P = Record<string, unknown>, W extends PartitionWin
   readonly partition: W;
   readonly warehouse: Warehouse;
   readonly objects: ObjectStore;
+  /** The data topics (`sluice.data.*`): produce records, or read them in a stream step. */
+  readonly topics: DataTopics;
+  /** Set in a stream step (`stream: true`), null in any other. */
+  readonly stream: StreamHandle | null;
   /** What this run may read from files and URLs; pass it to `resolveSources`. */
   readonly sources: SourcePolicy;
   readonly log: StepLogger;
-  /** Fires on cancellation or timeout; long work should pass it on or check it. */
+  /**
+   * Fires on cancellation or timeout; long work should pass it on or check it. In a stream
+   * step it means "stop": flush, commit and return (the attempt then succeeds).
+   */
   readonly signal: AbortSignal;
   /** Reports progress; shown live by the CLI and the API. */
   progress(rows: number, options?: { total?: number; message?: string }): void;

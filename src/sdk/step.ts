@@ -21,6 +21,8 @@ export interface StepDef<P = Record<string, unknown>, W extends PartitionWindow 
   readonly retry: RetryPolicy;
   /** Per attempt; null means no limit. */
   readonly timeoutMs: number | null;
+  /** Runs until stopped, with positions kept across attempts and runs (`ctx.stream`). */
+  readonly stream: boolean;
   /** Where its attempts run on Kubernetes (resources, node pool, tolerations, image); null: the cluster's defaults. */
   readonly placement: Placement | null;
   /** Where the step was declared (`file:line:column`), so a bad reference in it can say where. */
@@ -39,6 +41,12 @@ export interface StepOptions<P, W extends PartitionWindow | null = PartitionWind
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   /**
+   * A stream step: runs until stopped (`sluice stop`, the API, Ctrl-C), then flushes and
+   * returns; a lost or failed attempt restarts from its committed positions. It has no
+   * timeout, and unless `retry` says otherwise it is restarted without end (backoff to 60 s).
+   */
+  stream?: boolean;
+  /**
    * Where its attempts run when the launcher is Kubernetes: `resources` (cpu, memory),
    * `nodePool` (the value of the cluster's node-pool label), `tolerations`, `image`.
    */
@@ -47,6 +55,8 @@ export interface StepOptions<P, W extends PartitionWindow | null = PartitionWind
 }
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 1, backoffMs: 1000, maxBackoffMs: 60_000 });
+/** A stream heals itself: restarted after every failure, the pause growing to a minute. */
+export const STREAM_RETRY: RetryPolicy = Object.freeze({ maxAttempts: Number.MAX_SAFE_INTEGER, backoffMs: 1000, maxBackoffMs: 60_000 });
 
 /**
  * Declares a step: the unit of execution, with its dependencies, the assets it writes,
@@ -75,7 +85,9 @@ export function step<
   if (!/^[a-z][a-z0-9_-]*$/.test(options.name)) {
     throw new TypeError(`step name "${options.name}" must be lower-case letters, digits, - or _`);
   }
-  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const stream = options.stream === true;
+  if (stream && options.timeoutMs !== undefined) throw new TypeError(`step ${options.name}: a stream step runs until stopped and takes no timeoutMs`);
+  const retry = { ...(stream ? STREAM_RETRY : DEFAULT_RETRY), ...options.retry };
   if (!Number.isInteger(retry.maxAttempts) || retry.maxAttempts < 1) {
     throw new TypeError(`step ${options.name}: retry.maxAttempts must be an integer ≥ 1`);
   }
@@ -99,6 +111,7 @@ export function step<
     assets: Object.freeze([...(options.assets ?? [])]),
     retry: Object.freeze(retry),
     timeoutMs: options.timeoutMs ?? null,
+    stream,
     placement,
     declaredAt,
     run: async (ctx: StepContext<P, W>) => {

@@ -25,6 +25,10 @@ export type { CsvOptions, CsvRecord, CsvStats, CsvWarning } from './csv-records.
 export { resolveSources } from './sources.ts';
 export { fetchJson } from './fetch-json.ts';
 export { sleep } from './sleep.ts';
+export { connector } from './connector/connector.ts';
+export type { ConnectorOptions, ConnectorRoute } from './connector/connector.ts';
+export type { StreamHandle } from './context.ts';
+export type { DataTopics, DataRecord, TopicReader } from '../ports/data-topics.ts';
 export type { JsonResponse } from './fetch-json.ts';
 export type { ResolveSourcesOptions, SourceDescription, SourceFile } from './sources.ts';
 export type { SourcePolicy } from './source-policy.ts';

@@ -20,6 +20,8 @@ export interface KafkaDataTopicsOptions {
 
 type KafkaMessage = Message<string, Buffer, Buffer, Buffer>;
 
+const MAX_REQUEST_BYTES = 512 * 1024;
+
 // A reader's group only carries the assignment (offsets live in the metadata store), so a
 // short session lets a replacement reader take the partitions soon after a kill -9.
 const GROUP_TIMING = { sessionTimeout: 6_000, rebalanceTimeout: 10_000, heartbeatInterval: 500 } as const;
@@ -83,10 +85,20 @@ export async function createKafkaDataTopics(options: KafkaDataTopicsOptions): Pr
       const full = await ensure(topic);
       if (records.length === 0) return;
       const messages = records.map((r) => ({ topic: full, key: r.key, value: typeof r.value === 'string' ? Buffer.from(r.value) : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength) }));
-      await producer.send({ messages }).catch((err: unknown) => {
-        if (isAccessError(err)) throw new UnavailableError(`kafka produce to ${full}: ${kafkaReason(err)}`, { cause: err, retryable: false });
-        throw new UnavailableError(`kafka produce to ${full}: ${kafkaReason(err)}`, { cause: err });
-      });
+      // One request stays well under the broker's message.max.bytes (1 MiB by default).
+      for (let i = 0; i < messages.length;) {
+        let bytes = 0;
+        let j = i;
+        while (j < messages.length && (j === i || bytes + (messages[j] as { value: Buffer }).value.byteLength + 64 <= MAX_REQUEST_BYTES)) {
+          bytes += (messages[j] as { value: Buffer }).value.byteLength + 64;
+          j++;
+        }
+        await producer.send({ messages: messages.slice(i, j) }).catch((err: unknown) => {
+          if (isAccessError(err)) throw new UnavailableError(`kafka produce to ${full}: ${kafkaReason(err)}`, { cause: err, retryable: false });
+          throw new UnavailableError(`kafka produce to ${full}: ${kafkaReason(err)}`, { cause: err });
+        });
+        i = j;
+      }
     },
 
     async partitions(topic) {

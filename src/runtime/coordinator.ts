@@ -204,6 +204,11 @@ export class Coordinator {
     if (req.runId !== undefined && (await metadata.runs.get(req.runId))) {
       throw new ConflictError(`run ${req.runId} already exists`);
     }
+    // Two runs of one stream would read the same offsets and write every batch twice over.
+    if (def.steps.some((s) => s.stream)) {
+      const busy = [...this.#runs.values()].find((r) => r.def.name === def.name);
+      if (busy) throw new ConflictError(`pipeline ${def.name} has stream steps and run ${busy.record.id} of it is still ${busy.record.status}: stop it first (sluice stop ${busy.record.id})`);
+    }
     const parent = req.retryOf ? await this.#retriedRun(req.retryOf, def.name) : null;
     const record = await metadata.runs.create({
       id: req.runId ?? randomUUID(),

@@ -14,6 +14,7 @@ import { pipelineRoutes } from './routes/pipelines.ts';
 import { queryRoutes } from './routes/query.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
+import { streamRoutes } from './routes/streams.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { workerRoutes } from './routes/workers.ts';
 import type { ServerContext } from './server-context.ts';
@@ -73,6 +74,7 @@ export function createApi(options: ApiOptions): FastifyInstance {
     ...healthRoutes(ctx),
     ...pipelineRoutes(ctx),
     ...runRoutes(ctx),
+    ...streamRoutes(ctx),
     ...backfillRoutes(ctx),
     ...eventRoutes(ctx),
     ...assetRoutes(ctx),

@@ -206,6 +206,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/streams": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stream steps with their state, lag per partition and throughput */
+        get: operations["listStreams"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/backfills": {
         parameters: {
             query?: never;
@@ -1374,6 +1391,86 @@ export interface operations {
                         parentRunId: string | null;
                         /** @description The first run of its chain of retries; null for a run started afresh */
                         rootRunId: string | null;
+                    };
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail: string;
+                        code: string;
+                        field?: string;
+                        instance?: string;
+                        position?: number;
+                        requestId?: string;
+                    };
+                };
+            };
+        };
+    };
+    listStreams: {
+        parameters: {
+            query?: {
+                pipeline?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description `<pipeline>.<step>`: the name its offsets are kept under */
+                            stream: string;
+                            pipeline: string;
+                            step: string;
+                            description: string | null;
+                            /**
+                             * @description what the stream does now; stopped and failed when no run of it is active
+                             * @enum {string}
+                             */
+                            state: "starting" | "running" | "paused" | "backing_off" | "stopping" | "stopped" | "failed";
+                            /** @description the active run, else the latest one */
+                            runId: string | null;
+                            attempt: number | null;
+                            /** @description why it backs off or failed */
+                            reason: string | null;
+                            /** @description per partition read: committed offset, end, lag */
+                            partitions: {
+                                topic: string;
+                                partition: number;
+                                offset: number;
+                                end: number;
+                                lag: number;
+                            }[];
+                            /** @description records not consumed yet, over every partition */
+                            lag: number;
+                            /** @description the current attempt's totals: records_in, records_out, dead_letters, reconnects, resyncs, … */
+                            counters: {
+                                [key: string]: number;
+                            };
+                            /** @description the same per second, over the last report */
+                            rates: {
+                                [key: string]: number;
+                            };
+                            message: string | null;
+                            /** @description when it last reported (or its offsets were last saved) */
+                            updatedAt: string | null;
+                        }[];
                     };
                 };
             };

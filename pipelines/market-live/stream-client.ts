@@ -1,4 +1,4 @@
-import { sleep } from 'sluice';
+import { sleep, socketLookup, type SourcePolicy } from 'sluice';
 import { WebSocket } from 'ws';
 
 export interface StreamClientOptions {
@@ -19,6 +19,8 @@ export interface StreamClientOptions {
   readonly idleMs?: number;
   readonly signal?: AbortSignal;
   readonly random?: () => number;
+  /** What the run may connect to (`ctx.sources`); the address is checked before every connection. */
+  readonly policy: SourcePolicy;
 }
 
 /** Counters a stream step reports: reconnects and messages per stream. */
@@ -67,10 +69,12 @@ export class StreamClient {
   }
 
   // One connection, until it drops, goes silent, reaches its lifetime or the signal aborts; resolves with why.
-  #connectOnce(): Promise<string> {
+  async #connectOnce(): Promise<string> {
     const url = `${this.#o.wsUrl.replace(/\/$/, '')}/stream?streams=${this.#o.streams.join('/')}`;
+    // Refused by the policy: not a drop to retry, the stream fails saying why.
+    const lookup = await socketLookup(this.#o.policy, url);
     return new Promise((resolve) => {
-      const ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(url, { maxPayload: MAX_MESSAGE_BYTES, handshakeTimeout: 10_000, lookup });
       let settled = false;
       let idle: NodeJS.Timeout | undefined;
       const done = (reason: string) => {

@@ -25,6 +25,7 @@ export type { CsvOptions, CsvRecord, CsvStats, CsvWarning } from './csv-records.
 export { resolveSources } from './sources.ts';
 export { fetchJson } from './fetch-json.ts';
 export { sleep } from './sleep.ts';
+export { socketLookup } from './socket-lookup.ts';
 export { connector } from './connector/connector.ts';
 export type { ConnectorOptions, ConnectorRoute } from './connector/connector.ts';
 export type { StreamHandle } from './context.ts';

@@ -4,7 +4,8 @@ import { daily, definePipeline } from 'sluice';
 // Historical market data (SEEDS.md §E, StreamForge's REST loaders): klines of USD-M futures
 // symbols for a day (partition) or an ad-hoc range, from the exchange or `sluice replay
 // binance`, into market.klines. `sluice backfill market-history --from … --to …` loads months.
-const list = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+/** Symbols as a list or one comma-separated string (`--param symbols=BTCUSDT,ETHUSDT`). */
+export const symbolList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
   z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'a symbol such as BTCUSDT')).min(1).max(50));
 
 /** The market-history pipeline's declaration; index.ts builds its steps from it. */
@@ -12,7 +13,7 @@ export const history = definePipeline({
   name: 'market-history',
   description: 'USD-M futures klines for symbols and a day (or a from/to range) into market.klines, within the exchange\'s weight budget',
   params: z.object({
-    symbols: list.default(['ALGOUSDT', 'AVAXUSDT', 'DOTUSDT', 'LINKUSDT']),
+    symbols: symbolList.default(['ALGOUSDT', 'AVAXUSDT', 'DOTUSDT', 'LINKUSDT']),
     interval: z.enum(['1m', '5m', '15m', '1h', '1d']).default('1m'),
     /** An ad-hoc range instead of a partition: ISO dates or times, `to` exclusive. */
     from: z.string().optional(),

@@ -10,7 +10,7 @@ describe('pipelines', () => {
   test('list and get one with DAG, assets, schedules, partitions, params schema', async () => {
     const list = await call('GET', '/api/v1/pipelines');
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.items.map((p: { name: string }) => p.name).sort(), ['always-fails', 'dummy', 'errors', 'gate', 'market-history', 'retail']);
+    assert.deepEqual(list.body.items.map((p: { name: string }) => p.name).sort(), ['always-fails', 'dummy', 'errors', 'gate', 'market-history', 'market-live', 'retail']);
     const one = await call('GET', '/api/v1/pipelines/retail');
     assert.equal(one.status, 200);
     assert.deepEqual(one.body.steps, ['schema', 'raw', 'staging', 'vault', 'marts', 'quality']);

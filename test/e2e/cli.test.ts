@@ -106,5 +106,5 @@ test('usage errors exit 2 like every other error; help exits 0', async () => {
 test('runs --pipeline of a pipeline nobody knows is an error listing the known ones', async () => {
   const r = await sluice(['runs', '--pipeline', 'nope']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /pipeline not found: nope \(known: always-fails, dummy, market-history, retail\)/);
+  assert.match(r.stderr, /pipeline not found: nope \(known: always-fails, dummy, market-history, market-live, retail\)/);
 });

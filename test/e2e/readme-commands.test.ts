@@ -143,7 +143,7 @@ test('every README command answers within seconds beside the running server', as
 
   const nope = await npx(['runs', '--pipeline', 'nope']);
   assert.equal(nope.code, 2);
-  assert.match(nope.stderr, /pipeline not found: nope \(known: always-fails, dummy, market-history, retail\)/);
+  assert.match(nope.stderr, /pipeline not found: nope \(known: always-fails, dummy, market-history, market-live, retail\)/);
   process.stdout.write(`# ${timed.map(([c, ms]) => `${c} ${ms} ms`).join(', ')}\n`);
 });
 

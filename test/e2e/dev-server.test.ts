@@ -94,6 +94,41 @@ test('sluice ping gets a pong from every warm worker; sluice stop ends a running
   assert.match(stop.stdout, new RegExp(`run ${started.id} cancelled`));
 });
 
+test('npm start streams market-live from the replay server at once; sluice streams shows it, sluice stop ends it cleanly', async () => {
+  const runId = /market-live streams the recorded spot capture from sluice replay binance on http:\/\/127\.0\.0\.1:\d+ \(run ([0-9a-f-]{36});/.exec(server.output())?.[1];
+  assert.ok(runId, server.output());
+  type Stream = { stream: string; state: string; lag: number; runId: string | null; counters: Record<string, number>; partitions: unknown[] };
+  let items: Stream[] = [];
+  for (let i = 0; i < 300; i++) {
+    items = ((await (await fetch(`${server.url}/api/v1/streams?pipeline=market-live`)).json()) as { items: Stream[] }).items;
+    const connect = items.find((x) => x.stream === 'market-live.connect');
+    if (connect?.state === 'running' && (connect.counters.records_out ?? 0) > 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const feed = items.find((x) => x.stream === 'market-live.feed')!;
+  const connect = items.find((x) => x.stream === 'market-live.connect')!;
+  assert.equal(feed.state, 'running', JSON.stringify(items));
+  assert.equal(connect.state, 'running');
+  assert.equal(feed.runId, runId);
+  assert.ok((feed.counters.depth_updates ?? 0) > 0 && (connect.counters.records_out ?? 0) > 0, JSON.stringify(items));
+  assert.ok(connect.partitions.length > 0, 'the connector reports its partitions');
+  const listed = await sluice(['streams']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /market-live\.connect\s+running/);
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  assert.match(metrics, /sluice_stream_running\{pipeline="market-live",step="feed"\} 1/);
+  assert.match(metrics, /sluice_stream_records_total\{counter="records_out",pipeline="market-live",step="connect"\} [1-9]/);
+  assert.match(metrics, /sluice_stream_lag\{partition="\d+",pipeline="market-live",step="connect",topic="sluice\.data\.book_snapshots"\} \d+/);
+  const stopped = await sluice(['stop', runId]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, new RegExp(`run ${runId} succeeded`));
+  const after = ((await (await fetch(`${server.url}/api/v1/streams?pipeline=market-live`)).json()) as { items: Stream[] }).items;
+  assert.deepEqual(after.map((x) => x.state), ['stopped', 'stopped']);
+  const rows = await sluice(['query', 'SELECT count() AS n FROM market.book_snapshots']);
+  assert.equal(rows.code, 0, rows.stderr);
+  assert.match(rows.stdout, /\b[1-9]\d*\b/);
+});
+
 test('local-dev mode answers only loopback Host headers and refuses cross-origin writes (DNS rebinding)', async () => {
   const { port } = new URL(server.url);
   const call = (method: string, path: string, headers: Record<string, string>) =>

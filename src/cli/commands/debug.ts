@@ -8,6 +8,11 @@ import { formatTable } from '../format-table.ts';
 import { checkRunId } from '../run-id.ts';
 import { readServerFile } from '../server-file.ts';
 
+interface StreamView {
+  stream: string; state: string; lag: number; runId: string | null;
+  counters: Record<string, number>; rates: Record<string, number>;
+}
+
 function api(globals: GlobalOptions): ApiClient {
   const home = loadConfig({ env: process.env, cwd: process.cwd(), home: globals.home }).home;
   const env = clientEnv(process.env);
@@ -31,6 +36,22 @@ export function registerDebug(program: Command, globals: () => GlobalOptions): v
       else if (r.pongs.length === 0) print('no worker answered');
       else print(formatTable(r.pongs.map((p) => ({ worker: p.workerId, rtt_ms: p.rttMs, running: p.running.length }))));
       if (r.pongs.length === 0) process.exitCode = 1;
+    });
+
+  program
+    .command('streams')
+    .description('stream steps: state, lag, records written, dead letters and throughput')
+    .option('--pipeline <name>', 'only this pipeline\'s')
+    .option('--json', 'JSON output')
+    .action(async (o: { pipeline?: string; json?: boolean }) => {
+      const q = o.pipeline === undefined ? '' : `?pipeline=${encodeURIComponent(o.pipeline)}`;
+      const r = await api(globals()).call<{ items: StreamView[] }>('GET', `/api/v1/streams${q}`);
+      if (o.json) return print(JSON.stringify(r.items, null, 2));
+      if (r.items.length === 0) return print('no stream steps');
+      print(formatTable(r.items.map((s) => ({
+        stream: s.stream, state: s.state, lag: s.lag, records_out: s.counters.records_out ?? 0, dead_letters: s.counters.dead_letters ?? 0,
+        'out/s': Math.round(s.rates.records_out ?? 0), run: s.runId ?? '-',
+      }))));
     });
 
   program

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConflictError, ValidationError, describeError } from '../../core/errors.ts';
 import { clientEnv, loadConfig, type SluiceConfig } from '../../presets/config.ts';
 import { seedDemo } from '../../presets/demo-data.ts';
+import { startLiveDemo } from '../../presets/live-demo.ts';
 import { leaderLabelOf, standbyHealth, waitForLeadership } from '../../presets/leadership.ts';
 import type { LeaderLock } from '../../adapters/postgres/postgres-leader-lock.ts';
 import { BackfillManager } from '../../server/backfill-manager.ts';
@@ -178,7 +179,8 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
   const demo = o.dev ? await seedDemo(rt, backfills, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
-  print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, pid: process.pid, ui: ui.dir === null ? ui.reason : null }));
+  const live = o.dev ? await startLiveDemo(rt) : null;
+  print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, live: live?.line ?? null, pid: process.pid, ui: ui.dir === null ? ui.reason : null }));
 
   const signal = await stop;
   print(`stopping (${signal})…`);
@@ -195,6 +197,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   app.server.closeAllConnections();
   await closing;
   await rt.close();
+  await live?.close();
   clearTimeout(limit);
   print('stopped');
 }

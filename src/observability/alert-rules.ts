@@ -60,6 +60,22 @@ export const ALERTS: readonly AlertRule[] = [
     description: 'The tick due {{ $value | humanizeDuration }} ago has not been fired: the scheduler stopped evaluating (a stuck control plane, a store that does not answer). Missed ticks are fired on recovery, up to the catch-up limit.',
   },
   {
+    alert: 'SluiceStreamFallingBehind',
+    // Lag that is there and grows: a stream that keeps up has lag near 0 however busy the topic.
+    expr: `sum by (pipeline, step) (${m.streamLag.name}) > 1000 and sum by (pipeline, step) (delta(${m.streamLag.name}[10m])) > 0`,
+    for: '10m',
+    severity: 'warning',
+    summary: 'Stream {{ $labels.pipeline }}.{{ $labels.step }} falls behind its topic',
+    description: 'Stream {{ $labels.pipeline }}.{{ $labels.step }} has {{ $value | humanize }} records it has not consumed yet and the number has grown for 10 minutes: its sink is slow or failing (it backs off), or the topic gets more than one worker can write.',
+  },
+  {
+    alert: 'SluiceStreamDeadLetters',
+    expr: `sum by (pipeline, step) (increase(${m.streamRecords.name}{counter="dead_letters"}[10m])) > 0`,
+    severity: 'warning',
+    summary: 'Stream {{ $labels.pipeline }}.{{ $labels.step }} sent records to its dead-letter topic',
+    description: 'Records of stream {{ $labels.pipeline }}.{{ $labels.step }} were not valid JSON or did not fit their table in the last 10 minutes; they are in sluice.dlq.{{ $labels.pipeline }}.{{ $labels.step }} with the reason, and the stream went on.',
+  },
+  {
     alert: 'SluiceCheckFailed',
     expr: `${m.checkPassed.name}{severity="error"} == 0`,
     severity: 'critical',

@@ -79,6 +79,15 @@ export const DASHBOARDS: readonly DashboardSpec[] = [
         ],
       },
       {
+        title: 'Streams',
+        panels: [
+          { title: 'Stream lag', kind: 'timeseries', unit: 'short', description: 'Records of their topics the stream steps have not consumed yet, by stream.', queries: [q(`sum by (pipeline, step) (${m.streamLag.name})`, '{{pipeline}}.{{step}}')] },
+          { title: 'Stream throughput', kind: 'timeseries', unit: 'short', description: 'Records per second the stream steps read and wrote, by stream.', queries: [q(`sum by (pipeline, step, counter) (rate(${m.streamRecords.name}{counter=~"records_in|records_out"}[$__rate_interval]))`, '{{pipeline}}.{{step}} {{counter}}')] },
+          { title: 'Dead letters, reconnects, resyncs', kind: 'timeseries', unit: 'short', description: 'What went wrong on the way and was handled: records sent to a dead-letter topic, WebSocket reconnects, order-book resyncs.', queries: [q(`sum by (pipeline, step, counter) (increase(${m.streamRecords.name}{counter=~"dead_letters|reconnects|resyncs"}[$__rate_interval]))`, '{{pipeline}}.{{step}} {{counter}}')] },
+          { title: 'Streams running', kind: 'stat', unit: 'short', description: 'Stream steps running now.', queries: [q(`sum(${m.streamRunning.name})`)] },
+        ],
+      },
+      {
         title: 'Control plane',
         panels: [
           { title: 'Events lag p99', kind: 'timeseries', unit: 's', description: 'Time from a worker emitting an event to the control plane applying it.', queries: [q(quantile(0.99, m.eventsLag.name, 'type'), '{{type}}')] },

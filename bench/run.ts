@@ -11,6 +11,7 @@ import { benchKubernetes } from './kubernetes.bench.ts';
 import { benchRetailLoad } from './retail-load.bench.ts';
 import { benchRetailScale } from './retail-scale.bench.ts';
 import { benchUi } from './ui.bench.ts';
+import { benchConnector, benchHistory, benchKafkaTopics, benchLiveLoader } from './streams.bench.ts';
 
 const fmt = (v: number | string) => (typeof v === 'string' ? v : Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(3));
 const show = (r: Record<string, number | string>) => {
@@ -66,6 +67,39 @@ if (!only || only === 'dispatch') {
   } else {
     console.log('PostgreSQL + Kafka: skipped (run scripts/postgres.sh install and scripts/kafka.sh install)');
   }
+}
+
+if (!only || only === 'streams') {
+  console.log('streams: the connector into chDB (klines, 2 × 161,280 rows; the engine\'s own INSERT … FORMAT JSONEachRow of the same file as baseline)');
+  const chdb = await benchConnector('chDB', {}, undefined);
+  show(chdb);
+  console.log(`  => ratio ${Number(chdb.ratio).toFixed(2)} (aim ≥ 0.8, ≥ 200k rows/s); heap peak ${Number(chdb['heap peak MB at 1/4']).toFixed(1)} MB at 1/4 vs ${Number(chdb['heap peak MB at 1/1']).toFixed(1)} MB at all of it`);
+  const ch = service('clickhouse');
+  if (ch) {
+    console.log('streams: the connector into the ClickHouse server (same rows; the client\'s JSONEachRow insert of the file as baseline)');
+    const server = await benchConnector('ClickHouse server', { SLUICE_WAREHOUSE_URL: ch }, ch);
+    show(server);
+    console.log(`  => ratio ${Number(server.ratio).toFixed(2)} (aim ≥ 0.8)`);
+  } else console.log('streams: ClickHouse server skipped (scripts/clickhouse.sh install)');
+  const kafka = service('kafka');
+  if (kafka) {
+    console.log('streams: Kafka data topics, 1 KB records, acks=all (the client library\'s own producer and consumer as baseline)');
+    const k = await benchKafkaTopics(kafka);
+    show(k);
+    console.log(`  => produce ${fmt(k['produce msg/s (ours)'] as number)} msg/s (aim ≥ 50k), consume ${fmt(k['consume msg/s (ours)'] as number)} msg/s (aim ≥ 100k)`);
+  } else console.log('streams: Kafka skipped (scripts/kafka.sh install)');
+  for (const broker of kafka ? [undefined, kafka] : [undefined]) {
+    console.log(`streams: the live loader on a local WebSocket flood of recorded depth diffs and trades, into ${broker ? 'Kafka' : 'the in-process topics'} (parsing alone as baseline)`);
+    const live = await benchLiveLoader(broker);
+    show(live);
+    console.log(`  => ${fmt(live['loader msg/s'] as number)} msg/s (aim ≥ 50k), p99 receive → ack ${Number(live['p99 receive → ack ms']).toFixed(1)} ms (aim < 50)`);
+  }
+  console.log('streams: market-history, 4 symbols × February 2026, against the replay server at the default weight budget (2,400 a minute)');
+  show(await benchHistory());
+  console.log('streams: the same with a budget the loader is bound by (240 per 10 s window)');
+  const tight = await benchHistory({ weightLimit: 240, weightWindowS: 10 });
+  show(tight);
+  console.log(`  => ${Number(tight['budget used %']).toFixed(0)}% of the budget used (aim ≥ 80), ${tight['429 responses']} × 429, ${tight['418 responses']} × 418`);
 }
 
 if (!only || only === 'ui') {

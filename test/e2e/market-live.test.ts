@@ -49,7 +49,7 @@ async function liveRun(faults = '') {
       pipeline: 'market-live', params: { symbols: SYMBOLS, market: 'spot', baseUrl: replay.url, wsUrl: replay.wsUrl, idleMs: 60_000 },
     });
     // Every depth diff of a clean connection seen (the faulty first one sends fewer), books live, rows in.
-    await until('the capture replayed', () => (reportOf(run.id, 'feed')?.counters.depth_updates ?? 0) >= depthTotal && reportOf(run.id, 'feed')?.message === '4 books, 4 live');
+    await until('the capture replayed', () => (reportOf(run.id, 'feed')?.counters.depth_updates ?? 0) >= depthTotal && reportOf(run.id, 'feed')?.message?.startsWith('4 books, 4 live;') === true);
     await until('the connector caught up', async () => {
       const r = reportOf(run.id, 'connect');
       return r !== undefined && r.partitions.length > 0 && r.partitions.every((p) => p.offset === p.end) && (r.counters.records_out ?? 0) > 0;

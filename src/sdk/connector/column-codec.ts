@@ -25,7 +25,11 @@ const show = (v: unknown) => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
+const NEEDS_ESCAPE = /[\\\t\n\r\0\b\f]/;
+
 function escapeTsv(s: string): string {
+  // Most values need nothing: test before building a new string.
+  if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(/[\\\t\n\r\0\b\f]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0', '\b': '\\b', '\f': '\\f' })[c] as string);
 }
 
@@ -37,11 +41,16 @@ const text = (s: string, nested: boolean) => (nested ? quote(s) : escapeTsv(s));
 
 function integer(type: string): Codec {
   const [min, max] = INT_RANGES[type] as [bigint, bigint];
+  // A JSON number is a safe integer or not an exact one: compare it as a number (BigInt only for strings).
+  const lo = Number(min);
+  const hi = Number(max);
   return (v, field) => {
-    let n: bigint;
-    if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v);
-    else if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) n = BigInt(v);
-    else return fail(field, `expected an integer (${type}), got ${show(v)}`);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      if (v < lo || v > hi) fail(field, `${v} is out of range for ${type}`);
+      return String(v);
+    }
+    if (typeof v !== 'string' || !/^-?\d{1,20}$/.test(v)) return fail(field, `expected an integer (${type}), got ${show(v)}`);
+    const n = BigInt(v);
     if (n < min || n > max) fail(field, `${n} is out of range for ${type}`);
     return n.toString();
   };
@@ -55,16 +64,29 @@ const float: Codec = (v, field) => {
 
 /** Exact: a decimal string is kept digit for digit; a JSON number only when it has no more digits than the scale allows. */
 function decimal(precision: number, scale: number): Codec {
-  const pattern = /^-?(\d+)(?:\.(\d+))?$/;
+  const wholeMax = precision - scale;
   return (v, field) => {
-    const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'string' ? v.trim() : null;
-    const m = s === null ? null : pattern.exec(s);
-    if (!m) return fail(field, `expected a decimal number (Decimal(${precision}, ${scale})), got ${show(v)}`);
-    const whole = (m[1] as string).replace(/^0+(?=\d)/, '');
-    const frac = m[2] ?? '';
-    if (frac.length > scale) fail(field, `${s} has ${frac.length} decimals, the column keeps ${scale}`);
-    if (whole.length > precision - scale) fail(field, `${s} has too many digits for Decimal(${precision}, ${scale})`);
-    return s as string;
+    const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : typeof v === 'string' ? v.trim() : '';
+    // One pass over the characters: [-]digits[.digits], leading zeros not counted.
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    let whole = 0;
+    let frac = -1;
+    let leading = true;
+    const start = i;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 46 && frac < 0 && i > start) frac = 0;
+      else if (c < 48 || c > 57) return fail(field, `expected a decimal number (Decimal(${precision}, ${scale})), got ${show(v)}`);
+      else if (frac >= 0) frac++;
+      else if (!(leading && c === 48)) {
+        leading = false;
+        whole++;
+      }
+    }
+    if (i === start || frac === 0) return fail(field, `expected a decimal number (Decimal(${precision}, ${scale})), got ${show(v)}`);
+    if (frac > scale) fail(field, `${s} has ${frac} decimals, the column keeps ${scale}`);
+    if (whole > wholeMax) fail(field, `${s} has too many digits for Decimal(${precision}, ${scale})`);
+    return s;
   };
 }
 

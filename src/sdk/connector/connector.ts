@@ -124,6 +124,7 @@ class RouteRun<P, W extends PartitionWindow | null> {
   /** Next offset to commit per partition: everything before it is in the table (or the dead letters). */
   readonly #committed: Map<number, number>;
   readonly #buffers = new Map<number, Pending>();
+  #writing: Promise<void> | null = null;
   #logged = 0;
 
   constructor(ctx: StepContext<P, W>, stream: StreamHandle, o: ConnectorOptions<P, W> & { batchRows: number; batchMs: number }, route: ConnectorRoute<P, W>, encoder: RecordEncoder) {
@@ -163,6 +164,7 @@ class RouteRun<P, W extends PartitionWindow | null> {
             this.#take(r);
           }
           if (this.#full(this.#buffers.get(r.partition) as Pending)) await this.#flush(r.partition);
+          else if (this.#waiting() > 2 * this.#o.batchRows) await this.#flush(this.#largest());
         }
         for (const [partition, b] of [...this.#buffers]) {
           if (b.until === null && Date.now() - b.since >= this.#o.batchMs) await this.#flush(partition);
@@ -170,9 +172,28 @@ class RouteRun<P, W extends PartitionWindow | null> {
       }
       // A replayed batch not read back in full before the stop stays pending: the next start replays it.
       for (const [partition, b] of [...this.#buffers]) if (b.until === null) await this.#flush(partition);
+      await this.#settled();
     } finally {
+      await this.#writing?.catch(() => undefined);
       await reader.close();
     }
+  }
+
+  /** Records held over every partition: with many partitions, the bound is this, not one batch each. */
+  #waiting(): number {
+    let n = 0;
+    for (const b of this.#buffers.values()) n += b.lines.length + b.dead.length;
+    return n;
+  }
+
+  #largest(): number {
+    let best = -1;
+    let size = -1;
+    for (const [partition, b] of this.#buffers) {
+      const n = b.lines.length + b.dead.length;
+      if (b.until === null && n > size) [best, size] = [partition, n];
+    }
+    return best;
   }
 
   #full(b: Pending): boolean {
@@ -201,12 +222,29 @@ class RouteRun<P, W extends PartitionWindow | null> {
     return true;
   }
 
+  /**
+   * Hands the partition's batch to the writer. One batch is written while the next is read
+   * and checked (the insert runs in the engine, the checks here), never more than one: a
+   * slow warehouse holds the reading at one batch ahead.
+   */
   async #flush(partition: number): Promise<void> {
     const batch = this.#buffers.get(partition);
     if (!batch) return;
     this.#buffers.delete(partition);
     const to = batch.from + batch.lines.length + batch.dead.length;
-    if (to > batch.from) await this.#write(partition, batch, to);
+    if (to === batch.from) return;
+    await this.#settled();
+    const writing = this.#write(partition, batch, to);
+    // Awaited by the next flush (or the end); until then a failure must not go unhandled.
+    writing.catch(() => undefined);
+    this.#writing = writing;
+  }
+
+  /** The batch being written, done (its failure thrown here). */
+  async #settled(): Promise<void> {
+    const writing = this.#writing;
+    this.#writing = null;
+    await writing;
   }
 
   async #write(partition: number, batch: Pending, to: number): Promise<void> {

@@ -169,7 +169,7 @@ export async function benchKafkaTopics(bootstrap: string, n = 100_000): Promise<
  * order book and a data-topic produce per 200 ms handle them. Baseline: a bare client that
  * only parses the same messages. p99 is from a message's arrival to its record's ack.
  */
-export async function benchLiveLoader(kafka?: string, n = 300_000): Promise<Record<string, number | string>> {
+export async function benchLiveLoader(kafka?: string, rate?: number, n = 300_000): Promise<Record<string, number | string>> {
   const recorded = captureMessages();
   const diffs = recorded.filter((m) => m.stream === 'nknusdt@depth@100ms').map((m) => m.data as unknown as DepthEvent & Record<string, unknown>);
   const trade = recorded.find((m) => m.stream === 'nknusdt@aggTrade')!.data;
@@ -185,11 +185,15 @@ export async function benchLiveLoader(kafka?: string, n = 300_000): Promise<Reco
   }
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((r) => wss.once('listening', r));
-  wss.on('connection', (ws) => {
+  // As fast as the socket takes them, or (with `rate`) that many a second in 10 ms slices.
+  wss.on('connection', (ws, req) => {
     let i = 0;
+    const paced = rate !== undefined && req.url?.includes('paced') === true;
+    const started = performance.now();
     const pump = () => {
-      while (i < texts.length && ws.bufferedAmount < 4 << 20) ws.send(texts[i++]!);
-      if (i < texts.length) setImmediate(pump);
+      const due = paced ? Math.min(texts.length, Math.floor(((performance.now() - started) / 1000) * rate)) : texts.length;
+      while (i < due && ws.bufferedAmount < 4 << 20) ws.send(texts[i++]!);
+      if (i < texts.length) (paced ? setTimeout(pump, 10) : setImmediate(pump));
     };
     pump();
   });
@@ -223,7 +227,7 @@ export async function benchLiveLoader(kafka?: string, n = 300_000): Promise<Reco
     t = performance.now();
     const client = new StreamClient({
       policy: { trust: 'trusted', roots: [], urlPrefixes: [], allowPrivateNetworks: true, connectTimeoutMs: 5_000, idleTimeoutMs: 5_000, maxBytes: 1 << 20 },
-      wsUrl: url, streams: ['nknusdt@depth@100ms', 'nknusdt@aggTrade'], signal: stop.signal,
+      wsUrl: rate === undefined ? url : `${url}/paced`, streams: ['nknusdt@depth@100ms', 'nknusdt@aggTrade'], signal: stop.signal,
       onMessage: (stream, data) => {
         seen++;
         const at = performance.now();
@@ -248,6 +252,7 @@ export async function benchLiveLoader(kafka?: string, n = 300_000): Promise<Reco
     await topics.close();
     return {
       topic: kafka ? 'Kafka (acks=all)' : 'in-process',
+      'offered msg/s': rate ?? 'as fast as it goes',
       messages: n,
       'parse-only msg/s': Math.round(parseOnly),
       'loader msg/s': Math.round(n / seconds),

@@ -134,12 +134,21 @@ test('every README command answers within seconds beside the running server', as
   assert.match(check.stdout.trim().split('\n').pop() ?? '', /^all 4 reachable$/);
   const ping = await ok(['ping']);
   assert.equal(ping.stdout.trim().split('\n').length, 2 + 2, ping.stdout);
+  const streams = await ok(['streams']);
+  assert.match(streams.stdout, /^market-live\.feed +running +\d+/m);
+  assert.match(streams.stdout, /^market-live\.connect +running +\d+ +[1-9]/m);
+  const books = await ok(['query', 'SELECT symbol, ts, bids[1], asks[1] FROM market.book_snapshots ORDER BY ts DESC LIMIT 4']);
+  assert.match(books.stdout, /NKNUSDT|BLZETH|LRCBTC|RUNEEUR/);
+  const live = /\(run ([0-9a-f-]{36}); sluice stop \1\)/.exec(first.output())?.[1];
+  assert.ok(live, first.output());
 
   const dummy = (await (await fetch(`${first.url}/api/v1/runs`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pipeline: 'dummy', partition: '2024-01-01', params: { records: 100_000, rate: 1000 } }),
   })).json()) as { id: string };
   const stop = await ok(['stop', dummy.id]);
   assert.match(stop.stdout, new RegExp(`run ${dummy.id} cancelled`));
+  const stopLive = await ok(['stop', live!]);
+  assert.match(stopLive.stdout, new RegExp(`run ${live} succeeded`));
 
   const nope = await npx(['runs', '--pipeline', 'nope']);
   assert.equal(nope.code, 2);

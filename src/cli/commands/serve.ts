@@ -179,7 +179,7 @@ async function serveOn(config: SluiceConfig, o: ServeOptions, port: number, verb
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${actualPort}`;
   writeServerFile(config.home, { pid: process.pid, url, mode: o.dev ? 'dev' : 'server', startedAt: new Date().toISOString() });
   const demo = o.dev ? await seedDemo(rt, backfills, print).catch((err: unknown) => `not loaded: ${describeError(err)}`) : null;
-  const live = o.dev ? await startLiveDemo(rt) : null;
+  const live = o.dev ? await startLiveDemo(rt, actualPort + 1 < 32768 ? actualPort + 1 : 0, print) : null;
   print(formatBanner({ mode: o.dev ? 'dev' : 'server', url, home: config.home, logFile: config.logFile ?? null, verbose, demo, live: live?.line ?? null, pid: process.pid, ui: ui.dir === null ? ui.reason : null }));
 
   const signal = await stop;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { Runtime } from '../../src/presets/runtime.ts';
 import { startBinanceReplay } from '../../src/replay/binance/binance-replay.ts';
@@ -113,4 +115,41 @@ test('a dropped connection and a skipped depth diff: reconnect, resync, and the 
   assertBooksMatch(await latestBooks());
   const [r] = await rt.services.warehouse.query<{ n: number }>('SELECT count() AS n FROM market.agg_trades FINAL');
   assert.equal(Number(r!.n), uniqueTrades, 'replayed trades collapse to the unique ones');
+});
+
+test('Ctrl-C to `sluice run market-live` stops the streams cleanly: last book snapshots written, exit 0', async () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const own = tempHome();
+  const replay = await startBinanceReplay({ dataDir: KLINES, wsCapture: CAPTURE, depthSnapshots: SNAPSHOTS, speed: 20 });
+  try {
+    const child = spawn(process.execPath, ['src/cli/main.ts', '--home', own.home, 'run', 'market-live', '--json',
+      '--param', `symbols=${SYMBOLS}`, '--param', 'market=spot', '--param', `baseUrl=${replay.url}`, '--param', `wsUrl=${replay.wsUrl}`], {
+      cwd: root, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // The capture at 20× is over in 1.5 s; books and snapshots flow for a few seconds more.
+    await new Promise((r) => setTimeout(r, 8_000));
+    child.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 30_000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    assert.equal(code, 0, `exit ${code}\n${err.slice(-2000)}`);
+    assert.match(err, /SIGINT: stopping run [0-9a-f-]{36}/);
+    const summary = JSON.parse(out) as { status: string; steps: { step: string; status: string }[] };
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.steps.map((s) => s.status), ['succeeded', 'succeeded', 'succeeded']);
+    // What the feed published up to its stop is in the table: the connector flushed before it returned.
+    const q = await new Promise<string>((resolve, reject) => execFile(process.execPath, ['src/cli/main.ts', '--home', own.home, 'query',
+      "SELECT uniqExact(symbol) AS symbols, count() AS n FROM market.book_snapshots", '--format', 'json'], { cwd: root, env: { PATH: process.env.PATH } },
+    (e, stdout, stderr) => (e ? reject(new Error(stderr)) : resolve(stdout))));
+    const [books] = JSON.parse(q) as { symbols: number; n: number }[];
+    assert.equal(Number(books!.symbols), 4);
+    assert.ok(Number(books!.n) >= 4 * 5, `a snapshot a second per book for several seconds (${books!.n})`);
+  } finally {
+    await replay.close();
+    own.cleanup();
+  }
 });

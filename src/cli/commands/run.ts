@@ -24,16 +24,31 @@ export function runOnce(
   return followLocal(rt, () => rt.coordinator.submit(req), live);
 }
 
-/** Starts a run in this process (a new one, a retry), shows it live and returns its summary. */
-export async function followLocal(rt: Runtime, start: () => Promise<{ done: Promise<RunDetail> }>, live: ProgressView | null): Promise<RunSummary> {
+/**
+ * Starts a run in this process (a new one, a retry), shows it live and returns its summary.
+ * Ctrl-C (or SIGTERM) stops the run as `sluice stop` does — a stream flushes, commits and
+ * returns, and its run succeeds — and a second one leaves at once.
+ */
+export async function followLocal(rt: Runtime, start: () => Promise<{ run: { id: string }; done: Promise<RunDetail> }>, live: ProgressView | null): Promise<RunSummary> {
   const off = live ? rt.coordinator.onUpdate(live.update) : () => undefined;
+  let runId: string | null = null;
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted || runId === null) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`${signal}: stopping run ${runId} (again to quit at once)\n`);
+    void rt.coordinator.cancel(runId, `interrupted (${signal})`).catch(() => process.exit(130));
+  };
+  for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   try {
-    const { done } = await start();
+    const { run, done } = await start();
+    runId = run.id;
     const detail = await done;
     const history = await rt.services.metadata.assets.history({ runId: detail.run.id, limit: 1000 });
     return summarizeRun(detail, history.materializations, history.checks);
   } finally {
     off();
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
   }
 }
 

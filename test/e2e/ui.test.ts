@@ -267,6 +267,24 @@ describe('web UI in sluice dev', { skip }, () => {
     assert.equal((await page.request.get(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${secret}` } })).status(), 401);
   });
 
+  it('shows the live market stream on the Streams page: running, rows written, lag and throughput charts, partitions', async () => {
+    await open('/streams', 'Streams');
+    const table = page.getByRole('table', { name: 'streams' });
+    await table.getByRole('row').filter({ hasText: 'market-live.connect' }).filter({ hasText: 'running' }).waitFor();
+    // Rows written grow while the page polls: the stream is live.
+    const written = async () => Number(((await table.getByRole('row').filter({ hasText: 'market-live.connect' }).getByRole('cell').nth(3).textContent()) ?? '0').replaceAll(',', ''));
+    const first = await written();
+    for (let i = 0; i < 100 && (await written()) <= first; i++) await page.waitForTimeout(200);
+    assert.ok((await written()) > first, 'rows written went up while the page was open');
+    await page.getByRole('img', { name: 'lag per stream over the last two minutes' }).waitFor();
+    await page.getByRole('img', { name: 'rows written per second per stream over the last two minutes' }).waitFor();
+    await page.getByRole('table', { name: 'partitions of market-live.connect' }).getByRole('cell', { name: 'sluice.data.book_snapshots' }).first().waitFor();
+    await accessible();
+    // A few seconds of points, so the picture shows lines rather than two dots.
+    await page.waitForTimeout(10_000);
+    await screenshot(page, 'streams');
+  });
+
   it('answers an unknown page with the page-not-found view', async () => {
     await open('/no/such/page', 'Page not found');
   });

@@ -10,6 +10,7 @@ import { Pipelines } from './pages/pipelines';
 import { RunPage } from './pages/run';
 import { Runs } from './pages/runs';
 import { SqlPage } from './pages/sql';
+import { StreamsPage } from './pages/streams';
 import { TokensPage } from './pages/tokens';
 import { WorkersPage } from './pages/workers';
 
@@ -27,6 +28,7 @@ export const router = createBrowserRouter([
       { path: '/assets/:name', element: <AssetPage /> },
       { path: '/runs', element: <Runs /> },
       { path: '/runs/:id', element: <RunPage /> },
+      { path: '/streams', element: <StreamsPage /> },
       { path: '/quality', element: <QualityPage /> },
       { path: '/sql', element: <SqlPage /> },
       { path: '/workers', element: <WorkersPage /> },

@@ -10,6 +10,7 @@ const NAV: { to: string; label: string; end?: boolean; admin?: boolean }[] = [
   { to: '/pipelines', label: 'Pipelines' },
   { to: '/runs', label: 'Runs' },
   { to: '/assets', label: 'Assets' },
+  { to: '/streams', label: 'Streams' },
   { to: '/quality', label: 'Quality' },
   { to: '/sql', label: 'SQL' },
   { to: '/workers', label: 'Workers' },

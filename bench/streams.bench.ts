@@ -193,7 +193,8 @@ export async function benchLiveLoader(kafka?: string, rate?: number, n = 300_000
     const pump = () => {
       const due = paced ? Math.min(texts.length, Math.floor(((performance.now() - started) / 1000) * rate)) : texts.length;
       while (i < due && ws.bufferedAmount < 4 << 20) ws.send(texts[i++]!);
-      if (i < texts.length) (paced ? setTimeout(pump, 10) : setImmediate(pump));
+      if (i < texts.length && paced) setTimeout(pump, 10);
+      else if (i < texts.length) setImmediate(pump);
     };
     pump();
   });

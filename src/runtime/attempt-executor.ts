@@ -37,6 +37,7 @@ const NO_SOURCES: SourcePolicy = Object.freeze({
 
 const PROGRESS_EVERY_MS = 250;
 const STREAM_STATUS_EVERY_MS = 500;
+const STREAM_PROGRESS_EVERY_MS = 10_000;
 /**
  * How long a stopped stream may take to flush and commit. Below the coordinator's cancel
  * grace (10 s), so the attempt reports its own end before it would be killed.
@@ -113,7 +114,8 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
       log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
       progress(rows, options) {
         const now = Date.now();
-        if (now - lastProgress < PROGRESS_EVERY_MS && rows !== options?.total) return;
+        // A stream's progress is stored with its run for as long as it runs: seldom (its live view is stream.status).
+        if (now - lastProgress < (stepDef.stream ? STREAM_PROGRESS_EVERY_MS : PROGRESS_EVERY_MS) && rows !== options?.total) return;
         lastProgress = now;
         const message = options?.message === undefined ? undefined : boundMessage(options.message);
         void out.emit({ type: 'progress', rows, total: options?.total, message });

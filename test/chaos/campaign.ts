@@ -139,6 +139,21 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
     await book.checkEnded(final);
   };
 
+  /**
+   * A stream runs until stopped (`sluice dev` runs market-live's): at the end each one still
+   * active is stopped as a user would, and must then end succeeded — after every injection
+   * that took its worker, it healed and still stops cleanly.
+   */
+  const stopStreams = async () => {
+    const { items } = await retrying('GET /streams', 120_000, () => api.call<{ items: { runId: string | null; state: string }[] }>('GET', '/api/v1/streams'));
+    const ids = [...new Set(items.filter((s) => s.runId !== null && s.state !== 'stopped' && s.state !== 'failed').map((s) => s.runId as string))];
+    for (const id of ids) {
+      book.track(id, undefined, 'stream');
+      await api.call('POST', `/api/v1/runs/${id}/cancel`).catch((err: Error) => log(`stopping stream run ${id}: ${err.message}`));
+      log(`stream run ${id} stopped`);
+    }
+  };
+
   const submit = async (spec: RunSpec, index: number): Promise<string> => {
     // Not retried: a POST whose answer was lost may have created the run all the same.
     const { id } = await api.call<{ id: string }>('POST', '/api/v1/runs', { pipeline: spec.pipeline, partition: spec.partition, params: spec.params, ...(spec.partition === undefined ? { allPartitions: true } : {}) });
@@ -274,6 +289,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         break;
       }
     }
+    await stopStreams();
     await checkpoint('at the end', true);
   } catch (err) {
     violate({ kind: 'campaign-error', runId: null, message: (err as Error).message });

@@ -4,7 +4,7 @@ import { checkDummyObject, checkRunEvents, checkRunRecord, type Violation } from
 
 export interface RunOutcome {
   readonly id: string;
-  readonly kind: RunKind | 'baseline' | 'other';
+  readonly kind: RunKind | 'baseline' | 'other' | 'stream';
   readonly status: string;
   readonly expect: 'succeeded' | 'failed' | null;
   readonly attempts: number;

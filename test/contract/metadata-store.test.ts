@@ -12,7 +12,7 @@ import { postgresSuite } from '../helpers/postgres-suite.ts';
 import { metadataStoreContract } from './metadata-store.contract.ts';
 
 const TABLES = ['api_tokens', 'attempts', 'check_results', 'events', 'gauges', 'leader_epoch', 'materializations', 'runs',
-  'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps'];
+  'schedule_states', 'schedule_ticks', 'schema_migrations', 'steps', 'stream_offsets'];
 
 /**
  * A database as version 3 left it, holding a run and a gauge: what a store of an earlier

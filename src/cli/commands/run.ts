@@ -33,16 +33,22 @@ export async function followLocal(rt: Runtime, start: () => Promise<{ run: { id:
   const off = live ? rt.coordinator.onUpdate(live.update) : () => undefined;
   let runId: string | null = null;
   let interrupted = false;
+  let stop = (_id: string) => undefined as void;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted || runId === null) process.exit(130);
+    if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write(`${signal}: stopping run ${runId} (again to quit at once)\n`);
-    void rt.coordinator.cancel(runId, `interrupted (${signal})`).catch(() => process.exit(130));
+    stop = (id) => {
+      process.stderr.write(`${signal}: stopping run ${id} (again to quit at once)\n`);
+      void rt.coordinator.cancel(id, `interrupted (${signal})`).catch(() => process.exit(130));
+    };
+    // Before the run exists (stores still opening), it is stopped as soon as it does.
+    if (runId !== null) stop(runId);
   };
   for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
   try {
     const { run, done } = await start();
     runId = run.id;
+    if (interrupted) stop(run.id);
     const detail = await done;
     const history = await rt.services.metadata.assets.history({ runId: detail.run.id, limit: 1000 });
     return summarizeRun(detail, history.materializations, history.checks);

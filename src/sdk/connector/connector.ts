@@ -40,6 +40,9 @@ export interface ConnectorRoute<P = Record<string, unknown>, W extends Partition
 const MAX_LOGGED_DEAD_LETTERS = 20;
 const STATUS_EVERY_MS = 1_000;
 const MAX_SINK_BACKOFF_MS = 30_000;
+/** After a stop, how long the connector keeps reading what arrives (within the executor's STREAM_STOP_MS). */
+const DRAIN_MS = 2_000;
+const DRAIN_QUIET_MS = 500;
 
 interface Pending {
   /** Offset of the first record waiting (the batch's start). */
@@ -156,19 +159,18 @@ class RouteRun<P, W extends PartitionWindow | null> {
         const now = Date.now();
         let wait = 200;
         for (const b of this.#buffers.values()) if (b.until === null) wait = Math.min(wait, Math.max(0, b.since + this.#o.batchMs - now));
-        const records = await reader.next(this.#o.batchRows, wait);
-        for (const r of records) {
-          // A gap in offsets (retention) closes the partition's batch first: a batch is a contiguous range.
-          if (!this.#take(r)) {
-            await this.#flush(r.partition);
-            this.#take(r);
-          }
-          if (this.#full(this.#buffers.get(r.partition) as Pending)) await this.#flush(r.partition);
-          else if (this.#waiting() > 2 * this.#o.batchRows) await this.#flush(this.#largest());
-        }
+        await this.#accept(await reader.next(this.#o.batchRows, wait));
         for (const [partition, b] of [...this.#buffers]) {
           if (b.until === null && Date.now() - b.since >= this.#o.batchMs) await this.#flush(partition);
         }
+      }
+      // Stopped: what producers of the same run publish as they stop (a feed's last book) is
+      // still read, until the topic has been quiet for a moment or the drain time is up.
+      const stoppedAt = Date.now();
+      while (Date.now() - stoppedAt < DRAIN_MS) {
+        const records = await reader.next(this.#o.batchRows, DRAIN_QUIET_MS);
+        if (records.length === 0) break;
+        await this.#accept(records);
       }
       // A replayed batch not read back in full before the stop stays pending: the next start replays it.
       for (const [partition, b] of [...this.#buffers]) if (b.until === null) await this.#flush(partition);
@@ -176,6 +178,19 @@ class RouteRun<P, W extends PartitionWindow | null> {
     } finally {
       await this.#writing?.catch(() => undefined);
       await reader.close();
+    }
+  }
+
+  /** Adds records to their partitions' batches, handing over each batch that is full. */
+  async #accept(records: readonly DataRecord[]): Promise<void> {
+    for (const r of records) {
+      // A gap in offsets (retention) closes the partition's batch first: a batch is a contiguous range.
+      if (!this.#take(r)) {
+        await this.#flush(r.partition);
+        this.#take(r);
+      }
+      if (this.#full(this.#buffers.get(r.partition) as Pending)) await this.#flush(r.partition);
+      else if (this.#waiting() > 2 * this.#o.batchRows) await this.#flush(this.#largest());
     }
   }
 

@@ -36,6 +36,8 @@ export interface RunRequest extends PartitionChoice {
 }
 
 const nowIso = () => new Date().toISOString();
+/** A stream attempt that ran this long counts as healthy: its failure does not extend the backoff. */
+const STREAM_HEALTHY_MS = 60_000;
 
 export interface CoordinatorOptions {
   readonly heartbeatMs: number;
@@ -328,7 +330,10 @@ export class Coordinator {
   }
 
   #retryLater(run: ActiveRun, step: StepState, error: string): void {
-    const delay = backoffDelay(step.def.retry, step.attempt);
+    // A stream that ran for a while before it failed starts its backoff again: it heals from a
+    // crash after days as fast as from its first.
+    const ranFor = Date.now() - Date.parse(step.attemptStartedAt ?? '');
+    const delay = backoffDelay(step.def.retry, step.def.stream && ranFor > STREAM_HEALTHY_MS ? 1 : step.attempt);
     this.#steps.setStep(run, step, 'retrying', error);
     this.#metrics.attemptRetried(run.def.name, step.name);
     const timer = setTimeout(() => {

@@ -141,8 +141,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 
   /**
    * A stream runs until stopped (`sluice dev` runs market-live's): at the end each one still
-   * active is stopped as a user would, and must then end succeeded — after every injection
-   * that took its worker, it healed and still stops cleanly.
+   * active is stopped as a user would, and must then end (succeeded, or cancelled when it was
+   * waiting to restart after the last injection) with a consistent history.
    */
   const stopStreams = async () => {
     const { items } = await retrying('GET /streams', 120_000, () => api.call<{ items: { runId: string | null; state: string }[] }>('GET', '/api/v1/streams'));

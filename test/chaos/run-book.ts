@@ -88,7 +88,8 @@ export class RunBook {
   async check(id: string): Promise<void> {
     const t = this.#tracked.get(id)!;
     const d = await retrying(`GET run ${id}`, RESTART_WAIT_MS, () => this.#api.run(id));
-    const expect = t.kind === 'other' ? null : (t.spec?.expect ?? 'succeeded');
+    // A stream stopped while it waited to restart after an injection ends cancelled, one stopped while running succeeded: either is an end.
+    const expect = t.kind === 'other' || t.kind === 'stream' ? null : (t.spec?.expect ?? 'succeeded');
     const found = checkRunRecord(d, t.spec, expect);
     if (d.run.finishedAt) {
       const { events, ended } = await this.#api.readEvents(id, () => false, 60_000);

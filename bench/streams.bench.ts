@@ -218,7 +218,7 @@ export async function benchLiveLoader(kafka?: string, rate?: number, n = 300_000
     const topics = kafka
       ? await createKafkaDataTopics({ bootstrap: [kafka], clientId: 'bench-live', topicPrefix: `bench-live-${Date.now()}.` })
       : createMemoryDataTopics({ retentionBytes: 256 * 2 ** 20 });
-    await topics.partitions('sluice.data.agg_trades');
+    await topics.partitions('sluice.data.agg-trades');
     const book = new OrderBook('spot');
     book.onSnapshot({ lastUpdateId: 1_000, bids: [], asks: [] });
     const out = new TopicBatcher(topics);
@@ -232,7 +232,7 @@ export async function benchLiveLoader(kafka?: string, rate?: number, n = 300_000
       onMessage: (stream, data) => {
         seen++;
         const at = performance.now();
-        if (stream.endsWith('@aggTrade')) out.push('sluice.data.agg_trades', 'NKNUSDT', { symbol: data.s, agg_trade_id: data.a, price: data.p, qty: data.q }, at);
+        if (stream.endsWith('@aggTrade')) out.push('sluice.data.agg-trades', 'NKNUSDT', { symbol: data.s, agg_trade_id: data.a, price: data.p, qty: data.q }, at);
         else book.onEvent(data as unknown as DepthEvent);
         if (seen === n) stop.abort();
       },

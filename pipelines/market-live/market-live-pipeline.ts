@@ -14,7 +14,7 @@ export const ENDPOINTS = {
 } as const;
 
 /** The data topics the feed writes and the connector reads. */
-export const TOPICS = { trades: 'sluice.data.agg_trades', klines: 'sluice.data.klines', books: 'sluice.data.book_snapshots' } as const;
+export const TOPICS = { trades: 'sluice.data.agg-trades', klines: 'sluice.data.klines', books: 'sluice.data.book-snapshots' } as const;
 
 /** The market-live pipeline's declaration; index.ts builds its steps from it. */
 export const live = definePipeline({

@@ -118,7 +118,7 @@ test('npm start streams market-live from the replay server at once; sluice strea
   const metrics = await (await fetch(`${server.url}/metrics`)).text();
   assert.match(metrics, /sluice_stream_running\{pipeline="market-live",step="feed"\} 1/);
   assert.match(metrics, /sluice_stream_records_total\{counter="records_out",pipeline="market-live",step="connect"\} [1-9]/);
-  assert.match(metrics, /sluice_stream_lag\{partition="\d+",pipeline="market-live",step="connect",topic="sluice\.data\.book_snapshots"\} \d+/);
+  assert.match(metrics, /sluice_stream_lag\{partition="\d+",pipeline="market-live",step="connect",topic="sluice\.data\.book-snapshots"\} \d+/);
   const stopped = await sluice(['stop', runId]);
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.match(stopped.stdout, new RegExp(`run ${runId} succeeded`));

@@ -278,7 +278,7 @@ describe('web UI in sluice dev', { skip }, () => {
     assert.ok((await written()) > first, 'rows written went up while the page was open');
     await page.getByRole('img', { name: 'lag per stream over the last two minutes' }).waitFor();
     await page.getByRole('img', { name: 'rows written per second per stream over the last two minutes' }).waitFor();
-    await page.getByRole('table', { name: 'partitions of market-live.connect' }).getByRole('cell', { name: 'sluice.data.book_snapshots' }).first().waitFor();
+    await page.getByRole('table', { name: 'partitions of market-live.connect' }).getByRole('cell', { name: 'sluice.data.book-snapshots' }).first().waitFor();
     await accessible();
     // A few seconds of points, so the picture shows lines rather than two dots.
     await page.waitForTimeout(10_000);

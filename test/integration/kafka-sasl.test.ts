@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AclOperations, AclPermissionTypes, Admin, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
 import { parse } from 'yaml';
+import { createKafkaDataTopics } from '../../src/adapters/kafka/kafka-data-topics.ts';
 import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus.ts';
 import { probeKafka } from '../../src/adapters/kafka/kafka-probe.ts';
 import { TOPICS, type EventBus } from '../../src/ports/event-bus.ts';
@@ -113,5 +114,28 @@ describe('the Kafka bus with SASL/SCRAM and the GitOps ACLs', () => {
     await worker.subscribe(TOPICS.control, { group: 'sluice-workers', fromBeginning: true }, (m) => void seen.push(`control:${(m.value as { what: string }).what}`));
     for (let i = 0; i < 200 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(seen.sort(), ['control:control plane writes commands', 'events:worker writes events']);
+    // A stream step on a worker reads a data topic from explicit offsets, in a reader group of its own.
+    const sasl = (user: User) => ({ mechanism: 'SCRAM-SHA-512' as const, username: user, password: KAFKA_SCRAM.users[user] });
+    for (const [user, allowed] of [['sluice-worker', true], ['sluice-connector', true], ['sluice-control-plane', false]] as const) {
+      const topics = await createKafkaDataTopics({ bootstrap: [KAFKA_SCRAM.bootstrap], clientId: `sasl-${user}`, topicPrefix: prefix, sasl: sasl(user) });
+      try {
+        const read = await (async () => {
+          const reader = await topics.reader('sluice.data.klines', { from: [], otherwise: 'earliest', buffer: 10 });
+          try {
+            for (let i = 0; i < 40; i++) {
+              const got = await reader.next(10, 250);
+              if (got.length > 0) return JSON.parse(Buffer.from(got[0]!.value).toString()).what as string;
+            }
+            return 'nothing';
+          } finally {
+            await reader.close();
+          }
+        })().catch((e: unknown) => `refused: ${(e as Error).message}`);
+        if (allowed) assert.equal(read, 'worker writes data', `${user} reads the data topic`);
+        else assert.match(read, /^refused: .*(not authorized|AUTHORIZATION)/i, `${user} may not read the data topic`);
+      } finally {
+        await topics.close();
+      }
+    }
   });
 });

@@ -68,7 +68,7 @@ interface Pending {
  * @example
  * const connect = connector({
  *   name: 'connect', deps: [schema],
- *   routes: [{ topic: 'sluice.data.klines', table: 'market.klines' }, { topic: 'sluice.data.agg_trades', table: 'market.agg_trades' }],
+ *   routes: [{ topic: 'sluice.data.klines', table: 'market.klines' }, { topic: 'sluice.data.agg-trades', table: 'market.agg_trades' }],
  * });
  */
 export function connector<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null>(options: ConnectorOptions<P, W>): StepDef<P, W> {

@@ -106,13 +106,16 @@ export function dataTopicsContract(name: string, open: () => Promise<DataTopics>
       assert.equal(got[1]!.value.byteLength, 0);
     });
 
-    it('takes a produce far larger than one broker request (5,000 records of 1 KB)', async (t) => {
+    it('takes a produce far larger than one broker request (5,000 records of 1 KB), and 120,000 records in one call', async (t) => {
       const topics = await client(t);
       const topic = unique('large');
       const kb = 'x'.repeat(1000);
       await topics.produce(topic, Array.from({ length: 5_000 }, (_, i) => ({ key: `k${i % 7}`, value: `${i}:${kb}` })));
       const ranges = await topics.partitions(topic);
       assert.equal(ranges.reduce((n, r) => n + r.end - r.start, 0), 5_000);
+      // And more records in one call than a bridge request carries.
+      await topics.produce(topic, Array.from({ length: 120_000 }, (_, i) => ({ key: `k${i % 7}`, value: String(i) })));
+      assert.equal((await topics.partitions(topic)).reduce((n, r) => n + r.end - r.start, 0), 125_000);
     });
 
     it('refuses an empty topic name and use after close', async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, describe, it, test } from 'node:test';
+import { describe, it } from 'node:test';
 import { Admin, ConfigResourceTypes, Producer } from '@platformatic/kafka';
 import { createKafkaBus } from '../../src/adapters/kafka/kafka-bus.ts';
 import type { KafkaBusOptions } from '../../src/adapters/kafka/kafka-bus.ts';
 import { createMemoryBus } from '../../src/adapters/memory-bus/memory-bus.ts';
 import type { BusMessage, Subscription } from '../../src/ports/event-bus.ts';
-import { service } from '../helpers/services.ts';
+import { kafkaForTests } from '../helpers/kafka-for-tests.ts';
 import { eventBusContract, waitFor } from './event-bus.contract.ts';
 
 // One bus per test: the memory bus is its own broker.
@@ -122,36 +122,9 @@ describe('memory bus', () => {
 
 // Kafka: one broker per machine (scripts/kafka.sh), shared by every test run; this run's
 // topics and groups carry their own prefix and are deleted afterwards.
-let bootstrap: string | undefined;
-let kafkaError: unknown;
-try {
-  bootstrap = await service('kafka');
-} catch (err) {
-  kafkaError = err;
-}
-
-if (kafkaError !== undefined) {
-  // Reported as a failing test so the memory bus results above still show.
-  test('EventBus contract: Kafka', () => {
-    throw kafkaError;
-  });
-} else if (bootstrap === undefined) {
-  test('EventBus contract: Kafka', (t) => t.skip('Kafka is not installed here (run scripts/kafka.sh install)'));
-} else {
-  const brokers = [bootstrap];
-  const topicPrefix = `test.${randomUUID().slice(0, 8)}.`;
-  after(async () => {
-    const admin = new Admin({ clientId: 'contract-cleanup', bootstrapBrokers: brokers });
-    try {
-      const topics = (await admin.listTopics()).filter((name) => name.startsWith(topicPrefix));
-      if (topics.length > 0) await admin.deleteTopics({ topics });
-      const groups = [...(await admin.listGroups()).keys()].filter((id) => id.startsWith(topicPrefix));
-      if (groups.length > 0) await admin.deleteGroups({ groups });
-    } finally {
-      await admin.close();
-    }
-  });
-
+const kafka = await kafkaForTests('EventBus contract: Kafka');
+if (kafka) {
+  const { brokers, topicPrefix } = kafka;
   const openKafka = (extra: Partial<KafkaBusOptions> = {}) =>
     createKafkaBus({ bootstrap: brokers, clientId: 'contract', topicPrefix, retryDelayMs: 10, ...extra });
   eventBusContract('Kafka', () => openKafka());

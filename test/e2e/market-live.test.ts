@@ -8,6 +8,7 @@ import { parseFaults } from '../../src/replay/binance/ws-replay.ts';
 import { CAPTURE, KLINES, SNAPSHOTS } from '../helpers/binance-data.ts';
 import { captureMessages, referenceBooks } from '../helpers/capture-reference.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+import { until } from '../helpers/until.ts';
 
 // market-live on the recorded spot capture through `sluice replay binance`: the feed keeps the
 // books by the exchange's rules, the connector writes trades and book snapshots, and a stop
@@ -28,14 +29,6 @@ after(async () => {
   await rt?.close();
   dir.cleanup();
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(check).catch(() => false))) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** What a stream of this run reported last (a report of an earlier run does not count). */
 const reportOf = (runId: string, step: string) => {

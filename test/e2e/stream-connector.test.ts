@@ -6,6 +6,7 @@ import type { DataRecord } from '../../src/ports/data-topics.ts';
 import { readAll } from '../contract/data-topics.contract.ts';
 import { klineLine, klineLineSql, klineRecords } from '../helpers/kline-records.ts';
 import { openTestRuntime, tempHome } from '../helpers/runtime.ts';
+import { until } from '../helpers/until.ts';
 
 // The connector on the embedded stores (in-process data topics, chDB), on the committed
 // ALGOUSDT February 2026 candles: everything good lands once, everything bad lands in the
@@ -25,15 +26,6 @@ after(async () => {
 });
 
 const count = async (sql: string) => Number((await rt.services.warehouse.query<{ n: number }>(sql))[0]!.n);
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  // The table appears once the schema step ran.
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Runs the connector until `ready`, then stops it as `sluice stop` does; returns the finished run. */
 async function runUntil(ready: () => Promise<boolean>) {

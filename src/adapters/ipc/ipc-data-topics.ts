@@ -2,6 +2,8 @@ import { UnavailableError } from '../../core/errors.ts';
 import type { DataRecord, DataTopics, PartitionRange, ReaderOptions, TopicReader } from '../../ports/data-topics.ts';
 import type { IpcClient } from './ipc-client.ts';
 
+const PRODUCE_CHUNK = 10_000;
+
 /**
  * DataTopics for a forked worker whose control plane owns the real ones (the in-process log
  * lives in one process only): every call is a request the parent serves on its own topics,
@@ -20,7 +22,10 @@ export class IpcDataTopics implements DataTopics {
 
   async produce(topic: string, records: readonly { key: string; value: Uint8Array | string }[]): Promise<void> {
     this.#open(topic);
-    if (records.length > 0) await this.#client.request({ op: 'dt.produce', topic, records: [...records] });
+    // The bridge takes a bounded number of records per request (the protocol's cap).
+    for (let i = 0; i < records.length; i += PRODUCE_CHUNK) {
+      await this.#client.request({ op: 'dt.produce', topic, records: records.slice(i, i + PRODUCE_CHUNK) });
+    }
   }
 
   async partitions(topic: string): Promise<PartitionRange[]> {
@@ -37,8 +42,7 @@ export class IpcDataTopics implements DataTopics {
     const reader: TopicReader = {
       async next(max, waitMs) {
         if (closed) return [];
-        const got = (await client.request({ op: 'dt.next', reader: id, max, waitMs: Math.min(waitMs, 60_000) })) as DataRecord[];
-        return got;
+        return (await client.request({ op: 'dt.next', reader: id, max: Math.min(max, 100_000), waitMs: Math.min(waitMs, 60_000) })) as DataRecord[];
       },
       close: async () => {
         if (closed) return;

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Admin, compatibilityPartitioner, Producer, stringSerializer } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
+import { kafkaProducer } from './kafka-producer.ts';
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { BusMessage, EventBus, Subscription } from '../../ports/event-bus.ts';
 import { isAccessError, kafkaReason } from './kafka-reason.ts';
@@ -63,19 +64,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
 
   const auth = saslOption(options.sasl);
   const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, ...auth });
-  const producer = new Producer<string, Buffer, Buffer, Buffer>({
-    clientId: options.clientId,
-    bootstrapBrokers: bootstrap,
-    serializers: { key: stringSerializer },
-    // The Java client's key hashing: a key lands on the same partition whichever client wrote it.
-    partitioner: compatibilityPartitioner,
-    // Idempotence keeps a key's messages in order and unduplicated across producer retries.
-    idempotent: true,
-    autocreateTopics: false,
-    retries: 5,
-    retryDelay: 250,
-    ...auth,
-  });
+  const producer = kafkaProducer(options.clientId, bootstrap, options.sasl);
   const topics = topicCreator(admin);
   const subscriptions = new Set<Subscription>();
   const inHandler = new AsyncLocalStorage<object>();

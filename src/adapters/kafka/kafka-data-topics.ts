@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { Admin, compatibilityPartitioner, Consumer, ListOffsetTimestamps, ProduceAcks, Producer, stringDeserializer, stringSerializer } from '@platformatic/kafka';
+import { Admin, Consumer, ListOffsetTimestamps, stringDeserializer } from '@platformatic/kafka';
+import { kafkaProducer } from './kafka-producer.ts';
 import type { Message, MessagesStream } from '@platformatic/kafka';
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { DataRecord, DataTopics, PartitionRange, ReaderOptions, TopicReader } from '../../ports/data-topics.ts';
@@ -43,18 +44,7 @@ export async function createKafkaDataTopics(options: KafkaDataTopicsOptions): Pr
   const bootstrap = [...options.bootstrap];
   const auth = saslOption(options.sasl);
   const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, ...auth });
-  const producer = new Producer<string, Buffer, Buffer, Buffer>({
-    clientId: options.clientId,
-    bootstrapBrokers: bootstrap,
-    serializers: { key: stringSerializer },
-    partitioner: compatibilityPartitioner,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    autocreateTopics: false,
-    retries: 5,
-    retryDelay: 250,
-    ...auth,
-  });
+  const producer = kafkaProducer(options.clientId, bootstrap, options.sasl);
   // Answers offset lookups; it never joins a group.
   const lookup = new Consumer({ clientId: `${options.clientId}-offsets`, groupId: `${prefix}sluice-offsets-${randomUUID()}`, bootstrapBrokers: bootstrap, ...auth });
   const topics = topicCreator(admin);

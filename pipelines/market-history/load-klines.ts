@@ -1,5 +1,5 @@
-import { fetchJson } from 'sluice';
-import type { HistoryContext } from './market-history-pipeline.ts';
+import { fetchJson, type TopicSink } from 'sluice';
+import { KLINES_TOPIC, type HistoryContext } from './market-history-pipeline.ts';
 import { missingRanges, pages, type Range } from './ranges.ts';
 import { WeightBudget } from './weight-budget.ts';
 
@@ -10,7 +10,6 @@ const PAGE = 1500;
 const PAGE_WEIGHT = 10;
 const MAX_TRIES = 6;
 const MAX_WINDOW_MS = 92 * 86_400_000;
-const COLUMNS = ['symbol', 'interval', 'open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time', 'quote_volume', 'trades', 'taker_buy_volume', 'taker_buy_quote_volume'];
 
 type Ctx = HistoryContext;
 type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
@@ -30,22 +29,27 @@ export function windowOf(ctx: Pick<Ctx, 'partition' | 'params'>): Range {
 }
 
 /**
- * Loads the klines of every symbol for the run's window into market.klines: only the candles
- * the table does not have yet (so a rerun or a resumed kill fetches nothing twice), pages
- * fetched concurrently within the exchange's weight budget, ranges the source has no candles
- * for fetched once more and then recorded in market.kline_gaps.
+ * Loads the klines of every symbol for the run's window into market.klines through the data
+ * topic: only the candles the table does not have yet (so a rerun or a resumed kill fetches
+ * nothing twice), pages fetched concurrently within the exchange's weight budget and
+ * published to sluice.data.klines, written from there by `sink` (exactly once) after each
+ * symbol; ranges the source has no candles for are fetched once more and then recorded in
+ * market.kline_gaps.
  */
-export async function loadKlines(ctx: Ctx): Promise<{ rows: number; metadata: Record<string, unknown> }> {
+export async function loadKlines(ctx: Ctx, sink: TopicSink<Ctx['params'], Ctx['partition']>): Promise<{ rows: number; metadata: Record<string, unknown> }> {
   const { interval } = ctx.params;
   const step = STEP_MS[interval];
   const window = windowOf(ctx);
+  // Candles an earlier attempt published and did not write yet: in the table before it is read.
+  await sink.drain();
   // Candles that have not closed yet are not missing.
   const until = Math.min(window.to, Math.floor(Date.now() / step) * step);
   const budget = await budgetOf(ctx);
   const perSymbol: Record<string, number> = {};
   const gaps: { symbol: string; from: string; to: string; candles: number }[] = [];
-  let written = 0;
+  let published = 0;
   let requests = 0;
+  const report = () => sink.report('running', { requests, candles_published: published }).catch(() => undefined);
   const expected = ctx.params.symbols.length * Math.max(0, Math.ceil((until - window.from) / step));
   let present = 0;
   const counted: Set<number>[] = [];
@@ -70,16 +74,20 @@ export async function loadKlines(ctx: Ctx): Promise<{ rows: number; metadata: Re
           const rows = await fetchPage(ctx, budget, symbol, page);
           requests++;
           const fresh = rows.filter((k) => k[0] >= page.from && k[0] < page.to && !have.has(k[0]));
-          if (fresh.length > 0) await insert(ctx, symbol, fresh);
+          if (fresh.length > 0) await publish(ctx, symbol, fresh);
           for (const k of fresh) have.add(k[0]);
-          written += fresh.length;
+          published += fresh.length;
           perSymbol[symbol]! += fresh.length;
           present += fresh.length;
-          ctx.progress(present, { total: expected, message: `candles in market.klines (${symbol})` });
+          ctx.progress(present, { total: expected, message: `candles published to ${KLINES_TOPIC} (${symbol})` });
+          void report();
         }
       };
       await Promise.all(Array.from({ length: Math.min(ctx.params.concurrency, todo.length) }, worker));
     }
+    // The symbol's candles written before the next one is fetched: the topic holds one symbol's window at most.
+    const { records_out } = await sink.drain();
+    ctx.progress(present, { total: expected, message: `${records_out} candles written to market.klines` });
     for (const g of missingRanges(window.from, until, step, have)) {
       const candles = (g.to - g.from) / step;
       gaps.push({ symbol, from: new Date(g.from).toISOString(), to: new Date(g.to).toISOString(), candles });
@@ -91,9 +99,10 @@ export async function loadKlines(ctx: Ctx): Promise<{ rows: number; metadata: Re
       symbol: g.symbol, interval, gap_from: iso(Date.parse(g.from)), gap_to: iso(Date.parse(g.to)), candles: g.candles, run_id: ctx.runId,
     })));
   }
+  await report();
   return {
-    rows: written,
-    metadata: { window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() }, interval, perSymbol, gaps, requests, weightPeak: budget.usage.peak, rateLimited: budget.usage.limited },
+    rows: sink.counters.records_out,
+    metadata: { published, window: { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() }, interval, perSymbol, gaps, requests, weightPeak: budget.usage.peak, rateLimited: budget.usage.limited },
   };
 }
 
@@ -156,11 +165,14 @@ function validKlines(body: unknown, url: string): Kline[] {
   return body as Kline[];
 }
 
-async function insert(ctx: Ctx, symbol: string, rows: readonly Kline[]): Promise<void> {
+/** The candles as records of the data topic, keyed by symbol and open time; `source` tells the sinks of the topic whose they are. */
+async function publish(ctx: Ctx, symbol: string, rows: readonly Kline[]): Promise<void> {
   const interval = ctx.params.interval;
-  const lines = rows.map((k) => [symbol, interval, iso(k[0]), k[1], k[2], k[3], k[4], k[5], iso(k[6]), k[7], String(k[8]), k[9], k[10]].join('\t') + '\n');
-  async function* body() {
-    yield lines.join('');
-  }
-  await ctx.warehouse.insertTsv('market.klines', COLUMNS, body());
+  await ctx.topics.produce(KLINES_TOPIC, rows.map((k) => ({
+    key: `${symbol}/${k[0]}`,
+    value: JSON.stringify({
+      symbol, interval, open_time: k[0], open: k[1], high: k[2], low: k[3], close: k[4], volume: k[5], close_time: k[6],
+      quote_volume: k[7], trades: k[8], taker_buy_volume: k[9], taker_buy_quote_volume: k[10], source: 'history',
+    }),
+  })));
 }

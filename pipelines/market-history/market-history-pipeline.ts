@@ -3,10 +3,13 @@ import { daily, definePipeline } from 'sluice';
 
 // Historical market data (SEEDS.md §E, StreamForge's REST loaders): klines of USD-M futures
 // symbols for a day (partition) or an ad-hoc range, from the exchange or `sluice replay
-// binance`, into market.klines. `sluice backfill market-history --from … --to …` loads months.
+// binance`, through sluice.data.klines into market.klines. `sluice backfill market-history --from … --to …` loads months.
 /** Symbols as a list or one comma-separated string (`--param symbols=BTCUSDT,ETHUSDT`). */
 export const symbolList = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
   z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'a symbol such as BTCUSDT')).min(1).max(50));
+
+/** The data topic candles travel on, from the loaders (this one, market-live) to market.klines. */
+export const KLINES_TOPIC = 'sluice.data.klines';
 
 /** The market-history pipeline's declaration; index.ts builds its steps from it. */
 export const history = definePipeline({
@@ -26,6 +29,9 @@ export const history = definePipeline({
     weightShare: z.coerce.number().min(0.05).max(1).default(0.9),
   }).strict(),
   partitions: daily({ start: '2019-09-08' }),
+  // One load at a time: each run's budget assumes it is the exchange's only client from this
+  // address, and its stream (offsets in sluice.data.klines) has one writer. Others queue.
+  concurrency: 1,
 });
 
 /** What its steps get, for the helpers in this folder. */

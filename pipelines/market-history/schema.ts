@@ -2,7 +2,7 @@
  * The market tables. Prices and quantities are Decimal(38, 8): the exchange writes at most
  * 8 decimals, so every value is kept exactly (docs/decisions/0022-market-decimals.md).
  * ReplacingMergeTree on (symbol, interval, open_time) makes a second copy of a candle
- * collapse into one; the loader also never inserts a candle the table already has.
+ * collapse into one; the loader also never publishes a candle the table already has.
  */
 export const MARKET_DDL = [
   'CREATE DATABASE IF NOT EXISTS market',
@@ -13,6 +13,9 @@ export const MARKET_DDL = [
     taker_buy_volume Decimal(38, 8), taker_buy_quote_volume Decimal(38, 8),
     ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
   ) ENGINE = ReplacingMergeTree(ingested_at) PARTITION BY toYYYYMM(open_time) ORDER BY (symbol, interval, open_time)`,
+  // A sink's batch written again after a crash carries the same token: dropped by the engine
+  // within this many blocks (an ALTER, so a table made before this line gets it too).
+  'ALTER TABLE market.klines MODIFY SETTING non_replicated_deduplication_window = 1000',
   // Ranges the source itself has no candles for (exchange maintenance): reported, never silent.
   `CREATE TABLE IF NOT EXISTS market.kline_gaps (
     symbol LowCardinality(String), interval LowCardinality(String),

@@ -79,8 +79,8 @@ export async function runFeed(ctx: LiveContext): Promise<void> {
       // Only a closed candle is final; the open one changes with every trade.
       if (!k || k.x !== true) return;
       counters.klines += 1;
-      queue('klines', symbol, {
-        symbol, interval: k.i, open_time: k.t, open: k.o, high: k.h, low: k.l, close: k.c, volume: k.v, close_time: k.T,
+      queue('klines', `${symbol}/${k.t}`, {
+        source: 'live', symbol, interval: k.i, open_time: k.t, open: k.o, high: k.h, low: k.l, close: k.c, volume: k.v, close_time: k.T,
         quote_volume: k.q, trades: k.n, taker_buy_volume: k.V, taker_buy_quote_volume: k.Q,
       });
     } else if (kind === 'bookTicker') counters.book_tickers += 1;

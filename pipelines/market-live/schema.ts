@@ -8,7 +8,6 @@ import { MARKET_DDL } from '../market-history/schema.ts';
  */
 export const LIVE_DDL = [
   ...MARKET_DDL,
-  'ALTER TABLE market.klines MODIFY SETTING non_replicated_deduplication_window = 1000',
   `CREATE TABLE IF NOT EXISTS market.agg_trades (
     symbol LowCardinality(String), agg_trade_id UInt64, price Decimal(38, 8), qty Decimal(38, 8),
     first_trade_id UInt64, last_trade_id UInt64, trade_time DateTime64(3, 'UTC'), is_buyer_maker Bool,

@@ -207,7 +207,8 @@ export class Coordinator {
       throw new ConflictError(`run ${req.runId} already exists`);
     }
     // Two runs of one stream would read the same offsets and write every batch twice over.
-    if (def.steps.some((s) => s.stream)) {
+    // A pipeline limited to one run at a time queues the second instead (its streams end).
+    if (def.steps.some((s) => s.stream) && def.concurrency !== 1) {
       const busy = [...this.#runs.values()].find((r) => r.def.name === def.name);
       if (busy) throw new ConflictError(`pipeline ${def.name} has stream steps and run ${busy.record.id} of it is still ${busy.record.status}: stop it first (sluice stop ${busy.record.id})`);
     }

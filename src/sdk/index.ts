@@ -28,6 +28,8 @@ export { sleep } from './sleep.ts';
 export { socketLookup } from './socket-lookup.ts';
 export { connector } from './connector/connector.ts';
 export type { ConnectorOptions, ConnectorRoute } from './connector/connector.ts';
+export { topicSink } from './connector/topic-sink.ts';
+export type { SinkCounters, TopicSink, TopicSinkOptions } from './connector/topic-sink.ts';
 export type { StreamHandle } from './context.ts';
 export type { DataTopics, DataRecord, TopicReader } from '../ports/data-topics.ts';
 export type { JsonResponse } from './fetch-json.ts';

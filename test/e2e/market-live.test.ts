@@ -113,6 +113,40 @@ test('a dropped connection and a skipped depth diff: reconnect, resync, and the 
   assert.equal(Number(r!.n), uniqueTrades, 'replayed trades collapse to the unique ones');
 });
 
+test('market-history beside a running market-live: both on sluice.data.klines, each sink writes its own candles, none twice', async () => {
+  const replay = await startBinanceReplay({ dataDir: KLINES, wsCapture: CAPTURE, depthSnapshots: SNAPSHOTS, speed: 20 });
+  try {
+    const live = await rt.coordinator.submit({
+      pipeline: 'market-live', params: { symbols: SYMBOLS, market: 'spot', baseUrl: replay.url, wsUrl: replay.wsUrl, idleMs: 60_000 },
+    });
+    await until('the live connector following the topics', () => reportOf(live.run.id, 'connect') !== undefined);
+    const history = await rt.coordinator.submit({ pipeline: 'market-history', partition: '2026-02-10', params: { symbols: 'DOTUSDT,LINKUSDT', baseUrl: replay.url } });
+    const loaded = await history.done;
+    assert.equal(loaded.run.status, 'succeeded', JSON.stringify(loaded.steps.map((s) => [s.step, s.status, s.reason])));
+    // The live connector reads the loader's candles too, and passes them by (`where`).
+    await until('the live connector past the loader\'s candles', () => (reportOf(live.run.id, 'connect')?.counters.skipped ?? 0) >= 2 * 1440);
+    assert.ok(await rt.coordinator.cancel(live.run.id, 'stopped by the test'));
+    assert.equal((await live.done).run.status, 'succeeded');
+
+    const day = "symbol IN ('DOTUSDT', 'LINKUSDT') AND toDate(open_time) = '2026-02-10'";
+    const [n] = await rt.services.warehouse.query<{ n: number; u: number }>(`SELECT count() AS n, uniqExact(symbol, open_time) AS u FROM market.klines WHERE ${day}`);
+    assert.deepEqual([Number(n!.n), Number(n!.u)], [2 * 1440, 2 * 1440], 'each candle once, without FINAL: one sink wrote it');
+    const materialized = await rt.services.metadata.assets.latest(['market.klines']);
+    assert.equal(materialized[0]?.rows, 2 * 1440, 'written by market-history\'s own sink');
+    assert.equal(materialized[0]?.metadata.published, 2 * 1440);
+    // Everything on the topic went through the loader's stream: its committed offsets are the partitions' ends.
+    const ends = await rt.services.topics.partitions('sluice.data.klines');
+    const offsets = await rt.services.metadata.streams.list('market-history.klines');
+    assert.deepEqual(
+      offsets.map((o) => [o.partition, o.offset, o.pendingEnd]).sort(),
+      ends.filter((r) => r.end > 0).map((r) => [r.partition, r.end, null]).sort(),
+    );
+    assert.equal(ends.reduce((sum, r) => sum + r.end, 0), 2 * 1440, 'the candles travelled through sluice.data.klines');
+  } finally {
+    await replay.close();
+  }
+});
+
 test('Ctrl-C to `sluice run market-live` stops the streams cleanly: last book snapshots written, exit 0', async () => {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   const own = tempHome();

@@ -112,3 +112,21 @@ test('a second run starts from the committed offsets: only the new candles are w
   assert.deepEqual(await reader.next(10, 200), [], 'no dead letter written again');
   await reader.close();
 });
+
+test('a new process (the embedded topics start again at offset 0): the offsets past their ends are read from the start, and the new candles land', async () => {
+  await rt.close();
+  rt = await openTestRuntime(dir.home, { pipelines: [fixtures] });
+  const before = await rt.services.metadata.streams.list('klines-connect.connect');
+  const link = klineRecords('LINKUSDT').slice(0, 500);
+  // On ALGOUSDT's key: the partition the first test committed 40,325 records of.
+  await rt.services.topics.produce(TOPIC, link.map((c) => ({ key: 'ALGOUSDT', value: JSON.stringify(c) })));
+  const [part] = (await rt.services.topics.partitions(TOPIC)).filter((r) => r.end > 0);
+  assert.ok((before.find((o) => o.partition === part!.partition)?.offset ?? 0) > part!.end, 'the stored offset is past the new end');
+  const detail = await runUntil(async () => (await count("SELECT count() AS n FROM stream_test.klines WHERE symbol = 'LINKUSDT'")) >= 500);
+  assert.equal(detail.run.status, 'succeeded');
+  assert.equal(await count('SELECT count() AS n FROM stream_test.klines'), 41_820, 'nothing lost, nothing twice');
+  const events = await rt.services.metadata.runs.events({ runId: detail.run.id, limit: 1000 });
+  assert.ok(events.some((e) => e.type === 'log' && /is past the partition's end 500: the topic started again/.test(String(e.payload.message))), 'the restart is logged');
+  const after = await rt.services.metadata.streams.list('klines-connect.connect');
+  assert.equal(after.find((o) => o.partition === part!.partition)?.offset, 500, 'committed at the new end');
+});

@@ -36,8 +36,11 @@ export class RecordEncoder {
     return new RecordEncoder(columns);
   }
 
-  /** The record's TabSeparated line (with its newline), or throws a FieldError saying why not. */
-  encode(value: Uint8Array, map?: (record: Record<string, unknown>) => Record<string, unknown>): string {
+  /**
+   * The record's TabSeparated line (with its newline), null when `where` says the record is
+   * not this route's, or throws a FieldError saying why not.
+   */
+  encode(value: Uint8Array, map?: (record: Record<string, unknown>) => Record<string, unknown>, where?: (record: Record<string, unknown>) => boolean): string | null {
     let text: string;
     try {
       text = utf8.decode(value);
@@ -51,6 +54,7 @@ export class RecordEncoder {
       throw new FieldError(`the record is not valid JSON (${(err as Error).message})`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new FieldError('the record is not a JSON object');
+    if (where && !where(parsed as Record<string, unknown>)) return null;
     const record = map ? map(parsed as Record<string, unknown>) : (parsed as Record<string, unknown>);
     // join() gives one flat string; `+=` would keep each line as a rope of its 2n pieces, and
     // a batch of ropes holds several times its text in memory (the newline adds one link only).

@@ -120,9 +120,20 @@ test('market-history beside a running market-live: both on sluice.data.klines, e
       pipeline: 'market-live', params: { symbols: SYMBOLS, market: 'spot', baseUrl: replay.url, wsUrl: replay.wsUrl, idleMs: 60_000 },
     });
     await until('the live connector following the topics', () => reportOf(live.run.id, 'connect') !== undefined);
-    const history = await rt.coordinator.submit({ pipeline: 'market-history', partition: '2026-02-10', params: { symbols: 'DOTUSDT,LINKUSDT', baseUrl: replay.url } });
+    // A second run of a stream that never ends would read the same offsets: refused.
+    await assert.rejects(rt.coordinator.submit({ pipeline: 'market-live', params: { symbols: SYMBOLS, market: 'spot', baseUrl: replay.url, wsUrl: replay.wsUrl } }),
+      new RegExp(`pipeline market-live has stream steps and run ${live.run.id} of it is still running: stop it first`));
+    const request = { pipeline: 'market-history', partition: '2026-02-10', params: { symbols: 'DOTUSDT,LINKUSDT', baseUrl: replay.url } };
+    const history = await rt.coordinator.submit(request);
+    // market-history is limited to one run at a time: a second one waits for the first.
+    const second = await rt.coordinator.submit(request);
+    assert.equal(second.run.status, 'queued');
     const loaded = await history.done;
     assert.equal(loaded.run.status, 'succeeded', JSON.stringify(loaded.steps.map((s) => [s.step, s.status, s.reason])));
+    const again = await second.done;
+    assert.equal(again.run.status, 'succeeded');
+    assert.ok(Date.parse(again.run.startedAt ?? '') >= Date.parse(loaded.run.finishedAt ?? ''), 'the second started after the first ended');
+    assert.equal(again.steps.find((s) => s.step === 'klines')?.rowsWritten, 0, 'and found the day loaded');
     // The live connector reads the loader's candles too, and passes them by (`where`).
     await until('the live connector past the loader\'s candles', () => (reportOf(live.run.id, 'connect')?.counters.skipped ?? 0) >= 2 * 1440);
     assert.ok(await rt.coordinator.cancel(live.run.id, 'stopped by the test'));
@@ -131,9 +142,10 @@ test('market-history beside a running market-live: both on sluice.data.klines, e
     const day = "symbol IN ('DOTUSDT', 'LINKUSDT') AND toDate(open_time) = '2026-02-10'";
     const [n] = await rt.services.warehouse.query<{ n: number; u: number }>(`SELECT count() AS n, uniqExact(symbol, open_time) AS u FROM market.klines WHERE ${day}`);
     assert.deepEqual([Number(n!.n), Number(n!.u)], [2 * 1440, 2 * 1440], 'each candle once, without FINAL: one sink wrote it');
-    const materialized = await rt.services.metadata.assets.latest(['market.klines']);
-    assert.equal(materialized[0]?.rows, 2 * 1440, 'written by market-history\'s own sink');
-    assert.equal(materialized[0]?.metadata.published, 2 * 1440);
+    const events = await rt.services.metadata.runs.events({ runId: loaded.run.id, limit: 1000 });
+    const written = events.find((e) => e.type === 'asset.materialized');
+    assert.equal(written?.payload.rows, 2 * 1440, 'written by market-history\'s own sink');
+    assert.equal((written?.payload.metadata as Record<string, unknown>).published, 2 * 1440);
     // Everything on the topic went through the loader's stream: its committed offsets are the partitions' ends.
     const ends = await rt.services.topics.partitions('sluice.data.klines');
     const offsets = await rt.services.metadata.streams.list('market-history.klines');

@@ -1,5 +1,6 @@
 import { topicSink } from 'sluice';
-import { history, KLINES_TOPIC } from './market-history-pipeline.ts';
+import { AGG_TRADES_TOPIC, history, KLINES_TOPIC } from './market-history-pipeline.ts';
+import { loadAggTrades } from './load-agg-trades.ts';
 import { loadKlines } from './load-klines.ts';
 import { MARKET_DDL } from './schema.ts';
 
@@ -13,21 +14,26 @@ const schema = history.step({
 });
 
 const klines = history.asset({ name: 'market.klines', description: 'candles by symbol, interval and open time (ReplacingMergeTree)' });
+const aggTrades = history.asset({ name: 'market.agg_trades', description: 'aggregate trades by symbol and id (ReplacingMergeTree)' });
+// The topics carry market-live's records too; the loader's sink writes its own only.
+const mine = (r: Record<string, unknown>) => r.source === 'history';
 
 const load = history.step({
-  name: 'klines',
+  name: 'load',
   deps: [schema],
-  description: 'fetches the candles market.klines does not have yet, pages in parallel within the weight budget, through sluice.data.klines into the table; records source gaps',
-  assets: [klines],
-  // A stream step for its offsets in the topic (kept across attempts), but one that ends:
+  description: 'fetches what market.klines (or market.agg_trades) does not have yet within the weight budget, through sluice.data.klines (sluice.data.agg-trades) into the table; records source gaps',
+  assets: [klines, aggTrades],
+  // A stream step for its offsets in the topics (kept across attempts), but one that ends:
   // when the window is loaded. Retried a few times, not for ever as a live stream is.
   stream: true,
   retry: { maxAttempts: 3, backoffMs: 2000 },
   async run(ctx) {
-    // The topic carries market-live's candles too; this sink writes the loader's own only.
-    const sink = await topicSink(ctx, { routes: [{ topic: KLINES_TOPIC, table: 'market.klines', where: (r) => r.source === 'history' }], progress: false });
-    const { rows, metadata } = await loadKlines(ctx, sink);
-    ctx.materialize(klines, { rows, metadata });
+    const sink = await topicSink(ctx, {
+      routes: [{ topic: KLINES_TOPIC, table: 'market.klines', where: mine }, { topic: AGG_TRADES_TOPIC, table: 'market.agg_trades', where: mine }],
+      progress: false,
+    });
+    if (ctx.params.kind === 'aggTrades') ctx.materialize(aggTrades, await loadAggTrades(ctx, sink));
+    else ctx.materialize(klines, await loadKlines(ctx, sink));
   },
 });
 

@@ -1,17 +1,19 @@
-import { fetchJson, type TopicSink } from 'sluice';
+import type { TopicSink } from 'sluice';
 import { KLINES_TOPIC, type HistoryContext } from './market-history-pipeline.ts';
 import { missingRanges, pages, type Range } from './ranges.ts';
-import { WeightBudget } from './weight-budget.ts';
+import { budgetOf, weightedGet } from './weighted-get.ts';
+import type { WeightBudget } from './weight-budget.ts';
 
 
 const STEP_MS: Record<HistoryContext['params']['interval'], number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
 /** The futures API's largest klines page, and its weight (limit > 1000: 10). */
 const PAGE = 1500;
 const PAGE_WEIGHT = 10;
-const MAX_TRIES = 6;
 const MAX_WINDOW_MS = 92 * 86_400_000;
 
 type Ctx = HistoryContext;
+/** The loader's own sink of the data topics (index.ts). */
+export type HistorySink = TopicSink<Ctx['params'], Ctx['partition']>;
 type Kline = [number, string, string, string, string, string, number, string, number, string, string, string];
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -36,7 +38,7 @@ export function windowOf(ctx: Pick<Ctx, 'partition' | 'params'>): Range {
  * symbol; ranges the source has no candles for are fetched once more and then recorded in
  * market.kline_gaps.
  */
-export async function loadKlines(ctx: Ctx, sink: TopicSink<Ctx['params'], Ctx['partition']>): Promise<{ rows: number; metadata: Record<string, unknown> }> {
+export async function loadKlines(ctx: Ctx, sink: HistorySink): Promise<{ rows: number; metadata: Record<string, unknown> }> {
   const { interval } = ctx.params;
   const step = STEP_MS[interval];
   const window = windowOf(ctx);
@@ -114,44 +116,10 @@ async function presentTimes(ctx: Ctx, symbol: string, from: number, to: number):
   return new Set(rows.map((r) => Number(r.t)));
 }
 
-// The exchange's limit and window, from exchangeInfo (weight 1), so the budget fits whatever server this is.
-async function budgetOf(ctx: Ctx): Promise<WeightBudget> {
-  const r = await fetchJson(ctx.sources, `${ctx.params.baseUrl}/fapi/v1/exchangeInfo`, { signal: ctx.signal });
-  const limits = (r.body as { rateLimits?: { rateLimitType: string; interval: string; intervalNum: number; limit: number }[] }).rateLimits ?? [];
-  const weight = limits.find((l) => l.rateLimitType === 'REQUEST_WEIGHT');
-  if (r.status !== 200 || !weight) throw new Error(`${ctx.params.baseUrl}/fapi/v1/exchangeInfo: HTTP ${r.status}, no REQUEST_WEIGHT rate limit in the answer`);
-  const unit = { SECOND: 1000, MINUTE: 60_000, HOUR: 3_600_000, DAY: 86_400_000 }[weight.interval] ?? 60_000;
-  return new WeightBudget({ limit: weight.limit, windowMs: unit * weight.intervalNum, share: ctx.params.weightShare });
-}
-
 async function fetchPage(ctx: Ctx, budget: WeightBudget, symbol: string, page: Range): Promise<Kline[]> {
   const limit = Math.round((page.to - page.from) / STEP_MS[ctx.params.interval]);
   const url = `${ctx.params.baseUrl}/fapi/v1/klines?symbol=${encodeURIComponent(symbol)}&interval=${ctx.params.interval}&startTime=${page.from}&endTime=${page.to - 1}&limit=${Math.min(PAGE, limit)}`;
-  let last = '';
-  for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    await budget.acquire(PAGE_WEIGHT, ctx.signal);
-    let r;
-    try {
-      r = await fetchJson(ctx.sources, url, { signal: ctx.signal });
-    } catch (err) {
-      budget.settle(PAGE_WEIGHT, 0, undefined, undefined);
-      last = (err as Error).message;
-      await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
-      continue;
-    }
-    const used = Object.entries(r.headers).find(([k]) => k.startsWith('x-mbx-used-weight-'))?.[1];
-    budget.settle(PAGE_WEIGHT, r.status, used, r.headers['retry-after']);
-    if (r.status === 200) return validKlines(r.body, url);
-    last = `HTTP ${r.status}: ${JSON.stringify(r.body).slice(0, 200)}`;
-    if (r.status === 429 || r.status === 418) {
-      ctx.log.warn(`market-history: ${symbol} rate limited (${r.status}), waiting ${r.headers['retry-after'] ?? '?'} s as asked`);
-      attempt--;
-      continue;
-    }
-    if (r.status >= 400 && r.status < 500) throw new Error(`${url}: ${last}`);
-    await new Promise((res) => setTimeout(res, 200 * 2 ** attempt));
-  }
-  throw new Error(`${url}: failed ${MAX_TRIES} times, last: ${last}`);
+  return validKlines(await weightedGet(ctx, budget, url, PAGE_WEIGHT, symbol), url);
 }
 
 function validKlines(body: unknown, url: string): Kline[] {

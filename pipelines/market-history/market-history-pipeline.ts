@@ -10,14 +10,18 @@ export const symbolList = z.preprocess((v) => (typeof v === 'string' ? v.split('
 
 /** The data topic candles travel on, from the loaders (this one, market-live) to market.klines. */
 export const KLINES_TOPIC = 'sluice.data.klines';
+/** The data topic aggregate trades travel on, to market.agg_trades. */
+export const AGG_TRADES_TOPIC = 'sluice.data.agg-trades';
 
 /** The market-history pipeline's declaration; index.ts builds its steps from it. */
 export const history = definePipeline({
   name: 'market-history',
-  description: 'USD-M futures klines for symbols and a day (or a from/to range) into market.klines, within the exchange\'s weight budget',
+  description: 'USD-M futures klines (or aggregate trades) for symbols and a day (or a from/to range) into market.klines (market.agg_trades), within the exchange\'s weight budget',
   params: z.object({
     symbols: symbolList.default(['ALGOUSDT', 'AVAXUSDT', 'DOTUSDT', 'LINKUSDT']),
     interval: z.enum(['1m', '5m', '15m', '1h', '1d']).default('1m'),
+    /** Candles into market.klines, or the exchange's aggregate trades into market.agg_trades. */
+    kind: z.enum(['klines', 'aggTrades']).default('klines'),
     /** An ad-hoc range instead of a partition: ISO dates or times, `to` exclusive. */
     from: z.string().optional(),
     to: z.string().optional(),

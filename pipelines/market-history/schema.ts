@@ -16,6 +16,12 @@ export const MARKET_DDL = [
   // A sink's batch written again after a crash carries the same token: dropped by the engine
   // within this many blocks (an ALTER, so a table made before this line gets it too).
   'ALTER TABLE market.klines MODIFY SETTING non_replicated_deduplication_window = 1000',
+  `CREATE TABLE IF NOT EXISTS market.agg_trades (
+    symbol LowCardinality(String), agg_trade_id UInt64, price Decimal(38, 8), qty Decimal(38, 8),
+    first_trade_id UInt64, last_trade_id UInt64, trade_time DateTime64(3, 'UTC'), is_buyer_maker Bool,
+    ingested_at DateTime64(3, 'UTC') DEFAULT now64(3)
+  ) ENGINE = ReplacingMergeTree(ingested_at) PARTITION BY toYYYYMM(trade_time) ORDER BY (symbol, agg_trade_id)
+    SETTINGS non_replicated_deduplication_window = 1000`,
   // Ranges the source itself has no candles for (exchange maintenance): reported, never silent.
   `CREATE TABLE IF NOT EXISTS market.kline_gaps (
     symbol LowCardinality(String), interval LowCardinality(String),

@@ -25,8 +25,8 @@ const connect = connector({
   deps: [schema],
   description: 'data topics → market.agg_trades, market.klines, market.book_snapshots, exactly once',
   routes: [
-    { topic: TOPICS.trades, table: 'market.agg_trades', asset: live.asset({ name: 'market.agg_trades', description: 'aggregate trades by symbol and id (ReplacingMergeTree)' }) },
-    // market-history publishes its candles here too, and writes them itself.
+    { topic: TOPICS.trades, table: 'market.agg_trades', where: (r) => r.source !== 'history', asset: live.asset({ name: 'market.agg_trades', description: 'aggregate trades by symbol and id (ReplacingMergeTree)' }) },
+    // market-history publishes candles and trades on these topics too, and writes them itself.
     { topic: TOPICS.klines, table: 'market.klines', where: (r) => r.source !== 'history' },
     { topic: TOPICS.books, table: 'market.book_snapshots', asset: live.asset({ name: 'market.book_snapshots', description: 'top levels of each order book, once a second' }) },
   ],

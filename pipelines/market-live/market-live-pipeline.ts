@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { definePipeline } from 'sluice';
-import { KLINES_TOPIC, symbolList } from '../market-history/market-history-pipeline.ts';
+import { AGG_TRADES_TOPIC, KLINES_TOPIC, symbolList } from '../market-history/market-history-pipeline.ts';
 
 // Live market data (SEEDS.md §E, StreamForge's WebSocket loaders): trades, 1m candles and
 // order books of symbols, from the exchange or `sluice replay binance`, through the data
@@ -14,7 +14,7 @@ export const ENDPOINTS = {
 } as const;
 
 /** The data topics the feed writes and the connector reads. */
-export const TOPICS = { trades: 'sluice.data.agg-trades', klines: KLINES_TOPIC, books: 'sluice.data.book-snapshots' } as const;
+export const TOPICS = { trades: AGG_TRADES_TOPIC, klines: KLINES_TOPIC, books: 'sluice.data.book-snapshots' } as const;
 
 /** The market-live pipeline's declaration; index.ts builds its steps from it. */
 export const live = definePipeline({

@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startBinanceReplay, type BinanceReplay } from '../../src/replay/binance/binance-replay.ts';
-import { KLINES, klinesCsv } from '../helpers/binance-data.ts';
+import { CAPTURE, KLINES, klinesCsv } from '../helpers/binance-data.ts';
+import { captureMessages } from '../helpers/capture-reference.ts';
+
+const captureTrades = () => captureMessages().filter((m) => m.data.e === 'aggTrade').map((m) => m.data as Record<string, string | number | boolean>);
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SYMBOLS = ['ALGOUSDT', 'AVAXUSDT', 'DOTUSDT', 'LINKUSDT'];
@@ -35,7 +38,8 @@ describe('market-history: klines through the replay server into market.klines', 
   };
 
   before(async () => {
-    replay = await startBinanceReplay({ dataDir: KLINES });
+    // The capture's aggregate trades are what /fapi/v1/aggTrades serves.
+    replay = await startBinanceReplay({ dataDir: KLINES, wsCapture: CAPTURE });
   });
   after(async () => {
     await replay?.close();
@@ -141,6 +145,27 @@ describe('market-history: klines through the replay server into market.klines', 
     } finally {
       await gapped.close();
     }
+  });
+
+  it('kind=aggTrades: the recorded trades hour by hour through sluice.data.agg-trades into market.agg_trades, each once; a rerun writes nothing', async () => {
+    const h = home();
+    // 22:00 to 02:00: four hours asked for by time per symbol, the trades in the third.
+    const args = ['run', 'market-history', '--all-partitions', '--param', 'kind=aggTrades', '--param', 'symbols=NKNUSDT,LRCBTC',
+      '--param', 'from=2021-10-11T22:00:00Z', '--param', 'to=2021-10-12T02:00:00Z', '--param', `baseUrl=${replay.url}`];
+    const before = replay.stats.requests;
+    const r = await sluice(h, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /market-history: succeeded in [\d.]+ s, 2 rows written/);
+    assert.ok(replay.stats.requests - before >= 2 * 4, `an hour a request: ${replay.stats.requests - before}`);
+    const rows = await query<Record<string, string | number | boolean>>(h, `SELECT symbol, agg_trade_id AS a, toString(price) AS p, toString(qty) AS q, first_trade_id AS f, last_trade_id AS l,
+      toUnixTimestamp64Milli(trade_time) AS t, is_buyer_maker AS m FROM market.agg_trades ORDER BY symbol`);
+    const want = captureTrades().map((t) => [t.s, t.a, norm(String(t.p)), norm(String(t.q)), t.f, t.l, t.T, t.m]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    assert.deepEqual(rows.map((x) => [x.symbol, Number(x.a), norm(String(x.p)), norm(String(x.q)), Number(x.f), Number(x.l), Number(x.t), Boolean(x.m)]), want);
+    const again = await sluice(h, ...args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /succeeded in [\d.]+ s, 0 rows written/);
+    const [n] = await query<{ n: number }>(h, 'SELECT count() AS n FROM market.agg_trades');
+    assert.equal(Number(n!.n), 2, 'nothing twice, without FINAL');
   });
 
   it('refuses what it cannot load: no window, a malformed symbol, a symbol the exchange does not list', async () => {

@@ -133,7 +133,7 @@ test('market-history beside a running market-live: both on sluice.data.klines, e
     const again = await second.done;
     assert.equal(again.run.status, 'succeeded');
     assert.ok(Date.parse(again.run.startedAt ?? '') >= Date.parse(loaded.run.finishedAt ?? ''), 'the second started after the first ended');
-    assert.equal(again.steps.find((s) => s.step === 'klines')?.rowsWritten, 0, 'and found the day loaded');
+    assert.equal(again.steps.find((s) => s.step === 'load')?.rowsWritten, 0, 'and found the day loaded');
     // The live connector reads the loader's candles too, and passes them by (`where`).
     await until('the live connector past the loader\'s candles', () => (reportOf(live.run.id, 'connect')?.counters.skipped ?? 0) >= 2 * 1440);
     assert.ok(await rt.coordinator.cancel(live.run.id, 'stopped by the test'));
@@ -148,7 +148,7 @@ test('market-history beside a running market-live: both on sluice.data.klines, e
     assert.equal((written?.payload.metadata as Record<string, unknown>).published, 2 * 1440);
     // Everything on the topic went through the loader's stream: its committed offsets are the partitions' ends.
     const ends = await rt.services.topics.partitions('sluice.data.klines');
-    const offsets = await rt.services.metadata.streams.list('market-history.klines');
+    const offsets = (await rt.services.metadata.streams.list('market-history.load')).filter((o) => o.topic === 'sluice.data.klines');
     assert.deepEqual(
       offsets.map((o) => [o.partition, o.offset, o.pendingEnd]).sort(),
       ends.filter((r) => r.end > 0).map((r) => [r.partition, r.end, null]).sort(),

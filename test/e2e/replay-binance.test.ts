@@ -229,6 +229,18 @@ describe('the Binance replay server', () => {
     }
   });
 
+  it('serves the capture\'s aggregate trades by id and by time, as the exchange does (less than an hour between start and end)', async () => {
+    const trade = { a: 15683430, p: '0.35280000', q: '58.00000000', f: 19862790, l: 19862790, T: 1633998523963, m: false };
+    assert.deepEqual((await get(replay.url, '/fapi/v1/aggTrades?symbol=NKNUSDT')).body, [trade], 'the most recent');
+    assert.deepEqual((await get(replay.url, `/fapi/v1/aggTrades?symbol=NKNUSDT&startTime=${trade.T}&endTime=${trade.T + 3_599_999}`)).body, [trade]);
+    assert.deepEqual((await get(replay.url, `/fapi/v1/aggTrades?symbol=NKNUSDT&startTime=${trade.T + 1}&endTime=${trade.T + 1000}`)).body, []);
+    assert.deepEqual((await get(replay.url, `/fapi/v1/aggTrades?symbol=NKNUSDT&fromId=${trade.a}`)).body, [trade]);
+    assert.deepEqual((await get(replay.url, `/fapi/v1/aggTrades?symbol=NKNUSDT&fromId=${trade.a + 1}`)).body, []);
+    assert.deepEqual((await get(replay.url, '/api/v3/aggTrades?symbol=LRCBTC')).body, [{ a: 9213679, p: '0.00000638', q: '177.00000000', f: 12368013, l: 12368013, T: 1633998534486, m: false, M: true }]);
+    const wide = await get(replay.url, `/fapi/v1/aggTrades?symbol=NKNUSDT&startTime=${trade.T}&endTime=${trade.T + 3_600_000}`);
+    assert.deepEqual([wide.status, wide.body], [400, { code: -1127, msg: 'More than 1 hours between startTime and endTime.' }]);
+  });
+
   it('sluice replay binance runs until SIGTERM, and names a bad flag', async () => {
     const child = spawn(process.execPath, ['src/cli/main.ts', 'replay', 'binance', '--data', KLINES, '--port', '0', '--speed', '10'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -164,7 +164,16 @@ export async function startBinanceReplay(o: BinanceReplayOptions): Promise<Binan
       if (!weigh(api, api === 'futures' ? 20 : 4)(req, reply)) return reply;
       const symbol = symbolOf(req, (s) => aggTrades.some((t) => t.s === s));
       const fromId = int(q(req).fromId, 'fromId');
-      return aggTrades.filter((t) => t.s === symbol && (fromId === undefined || Number(t.a) >= fromId)).slice(0, limit)
+      const startTime = int(q(req).startTime, 'startTime');
+      const endTime = int(q(req).endTime, 'endTime');
+      if (startTime !== undefined && endTime !== undefined && startTime > endTime) throw new ApiError(400, -1023, 'Start time is greater than end time.');
+      if (startTime !== undefined && endTime !== undefined && endTime - startTime >= 3_600_000) throw new ApiError(400, -1127, 'More than 1 hours between startTime and endTime.');
+      const mine = aggTrades.filter((t) => t.s === symbol);
+      // With no id and no time, the most recent trades, as the exchange answers.
+      const picked = fromId === undefined && startTime === undefined && endTime === undefined
+        ? mine.slice(-limit)
+        : mine.filter((t) => (fromId === undefined || Number(t.a) >= fromId) && (startTime === undefined || Number(t.T) >= startTime) && (endTime === undefined || Number(t.T) <= endTime)).slice(0, limit);
+      return picked
         .map((t) => ({ a: t.a, p: t.p, q: t.q, f: t.f, l: t.l, T: t.T, m: t.m, ...(api === 'spot' ? { M: true } : {}) }));
     });
   }

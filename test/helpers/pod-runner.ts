@@ -30,6 +30,7 @@ export class PodRunner {
   readonly #kc = new KubeConfig();
   readonly #core: CoreV1Api;
   readonly #informer;
+  #closed = false;
   readonly #running = new Map<string, Running>();
   readonly #env: Record<string, string>;
   /** How many pods it started: the tests count them against the attempts they launched. */
@@ -43,7 +44,8 @@ export class PodRunner {
     this.#informer.on('add', (p) => void this.#onPod(p, false).catch(() => undefined));
     this.#informer.on('update', (p) => void this.#onPod(p, false).catch(() => undefined));
     this.#informer.on('delete', (p) => void this.#onPod(p, true).catch(() => undefined));
-    this.#informer.on('error', () => setTimeout(() => void this.#informer.start().catch(() => undefined), 500).unref());
+    // Watches end and error; start again, but not once closed (a watch started then would hold the process open).
+    this.#informer.on('error', () => setTimeout(() => void (this.#closed ? undefined : this.#informer.start().catch(() => undefined)), 500).unref());
   }
 
   async start(): Promise<void> {
@@ -196,6 +198,7 @@ export class PodRunner {
 
   /** Stops watching and kills every process it started. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#informer.stop();
     const exits = [...this.#running.values()].map((r) => new Promise((resolve) => {
       if (r.child.exitCode !== null || r.child.signalCode !== null) return resolve(undefined);

@@ -7,9 +7,13 @@ import { BatchV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubern
 import { LABELS } from '../../src/adapters/kubernetes/attempt-job.ts';
 import { loadConfig } from '../../src/presets/config.ts';
 import { openControlPlane, type ControlPlane } from '../../src/presets/runtime.ts';
+import { klineLine, klineLineSql, klineRecords } from '../helpers/kline-records.ts';
 import { kubernetesStack, type KubernetesStack } from '../helpers/kubernetes.ts';
+import { until } from '../helpers/until.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/kubernetes-pipelines/', import.meta.url));
+// klines-connect: a connector alone, sluice.data.test-klines → stream_test.klines.
+const STREAMS = fileURLToPath(new URL('../fixtures/stream-pipelines/', import.meta.url));
 
 // Runs through the whole control plane with the Kubernetes launcher: every attempt a Job on
 // the real API server (scripts/kubernetes.sh), its pod run by the pod runner (or ended by a
@@ -20,20 +24,20 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
   let batch: BatchV1Api;
 
   before(async (t) => {
-    stack = await kubernetesStack(t as never, { pipelines: [FIXTURES] });
+    stack = await kubernetesStack(t as never, { pipelines: [FIXTURES, STREAMS] });
     if (!stack) return;
     const file = join(stack.home, 'sluice.json');
     writeFileSync(file, JSON.stringify({
       launcher: {
         kind: 'kubernetes', namespace: stack.namespace, kubeconfig: stack.kubeconfig, image: 'sluice:test',
-        defaults: { nodePool: 'default' }, unschedulableGraceMs: 1_000, env: { SLUICE_HOME: stack.home, SLUICE_PIPELINES: FIXTURES },
+        defaults: { nodePool: 'default' }, unschedulableGraceMs: 1_000, env: { SLUICE_HOME: stack.home, SLUICE_PIPELINES: `${FIXTURES}:${STREAMS}` },
         // The node-lost test's taint evicts at once; in production a minute (Kubernetes: 5).
         nodeLostSeconds: 0,
       },
     }));
     const config = loadConfig({
       env: { SLUICE_CONFIG: file, SLUICE_KAFKA_BROKERS: stack.brokers, SLUICE_KAFKA_TOPIC_PREFIX: stack.topicPrefix, SLUICE_WAREHOUSE_URL: stack.warehouseUrl, SLUICE_HEARTBEAT_MS: '500' },
-      cwd: process.cwd(), home: join(stack.home, 'control-plane'), pipelines: [FIXTURES], logLevel: 'silent',
+      cwd: process.cwd(), home: join(stack.home, 'control-plane'), pipelines: [FIXTURES, STREAMS], logLevel: 'silent',
     });
     cp = await openControlPlane(config);
     const kc = new KubeConfig();
@@ -141,5 +145,51 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
     assert.equal(load.length, 2, JSON.stringify(load));
     assert.equal(load[0]?.failure?.code, 'pod_deleted', JSON.stringify(load[0]?.failure));
     assert.match(load[0]?.failure?.message ?? '', new RegExp(`pod ${deleted} was deleted`));
+  });
+
+  it('a stream runs as a long-lived Job pod: no deadline, its pod deleted mid-stream → restarted from its offsets, every candle exactly once; stop → succeeded', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const warehouse = cp.services.warehouse;
+    await warehouse.command('DROP DATABASE IF EXISTS stream_test SYNC');
+    const count = async (sql: string) => Number((await warehouse.query<{ n: number | string }>(sql).catch(() => [{ n: 0 }]))[0]!.n);
+    const rows = () => count('SELECT count() AS n FROM stream_test.klines');
+    const candles = klineRecords('ALGOUSDT');
+    const topic = 'sluice.data.test-klines';
+    const { run, done } = await cp.coordinator.submit({ pipeline: 'klines-connect' });
+    const podsOf = async () => (await stack!.core.listNamespacedPod({ namespace: stack!.namespace, labelSelector: `${LABELS.runId}=${run.id},${LABELS.step}=connect` })).items;
+    const running = async () => (await podsOf()).filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp).map((p) => p.metadata!.name!);
+    // The candles arrive over some seconds, as a feed publishes them: most of them after the pod is deleted.
+    const feeding = (async () => {
+      for (let i = 0; i < candles.length; i += 2_016) {
+        await cp.services.topics.produce(topic, candles.slice(i, i + 2_016).map((c) => ({ key: `${c.symbol}/${c.open_time}`, value: JSON.stringify(c) })));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
+    await until('the connector pod writing', async () => (await running()).length === 1 && (await rows()) >= 4_000, 120_000);
+    const [job] = (await jobsOf(run.id)).filter((j) => j.metadata?.labels?.[LABELS.step] === 'connect');
+    assert.equal(job?.spec?.activeDeadlineSeconds, undefined, 'a stream\'s Job has no deadline: it runs until stopped');
+    const [victim] = await running();
+    await stack.core.deleteNamespacedPod({ name: victim!, namespace: stack.namespace });
+    const at = await rows();
+    assert.ok(at < candles.length / 2, `the pod was deleted mid-stream (${at} of ${candles.length} rows in)`);
+    await until('a new pod for the stream', async () => (await running()).some((name) => name !== victim), 120_000);
+    await feeding;
+    await until('the stream caught up', async () => (await rows()) >= candles.length, 180_000);
+    // Live: what arrives now is written too.
+    const more = klineRecords('DOTUSDT').slice(0, 1_000);
+    await cp.services.topics.produce(topic, more.map((c) => ({ key: `${c.symbol}/${c.open_time}`, value: JSON.stringify(c) })));
+    await until('the new candles written', async () => (await rows()) >= candles.length + more.length, 60_000);
+    assert.ok(await cp.coordinator.cancel(run.id, 'stopped by the test'));
+    const detail = await done;
+    assert.equal(detail.run.status, 'succeeded', JSON.stringify(detail.attempts.map((a) => a.failure)));
+    const connect = detail.attempts.filter((a) => a.step === 'connect');
+    assert.equal(connect[0]?.failure?.code, 'pod_deleted', JSON.stringify(connect.map((a) => a.failure)));
+    assert.ok(connect.length >= 2 && connect.at(-1)?.status === 'succeeded', JSON.stringify(connect.map((a) => [a.status, a.failure?.code])));
+    assert.equal(await rows(), candles.length + more.length, 'no duplicate without FINAL');
+    assert.equal(await count('SELECT count() AS n FROM stream_test.klines FINAL'), candles.length + more.length, 'no candle lost');
+    const lines = (await warehouse.query<{ line: string }>(klineLineSql('stream_test.klines'))).map((r) => r.line);
+    const want = [...candles, ...more].map(klineLine).sort();
+    assert.deepEqual(lines.toSorted(), want, 'every row equal to its CSV line');
+    await warehouse.command('DROP DATABASE IF EXISTS stream_test SYNC');
   });
 });

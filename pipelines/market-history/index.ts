@@ -30,6 +30,9 @@ const load = history.step({
   async run(ctx) {
     const sink = await topicSink(ctx, {
       routes: [{ topic: KLINES_TOPIC, table: 'market.klines', where: mine }, { topic: AGG_TRADES_TOPIC, table: 'market.agg_trades', where: mine }],
+      // Records from before this stream first ran are not the loader's: it need not read
+      // the live feed's backlog (days of trades on a broker) to find none of its own.
+      firstStart: 'latest',
       progress: false,
     });
     if (ctx.params.kind === 'aggTrades') ctx.materialize(aggTrades, await loadAggTrades(ctx, sink));

@@ -107,11 +107,14 @@ export class RouteRun<P, W extends PartitionWindow | null> {
     const ctx = this.#ctx;
     const ranges = await ctx.topics.partitions(this.route.topic);
     await this.#restarted(ranges);
+    // `latest` is decided once and kept: what is published after this moment is read, by
+    // this run() and every later one (a drain after the step's own publishing), as Kafka
+    // commits the position its reset policy chose.
+    const fresh = this.#o.firstStart === 'latest' ? ranges.filter((r) => !this.#committed.has(r.partition)) : [];
+    for (const r of fresh) this.#committed.set(r.partition, r.end);
+    if (fresh.length > 0) await this.#stream.commit(fresh.map((r) => ({ topic: this.route.topic, partition: r.partition, offset: r.end, pendingEnd: null })));
     this.#position.clear();
-    for (const r of ranges) {
-      const at = this.#committed.get(r.partition) ?? (this.#o.firstStart === 'latest' ? r.end : r.start);
-      this.#position.set(r.partition, Math.max(at, r.start));
-    }
+    for (const r of ranges) this.#position.set(r.partition, Math.max(this.#committed.get(r.partition) ?? r.start, r.start));
     const ends = mode === 'drain' ? ranges : null;
     const reader: TopicReader = await ctx.topics.reader(this.route.topic, {
       from: [...this.#committed].map(([partition, offset]) => ({ partition, offset })), otherwise: this.#o.firstStart, buffer: this.#o.batchRows,

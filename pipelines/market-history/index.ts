@@ -35,6 +35,9 @@ const load = history.step({
       firstStart: 'latest',
       progress: false,
     });
+    // What an earlier attempt published and did not write yet: in the table before the
+    // loader reads the table to decide what is missing.
+    await sink.drain();
     if (ctx.params.kind === 'aggTrades') ctx.materialize(aggTrades, await loadAggTrades(ctx, sink));
     else ctx.materialize(klines, await loadKlines(ctx, sink));
   },

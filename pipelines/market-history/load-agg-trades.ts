@@ -21,7 +21,6 @@ interface AggTrade { a: number; p: string; q: string; f: number; l: number; T: n
 export async function loadAggTrades(ctx: HistoryContext, sink: HistorySink): Promise<{ rows: number; metadata: Record<string, unknown> }> {
   const window = windowOf(ctx);
   const until = Math.min(window.to, Date.now());
-  await sink.drain();
   const budget = await budgetOf(ctx);
   const perSymbol: Record<string, number> = {};
   const idGaps: { symbol: string; fromId: number; toId: number }[] = [];
@@ -67,7 +66,10 @@ export async function loadAggTrades(ctx: HistoryContext, sink: HistorySink): Pro
       }
       // By id: done past the window's end, or when the source has nothing newer.
       if (trades.length === 0 || trades.some((t) => t.T >= until) || (fromId !== undefined && trades.length < PAGE)) break;
-      fromId = trades.at(-1)!.a + 1;
+      const next = trades.at(-1)!.a + 1;
+      // A source that answers a page by id with ids before it would have this loop run for ever.
+      if (fromId !== undefined && next <= fromId) throw new Error(`${url}: the page ends at id ${next - 1}, before the fromId asked for`);
+      fromId = next;
     }
     await sink.drain();
   }

@@ -36,14 +36,12 @@ export function windowOf(ctx: Pick<Ctx, 'partition' | 'params'>): Range {
  * nothing twice), pages fetched concurrently within the exchange's weight budget and
  * published to sluice.data.klines, written from there by `sink` (exactly once) after each
  * symbol; ranges the source has no candles for are fetched once more and then recorded in
- * market.kline_gaps.
+ * market.kline_gaps. The sink has drained what earlier attempts published (index.ts).
  */
 export async function loadKlines(ctx: Ctx, sink: HistorySink): Promise<{ rows: number; metadata: Record<string, unknown> }> {
   const { interval } = ctx.params;
   const step = STEP_MS[interval];
   const window = windowOf(ctx);
-  // Candles an earlier attempt published and did not write yet: in the table before it is read.
-  await sink.drain();
   // Candles that have not closed yet are not missing.
   const until = Math.min(window.to, Math.floor(Date.now() / step) * step);
   const budget = await budgetOf(ctx);

@@ -108,6 +108,12 @@ export async function startBinanceReplay(o: BinanceReplayOptions): Promise<Binan
     if (!/^\d{1,20}$/.test(v)) throw new ApiError(400, -1100, `Illegal characters found in parameter '${name}'; legal range is '^[0-9]{1,20}$'.`);
     return Number(v);
   };
+  const timesOf = (req: FastifyRequest): { startTime?: number; endTime?: number } => {
+    const startTime = int(q(req).startTime, 'startTime');
+    const endTime = int(q(req).endTime, 'endTime');
+    if (startTime !== undefined && endTime !== undefined && startTime > endTime) throw new ApiError(400, -1023, 'Start time is greater than end time.');
+    return { startTime, endTime };
+  };
   const symbolOf = (req: FastifyRequest, known: (s: string) => boolean): string => {
     const s = q(req).symbol;
     if (!s) throw new ApiError(400, -1102, 'Mandatory parameter \'symbol\' was not sent, was empty/null, or malformed.');
@@ -133,9 +139,7 @@ export async function startBinanceReplay(o: BinanceReplayOptions): Promise<Binan
       const symbol = symbolOf(req, (s) => klines.has(s));
       const interval = q(req).interval ?? '';
       if (!INTERVALS[interval]) throw new ApiError(400, -1120, 'Invalid interval.');
-      const startTime = int(q(req).startTime, 'startTime');
-      const endTime = int(q(req).endTime, 'endTime');
-      if (startTime !== undefined && endTime !== undefined && startTime > endTime) throw new ApiError(400, -1023, 'Start time is greater than end time.');
+      const { startTime, endTime } = timesOf(req);
       return klines.query(symbol, interval, { startTime, endTime, limit });
     });
     app.get(`${base}/time`, (req, reply) => (weigh(api, 1)(req, reply) ? { serverTime: now() } : reply));
@@ -164,9 +168,7 @@ export async function startBinanceReplay(o: BinanceReplayOptions): Promise<Binan
       if (!weigh(api, api === 'futures' ? 20 : 4)(req, reply)) return reply;
       const symbol = symbolOf(req, (s) => aggTrades.some((t) => t.s === s));
       const fromId = int(q(req).fromId, 'fromId');
-      const startTime = int(q(req).startTime, 'startTime');
-      const endTime = int(q(req).endTime, 'endTime');
-      if (startTime !== undefined && endTime !== undefined && startTime > endTime) throw new ApiError(400, -1023, 'Start time is greater than end time.');
+      const { startTime, endTime } = timesOf(req);
       if (startTime !== undefined && endTime !== undefined && endTime - startTime >= 3_600_000) throw new ApiError(400, -1127, 'More than 1 hours between startTime and endTime.');
       const mine = aggTrades.filter((t) => t.s === symbol);
       // With no id and no time, the most recent trades, as the exchange answers.

@@ -1,23 +1,14 @@
 import type { PartitionWindow } from '../../core/partitions.ts';
 import type { Placement } from '../../core/placement.ts';
 import { step, type StepDef } from '../step.ts';
-import type { ConnectorRoute } from './route-run.ts';
-import { sinkSettings, TopicSink } from './topic-sink.ts';
+import { sinkSettings, TopicSink, type TopicSinkOptions } from './topic-sink.ts';
 
 export type { ConnectorRoute } from './route-run.ts';
 
-export interface ConnectorOptions<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null> {
+export interface ConnectorOptions<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null> extends Omit<TopicSinkOptions<P, W>, 'progress'> {
   /** The step's name; the stream is `<pipeline>.<name>`, its dead letters `sluice.dlq.<pipeline>.<name>`. */
   name: string;
   description?: string;
-  /** Where each topic goes: one stream (one set of offsets, one worker slot) may move several topics. */
-  routes: readonly ConnectorRoute<P, W>[];
-  /** A batch is written when a partition has this many records waiting (default 10,000)… */
-  batchRows?: number;
-  /** …or when its oldest waiting record is this old (default 1,000 ms). */
-  batchMs?: number;
-  /** Where a partition the stream has never read starts (default `earliest`: nothing already there is skipped). */
-  firstStart?: 'earliest' | 'latest';
   deps?: readonly (string | StepDef<P, W>)[];
   placement?: Placement;
 }
@@ -39,7 +30,7 @@ export interface ConnectorOptions<P = Record<string, unknown>, W extends Partiti
  * });
  */
 export function connector<P = Record<string, unknown>, W extends PartitionWindow | null = PartitionWindow | null>(options: ConnectorOptions<P, W>): StepDef<P, W> {
-  sinkSettings(`connector ${options.name}`, options as ConnectorOptions<never, never>);
+  sinkSettings(`connector ${options.name}`, options);
   return step<P, W>({
     name: options.name,
     description: options.description ?? options.routes.map((r) => `${r.topic} → ${r.table}`).join(', '),

@@ -167,8 +167,8 @@ export class RouteRun<P, W extends PartitionWindow | null> {
 
   #reached(ends: readonly PartitionRange[]): boolean {
     for (const e of ends) {
-      const b = this.#buffers.get(e.partition);
-      if (b?.until !== null && b !== undefined) return false;
+      // A crashed attempt's batch being replayed is not done until it is written.
+      if ((this.#buffers.get(e.partition)?.until ?? null) !== null) return false;
       if ((this.#position.get(e.partition) ?? e.end) < e.end) return false;
     }
     return true;

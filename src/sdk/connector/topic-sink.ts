@@ -17,9 +17,10 @@ export interface TopicSinkOptions<P = Record<string, unknown>, W extends Partiti
 }
 
 const STATUS_EVERY_MS = 1_000;
+const REPORT_EVERY_MS = 500;
 
 /** The options checked, defaults filled; throws a TypeError naming what is wrong (`who` says whose options). */
-export function sinkSettings(who: string, options: TopicSinkOptions<never, never>): SinkSettings {
+export function sinkSettings(who: string, options: Pick<TopicSinkOptions, 'batchRows' | 'batchMs' | 'firstStart'> & { readonly routes: readonly { readonly topic: string }[] }): SinkSettings {
   const batchRows = options.batchRows ?? 10_000;
   const batchMs = options.batchMs ?? 1_000;
   if (!Number.isInteger(batchRows) || batchRows < 1 || batchRows > 1_000_000) throw new TypeError(`${who}: batchRows must be an integer from 1 to 1,000,000`);
@@ -38,6 +39,7 @@ export class TopicSink<P, W extends PartitionWindow | null> {
   readonly routes: readonly RouteRun<P, W>[];
   readonly #ctx: SinkContext;
   readonly #progress: boolean;
+  #reported = { state: '', at: 0 };
 
   private constructor(ctx: SinkContext, routes: readonly RouteRun<P, W>[], progress: boolean) {
     this.#ctx = ctx;
@@ -48,7 +50,7 @@ export class TopicSink<P, W extends PartitionWindow | null> {
   static async open<P, W extends PartitionWindow | null>(ctx: SinkContext, options: TopicSinkOptions<P, W>): Promise<TopicSink<P, W>> {
     const stream = ctx.stream;
     if (!stream) throw new ValidationError(`a topic sink runs in a stream step (step ${ctx.step} is not one: declare it with stream: true)`, 'stream');
-    const settings = sinkSettings(`topic sink of ${ctx.step}`, options as TopicSinkOptions<never, never>);
+    const settings = sinkSettings(`topic sink of ${ctx.step}`, options);
     const routes = await Promise.all(options.routes.map(async (r) => new RouteRun(ctx, stream, settings, r, await RecordEncoder.forTable(ctx.warehouse, r.table))));
     return new TopicSink(ctx, routes, options.progress ?? true);
   }
@@ -74,6 +76,11 @@ export class TopicSink<P, W extends PartitionWindow | null> {
    * `extra` counters of the step's own (a loader's requests, say) beside the sink's.
    */
   async report(state: 'running' | 'stopping', extra: Record<string, number> = {}, message?: string): Promise<void> {
+    // Loaders report after every page: the partitions' ends are asked for at most as often
+    // as the executor sends a status on (a change of state always goes out).
+    const now = Date.now();
+    if (state === this.#reported.state && now - this.#reported.at < REPORT_EVERY_MS) return;
+    this.#reported = { state, at: now };
     const parts = (await Promise.all(this.routes.map((r) => r.partitions()))).flat();
     const counters = { ...extra, ...this.counters };
     this.#ctx.stream?.status({ state: this.routes.some((r) => r.backingOff) ? 'backing_off' : state, partitions: parts, counters, message });

@@ -20,6 +20,8 @@ export const launchRequestSchema = z.object({
   placement: placementSchema.nullable().optional(),
   /** A stream step's committed positions when the attempt was launched; absent for other steps. */
   offsets: z.array(streamPositionSchema).max(1_000).optional(),
+  /** A stream step scaled on lag: which share of the partitions this attempt reads (absent: all). */
+  shard: z.object({ index: z.number().int().min(0).max(63), count: z.number().int().min(1).max(64) }).refine((s) => s.index < s.count, 'index must be below count').optional(),
 });
 
 export const controlCommandSchema = z.discriminatedUnion('type', [

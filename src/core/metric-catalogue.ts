@@ -31,6 +31,7 @@ export const METRICS = {
   scheduleNextTick: def('sluice_schedule_next_tick_timestamp_seconds', 'gauge', 'When an enabled schedule fires next (Unix seconds; 0 while disabled)', ['pipeline', 'schedule']),
   streamLag: def('sluice_stream_lag', 'gauge', 'Records of a partition a stream has not consumed yet', ['partition', 'pipeline', 'step', 'topic']),
   streamRecords: def('sluice_stream_records_total', 'counter', 'What stream steps counted: records in and out, dead letters, reconnects, resyncs', ['counter', 'pipeline', 'step']),
+  streamReplicas: def('sluice_stream_replicas', 'gauge', 'Attempts of a stream step running now (more than 1 when it scales on lag)', ['pipeline', 'step']),
   streamRunning: def('sluice_stream_running', 'gauge', 'Whether a stream step is running (1) or not (0)', ['pipeline', 'step']),
   metricsPushFailures: def('sluice_metrics_push_failures_total', 'counter', 'Pushes to the Pushgateway that failed', ['pipeline']),
   sseStreams: def('sluice_sse_streams', 'gauge', 'Open event streams (SSE)', []),

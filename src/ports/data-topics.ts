@@ -33,6 +33,8 @@ export interface ReaderOptions {
    * unread, so a slow consumer pauses the reading instead of buffering without bound.
    */
   readonly buffer: number;
+  /** Only these partitions (a stream replica's share); absent: every partition. */
+  readonly partitions?: readonly number[];
 }
 
 export interface TopicReader {
@@ -62,7 +64,7 @@ export interface DataTopics {
   produce(topic: string, records: readonly ProducedRecord[]): Promise<void>;
   /** Every partition of the topic with its retained range (created empty when missing). */
   partitions(topic: string): Promise<PartitionRange[]>;
-  /** A reader over all the topic's partitions. */
+  /** A reader over the topic's partitions (all, or those `partitions` names). */
   reader(topic: string, options: ReaderOptions): Promise<TopicReader>;
   close(): Promise<void>;
 }

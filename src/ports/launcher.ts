@@ -1,5 +1,6 @@
 import type { StreamPosition } from '../core/events.ts';
 import type { Placement } from '../core/placement.ts';
+import type { StreamShard } from '../core/stream-scale.ts';
 
 /** What a launcher needs to start one step attempt somewhere. */
 export interface LaunchRequest {
@@ -20,6 +21,8 @@ export interface LaunchRequest {
   readonly placement?: Placement | null;
   /** A stream step's committed positions when it was launched (see StreamHandle.offsets). */
   readonly offsets?: StreamPosition[];
+  /** A stream step scaled on lag: the share of partitions this attempt reads (absent: all). */
+  readonly shard?: StreamShard;
 }
 
 /**

@@ -155,6 +155,8 @@ export const configSchema = z
     logStderrLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
     /** How often running attempts send a heartbeat. */
     heartbeatMs: z.number().int().positive().default(3000),
+    /** How often the control plane weighs the lag of streams that scale on it (`scale`). */
+    scaleCheckMs: z.number().int().min(100).max(600_000).default(5000),
     /**
      * Event streams (SSE): bytes one client may have waiting in memory, how long a client
      * may keep a write waiting before its stream is closed, how long one stream lasts before
@@ -243,6 +245,7 @@ export function loadConfig(inputs: ConfigInputs): SluiceConfig {
     maxConcurrentRuns: env.SLUICE_MAX_CONCURRENT_RUNS ? Number(env.SLUICE_MAX_CONCURRENT_RUNS) : undefined,
     retentionDays: env.SLUICE_RETENTION_DAYS ? Number(env.SLUICE_RETENTION_DAYS) : undefined,
     heartbeatMs: env.SLUICE_HEARTBEAT_MS ? Number(env.SLUICE_HEARTBEAT_MS) : undefined,
+    scaleCheckMs: env.SLUICE_SCALE_CHECK_MS ? Number(env.SLUICE_SCALE_CHECK_MS) : undefined,
     pushgatewayUrl: env.SLUICE_PUSHGATEWAY_URL || undefined,
     logLevel: inputs.logLevel ?? env.SLUICE_LOG_LEVEL ?? undefined,
   };

@@ -51,7 +51,7 @@ export async function openRuntime(config: SluiceConfig): Promise<Runtime> {
   const launcher = new InProcessLauncher((req, signal) =>
     executeAttempt(req, { registry, warehouse: services.warehouse, objects: services.objects, bus: services.bus, topics: services.topics, heartbeatMs: config.heartbeatMs, sources }, signal),
   );
-  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
+  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns, scaleCheckMs: config.scaleCheckMs });
   const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();
   const query = await openSafeQuery(config, registry);
@@ -99,7 +99,7 @@ export async function openControlPlane(config: SluiceConfig, options: { sourceTr
   const launcher = pool
     ? new BusLauncher(services.bus, { kill: async (attemptId) => void (await pool.kill(attemptId)) })
     : await openKubernetesLauncher(config, section as KubernetesLauncherSection, options.sourceTrust ?? 'restricted', services.bus, services.logger);
-  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns });
+  const coordinator = new Coordinator(services, registry, launcher, { heartbeatMs: config.heartbeatMs, maxConcurrentRuns: config.maxConcurrentRuns, scaleCheckMs: config.scaleCheckMs });
   const push = pushOnRunEnd(config, services, coordinator);
   await coordinator.start();
   await pool?.start();

@@ -17,6 +17,11 @@ export interface RunDriver {
    * the step ends cancelled; else it is retried later, or fails with its downstream skipped.
    */
   settleFailure(run: ActiveRun, step: StepState, decision: RetryDecision | null, error: string): Promise<void>;
+  /**
+   * Whether the attempt stopped because its stream changes its replica count: the step
+   * then stays running and starts again with the new count, instead of ending.
+   */
+  handOver(run: ActiveRun, step: StepState): boolean;
 }
 
 /** Where a stream step's reports go: its positions to the store (and the next launch), its status to the board. */
@@ -85,7 +90,9 @@ export async function applyAttemptEvent(ctx: EventContext, run: ActiveRun, step:
     case 'attempt.succeeded':
       steps.endAttempt(run, step, 'succeeded', null);
       step.rowsWritten = ev.rowsWritten;
-      if (ev.noData !== undefined) {
+      if (ctx.driver.handOver(run, step)) {
+        // Its batches are committed; the replicas of the new count go on from there.
+      } else if (ev.noData !== undefined) {
         steps.setStep(run, step, 'no_data', ev.noData);
         steps.skipAfter(run, step, `upstream step ${step.name} had no data`);
       } else if (step.blockedBy !== null) {

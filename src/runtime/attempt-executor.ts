@@ -3,6 +3,7 @@ import { MAX_LOG_CHARS } from '../core/events.ts';
 import { failureDetail } from '../core/failure.ts';
 import { isNoData } from '../core/no-data.ts';
 import { keyWindow } from '../core/partitions.ts';
+import { ONE_SHARD } from '../core/stream-scale.ts';
 import type { DataTopics } from '../ports/data-topics.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { LaunchRequest } from '../ports/launcher.ts';
@@ -84,6 +85,7 @@ export async function executeAttempt(req: LaunchRequest, deps: ExecutorDeps, sig
     const stream: StreamHandle | null = !stepDef.stream ? null : {
       name: `${req.pipeline}.${req.step}`,
       offsets: Object.freeze([...(req.offsets ?? [])]),
+      shard: Object.freeze({ ...(req.shard ?? ONE_SHARD) }),
       commit: (offsets) => out.emit({ type: 'stream.offsets', offsets: [...offsets] }),
       status(report) {
         const now = Date.now();

@@ -4,13 +4,14 @@ import { canTransitionStep, isTerminalRun } from '../core/states.ts';
 import { parseAttemptEvent, type AttemptEvent, type StreamPosition } from '../core/events.ts';
 import { pongSchema, type Pong } from '../core/commands.ts';
 import { backoffDelay } from '../core/retry.ts';
+import { decideScale } from '../core/stream-scale.ts';
 import { finalRunStatus, readySteps } from '../core/run-plan.ts';
 import { admitRunPartition, type PartitionChoice } from '../core/run-partition.ts';
 import { TOPICS, type Subscription } from '../ports/event-bus.ts';
 import type { Launcher } from '../ports/launcher.ts';
 import type { RunDetail, RunRecord } from '../ports/metadata-store.ts';
 import { parseParams } from '../sdk/pipeline.ts';
-import { loadOpenRuns, newActiveRun, type ActiveRun, type StepState } from './active-run.ts';
+import { loadOpenRuns, newActiveRun, newStepState, replicasOf, type ActiveRun, type StepState } from './active-run.ts';
 import { applyAttemptEvent, type EventContext } from './apply-attempt-event.ts';
 import { lostFailure } from './attempt-failure.ts';
 import { HealthMonitor } from './health-monitor.ts';
@@ -36,6 +37,8 @@ export interface RunRequest extends PartitionChoice {
 }
 
 const nowIso = () => new Date().toISOString();
+/** A stream is named by its step; the replicas of a scaled one share it (and its positions). */
+const streamOf = (run: ActiveRun, step: StepState) => `${run.def.name}.${step.def.name}`;
 /** A stream attempt that ran this long counts as healthy: its failure does not extend the backoff. */
 const STREAM_HEALTHY_MS = 60_000;
 
@@ -49,6 +52,8 @@ export interface CoordinatorOptions {
   readonly cancelGraceMs?: number;
   /** Runs executing at once across all pipelines (default 16); more wait `queued`. */
   readonly maxConcurrentRuns?: number;
+  /** How often the lag of streams that scale (`scale`) is weighed (default 5 s). */
+  readonly scaleCheckMs?: number;
 }
 
 /**
@@ -70,6 +75,7 @@ export class Coordinator {
   readonly #opts: Required<CoordinatorOptions>;
   readonly #health: HealthMonitor;
   #subscription: Subscription | null = null;
+  #scaleTimer: NodeJS.Timeout | null = null;
   readonly #board: StreamBoard;
   /** Every stream's committed positions, by stream then `topic/partition`: what the next launch starts from. */
   readonly #positions = new Map<string, Map<string, StreamPosition>>();
@@ -78,7 +84,7 @@ export class Coordinator {
     this.#services = services;
     this.#registry = registry;
     this.#launcher = launcher;
-    this.#opts = { missedHeartbeats: 3, startTimeoutMs: 60_000, cancelGraceMs: 10_000, maxConcurrentRuns: 16, ...options };
+    this.#opts = { missedHeartbeats: 3, startTimeoutMs: 60_000, cancelGraceMs: 10_000, maxConcurrentRuns: 16, scaleCheckMs: 5_000, ...options };
     this.#queue = new RunQueue(this.#opts.maxConcurrentRuns);
     this.#health = new HealthMonitor(
       { heartbeatMs: this.#opts.heartbeatMs, missedHeartbeats: this.#opts.missedHeartbeats, startTimeoutMs: this.#opts.startTimeoutMs,
@@ -89,14 +95,17 @@ export class Coordinator {
     this.#board = new StreamBoard(services.metrics);
     this.#steps = new RunSteps({
       store: services.metadata, health: this.#health, metrics: this.#metrics, logger: services.logger,
-      ended: (run, step) => step.def.stream && this.#board.ended(run.def.name, step.name),
+      ended: (run, step, attemptId) => step.def.stream && this.#board.ended(run.def.name, step.def.name, attemptId),
     });
     this.#events = {
       steps: this.#steps, metrics: this.#metrics, gauges: services.metadata.gauges, logger: services.logger,
-      driver: { advance: (run) => this.#advance(run), settleFailure: (run, step, d, error) => this.#settleFailure(run, step, d, error) },
+      driver: {
+        advance: (run) => this.#advance(run), settleFailure: (run, step, d, error) => this.#settleFailure(run, step, d, error),
+        handOver: (run, step) => this.#handOver(run, step),
+      },
       streams: {
         offsets: (run, step, offsets) => {
-          const stream = `${run.def.name}.${step.name}`;
+          const stream = streamOf(run, step);
           const known = this.#positionsOf(stream);
           const updatedAt = nowIso();
           for (const o of offsets) {
@@ -120,6 +129,8 @@ export class Coordinator {
     );
     await this.#recover();
     this.#health.start();
+    this.#scaleTimer = setInterval(() => void this.#weighLag().catch((err) => this.#fault('scaling on lag', err)), this.#opts.scaleCheckMs);
+    this.#scaleTimer.unref();
   }
 
   async #recover(): Promise<void> {
@@ -175,6 +186,7 @@ export class Coordinator {
   }
 
   async #settleFailure(run: ActiveRun, step: StepState, decision: RetryDecision | null, error: string): Promise<void> {
+    if (decision === null && this.#handOver(run, step)) return;
     if (decision === null) this.#steps.setStep(run, step, 'cancelled', error);
     else if (decision.retry) this.#retryLater(run, step, error);
     else {
@@ -265,8 +277,10 @@ export class Coordinator {
     run.cancelled = true;
     for (const t of run.timers) clearTimeout(t);
     if (this.#queue.remove(run)) this.#metrics.admission(this.#queue.size, this.#running().length);
-    for (const s of run.steps) {
+    for (const s of [...run.steps]) {
       if (s.status === 'pending' || s.status === 'retrying') this.#steps.setStep(run, s, 'cancelled', reason);
+      // A replica between two replica counts has committed everything it read: stopped, it is done.
+      else if (s.status === 'running' && !this.#alive(s)) this.#steps.setStep(run, s, 'succeeded', null);
       else if (s.status === 'running' && s.attemptId) {
         await this.#launcher.terminate(s.attemptId, reason);
         this.#killAfterGrace(run, s, s.attemptId, reason);
@@ -288,8 +302,9 @@ export class Coordinator {
       void (async () => {
         if (this.#launcher.canKill) await this.#launcher.kill(attemptId).catch(() => undefined);
         this.#steps.endAttempt(run, step, 'cancelled', `${reason}; killed after ${this.#opts.cancelGraceMs} ms`);
-        this.#steps.setStep(run, step, 'cancelled', reason);
-        await this.#maybeFinish(run);
+        // A replica killed for a new replica count: its pending batch is replayed by the partition's next owner.
+        if (!this.#handOver(run, step)) this.#steps.setStep(run, step, 'cancelled', reason);
+        await this.#advance(run);
         await this.#steps.writes.flush();
       })().catch((err) => this.#fault('cancel grace handling', err));
     }, this.#opts.cancelGraceMs);
@@ -298,6 +313,7 @@ export class Coordinator {
 
   async close(): Promise<void> {
     this.#health.stop();
+    if (this.#scaleTimer) clearInterval(this.#scaleTimer);
     await this.#subscription?.close();
     for (const run of this.#runs.values()) for (const t of run.timers) clearTimeout(t);
   }
@@ -346,24 +362,116 @@ export class Coordinator {
   }
 
   async #advance(run: ActiveRun): Promise<void> {
+    for (const [step, scale] of run.scale) if (scale.target !== null) this.#rescaled(run, step);
     if (!run.cancelled) for (const s of readySteps(run.steps)) this.#dispatch(run, s);
     await this.#maybeFinish(run);
   }
 
   #dispatch(run: ActiveRun, step: StepState): void {
     // A retry timer that fires after the step was cancelled (or otherwise ended) starts nothing.
-    if (run.cancelled || !canTransitionStep(step.status, 'running')) return;
+    const between = step.status === 'running' && !this.#alive(step);
+    if (run.cancelled || !(between || canTransitionStep(step.status, 'running'))) return;
+    // While a stream changes its replica count, no replica starts until all have stopped.
+    const scale = step.def.scale ? run.scale.get(step.def.name) : undefined;
+    if (scale?.target != null) return;
     const attemptId = this.#steps.startAttempt(run, step);
     // Not awaited, so the starts of parallel steps go out together. A start that never
     // arrives is caught by the health monitor's start timeout and dispatched again.
     this.#launcher
       .launch({
-        runId: run.record.id, attemptId, attempt: step.attempt, pipeline: run.def.name, step: step.name,
+        runId: run.record.id, attemptId, attempt: step.attempt, pipeline: run.def.name, step: step.def.name,
         params: run.record.params, partition: run.record.partition, timeoutMs: step.def.timeoutMs,
         version: this.#registry.versionOf(run.def), placement: step.def.placement,
-        ...(step.def.stream ? { offsets: [...this.#positionsOf(`${run.def.name}.${step.name}`).values()] } : {}),
+        ...(step.def.stream ? { offsets: [...this.#positionsOf(streamOf(run, step)).values()] } : {}),
+        ...(scale ? { shard: { index: step.shard, count: scale.count } } : {}),
       })
       .catch((err) => this.#services.logger.error({ err: describeError(err), attempt: attemptId }, 'launch failed; the start timeout will retry it'));
+  }
+
+  /** Whether the step has an attempt under way (the id of an ended one stays on the step). */
+  #alive(step: StepState): boolean {
+    return step.attemptId !== null && this.#steps.current(step.attemptId) !== undefined;
+  }
+
+  /** A replica that stopped because its stream changes its replica count (not because the run stops). */
+  #handOver(run: ActiveRun, step: StepState): boolean {
+    return !run.cancelled && step.def.scale !== null && run.scale.get(step.def.name)?.target != null && step.status === 'running';
+  }
+
+  /**
+   * Weighs the lag of every stream that scales, in the runs driven here: once each of its
+   * replicas has reported, the lag (summed over partitions) asks for a replica count
+   * (decideScale); a different count stops every replica, and #rescaled starts the new set.
+   */
+  async #weighLag(): Promise<void> {
+    const now = Date.now();
+    for (const run of this.#runs.values()) {
+      if (run.record.status !== 'running' || run.cancelled) continue;
+      for (const [name, scale] of run.scale) {
+        const replicas = replicasOf(run, name);
+        if (scale.target !== null || replicas.some((r) => r.status !== 'running' || !this.#alive(r))) continue;
+        const stream = `${run.def.name}.${name}`;
+        const reporting = this.#board.reporting(stream);
+        const report = this.#board.latest(stream);
+        if (!report || !replicas.every((r) => reporting.has(r.attemptId!))) continue;
+        const perTopic = new Map<string, number>();
+        for (const p of report.partitions) perTopic.set(p.topic, (perTopic.get(p.topic) ?? 0) + 1);
+        const lag = report.partitions.reduce((n, p) => n + p.lag, 0);
+        const policy = replicas[0]!.def.scale!;
+        const d = decideScale(policy, { count: scale.count, lag, partitions: Math.max(1, ...perTopic.values()), at: now, lowSince: scale.lowSince });
+        scale.lowSince = d.lowSince;
+        if (d.to !== null) await this.#rescale(run, name, d.to, lag);
+      }
+    }
+  }
+
+  async #rescale(run: ActiveRun, name: string, to: number, lag: number): Promise<void> {
+    const scale = run.scale.get(name)!;
+    scale.target = to;
+    const why = `lag ${lag} records: ${scale.count} → ${to} replicas`;
+    this.#services.logger.info({ run: run.record.id, step: name, from: scale.count, to, lag }, `stream ${run.def.name}.${name} scales: ${why}`);
+    this.#steps.record(run, 'stream.rescaling', name, null, { from: scale.count, to, lag });
+    for (const r of replicasOf(run, name)) {
+      if (r.status !== 'running' || !this.#alive(r)) continue;
+      await this.#launcher.terminate(r.attemptId!, `rescaling: ${why}`);
+      this.#killAfterGrace(run, r, r.attemptId!, `rescaling: ${why}`);
+    }
+    await this.#advance(run);
+    await this.#steps.writes.flush();
+  }
+
+  /**
+   * Once every replica has stopped (flushed and committed, or been killed with its batch
+   * pending), the new count takes over: replicas past it end, new ones are added, and all
+   * start from the committed positions with their new share of the partitions.
+   */
+  #rescaled(run: ActiveRun, name: string): void {
+    const scale = run.scale.get(name)!;
+    const replicas = replicasOf(run, name);
+    if (run.cancelled || replicas.some((r) => this.#alive(r))) return;
+    const from = scale.count;
+    const to = scale.target!;
+    scale.count = to;
+    scale.target = null;
+    scale.lowSince = null;
+    for (const r of replicas) {
+      if (r.shard < to) continue;
+      // Its partitions moved to the others; a replica waiting to retry has nothing left either.
+      if (r.status === 'retrying') this.#steps.setStep(run, r, 'running', null);
+      this.#steps.setStep(run, r, 'succeeded', null);
+      run.steps.splice(run.steps.indexOf(r), 1);
+    }
+    const def = replicas[0]!.def;
+    for (let k = 0; k < to; k++) {
+      let r = replicas.find((x) => x.shard === k);
+      if (!r) {
+        r = newStepState(def, k);
+        run.steps.push(r);
+        this.#steps.saveStep(run, r);
+      }
+      this.#dispatch(run, r);
+    }
+    this.#steps.record(run, 'stream.scaled', name, null, { from, to });
   }
 
   async #maybeFinish(run: ActiveRun): Promise<void> {
@@ -403,13 +511,14 @@ export class Coordinator {
     return this.#board.latest(stream);
   }
 
-  /** The stream steps of runs this coordinator drives, with their run and step state. */
-  activeStreams(): { stream: string; pipeline: string; step: string; runId: string; status: StepState['status']; attempt: number; reason: string | null }[] {
+  /** The stream steps of runs this coordinator drives, with their run and step state (of the first replica) and replica count. */
+  activeStreams(): { stream: string; pipeline: string; step: string; runId: string; status: StepState['status']; attempt: number; reason: string | null; replicas: number }[] {
     const out = [];
     for (const run of this.#runs.values()) {
       for (const s of run.steps) {
-        if (!s.def.stream) continue;
-        out.push({ stream: `${run.def.name}.${s.name}`, pipeline: run.def.name, step: s.name, runId: run.record.id, status: s.status, attempt: s.attempt, reason: s.reason });
+        if (!s.def.stream || s.shard !== 0) continue;
+        const replicas = s.def.scale ? replicasOf(run, s.name).filter((r) => this.#alive(r)).length : this.#alive(s) ? 1 : 0;
+        out.push({ stream: streamOf(run, s), pipeline: run.def.name, step: s.name, runId: run.record.id, status: s.status, attempt: s.attempt, reason: s.reason, replicas });
       }
     }
     return out;

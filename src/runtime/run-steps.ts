@@ -27,9 +27,9 @@ export class RunSteps {
   readonly #health: HealthMonitor;
   readonly #metrics: RunMetrics;
   readonly #logger: Logger;
-  readonly #ended: (run: ActiveRun, step: StepState) => void;
+  readonly #ended: (run: ActiveRun, step: StepState, attemptId: string) => void;
 
-  constructor(deps: { store: MetadataStore; health: HealthMonitor; metrics: RunMetrics; logger: Logger; ended?: (run: ActiveRun, step: StepState) => void }) {
+  constructor(deps: { store: MetadataStore; health: HealthMonitor; metrics: RunMetrics; logger: Logger; ended?: (run: ActiveRun, step: StepState, attemptId: string) => void }) {
     this.#ended = deps.ended ?? (() => undefined);
     this.#health = deps.health;
     this.#metrics = deps.metrics;
@@ -68,7 +68,9 @@ export class RunSteps {
       id: step.attemptId, runId: run.record.id, step: step.name, attempt: step.attempt, status: 'running',
       startedAt: step.attemptStartedAt, finishedAt: null, error: null, rowsWritten: 0,
     });
-    this.setStep(run, step, 'running', null);
+    // A replica of a scaled stream restarted for a new replica count stays running throughout.
+    if (step.status === 'running') this.record(run, 'step.running', step.name, step.attemptId, { attempt: step.attempt, reason: null });
+    else this.setStep(run, step, 'running', null);
     return step.attemptId;
   }
 
@@ -83,7 +85,7 @@ export class RunSteps {
       finishedAt, error, rowsWritten: step.rowsWritten, failure,
     });
     this.#metrics.attemptEnded(run.def.name, step.name, status, step.attemptStartedAt!, finishedAt);
-    this.#ended(run, step);
+    this.#ended(run, step, id);
   }
 
   setStep(run: ActiveRun, step: StepState, status: StepState['status'], reason: string | null): void {

@@ -3,6 +3,7 @@ import type { Warehouse } from '../ports/warehouse.ts';
 import type { ObjectStore } from '../ports/object-store.ts';
 import type { DataTopics } from '../ports/data-topics.ts';
 import type { StreamPosition, StreamState } from '../core/events.ts';
+import type { StreamShard } from '../core/stream-scale.ts';
 import type { SourcePolicy } from './source-policy.ts';
 
 export interface StepLogger {
@@ -22,6 +23,12 @@ export interface StreamHandle {
   readonly name: string;
   /** The committed positions at launch (empty on the first start), per topic and partition. */
   readonly offsets: readonly StreamPosition[];
+  /**
+   * This attempt's share of the partitions when the step scales on lag (`scale`): the
+   * partitions whose number modulo `count` is `index`. `{ index: 0, count: 1 }` otherwise.
+   * `topicSink` and `connector` read only these.
+   */
+  readonly shard: StreamShard;
   /**
    * Saves positions; resolves once the control plane's event log has them. Call it with
    * `pendingEnd` before writing a batch and without it after, so a crash in between

@@ -1,6 +1,7 @@
 import { firstUserFrame } from '../core/failure.ts';
 import type { PartitionWindow } from '../core/partitions.ts';
 import { placementSchema, type Placement } from '../core/placement.ts';
+import { streamScaleSchema, type StreamScale, type StreamScaleInput } from '../core/stream-scale.ts';
 import { firstIssue } from '../core/zod-issue.ts';
 import type { AssetDef } from './asset.ts';
 import type { StepContext } from './context.ts';
@@ -23,6 +24,8 @@ export interface StepDef<P = Record<string, unknown>, W extends PartitionWindow 
   readonly timeoutMs: number | null;
   /** Runs until stopped, with positions kept across attempts and runs (`ctx.stream`). */
   readonly stream: boolean;
+  /** A stream step that scales on lag: how many attempts may share its partitions; null: one. */
+  readonly scale: StreamScale | null;
   /** Where its attempts run on Kubernetes (resources, node pool, tolerations, image); null: the cluster's defaults. */
   readonly placement: Placement | null;
   /** Where the step was declared (`file:line:column`), so a bad reference in it can say where. */
@@ -46,6 +49,14 @@ export interface StepOptions<P, W extends PartitionWindow | null = PartitionWind
    * timeout, and unless `retry` says otherwise it is restarted without end (backoff to 60 s).
    */
   stream?: boolean;
+  /**
+   * A stream step only: run up to `maxReplicas` attempts at once (pods on Kubernetes) while
+   * the lag is above `lagPerReplica` records per replica, each reading its share of the
+   * partitions (`ctx.stream.shard`); fewer again once the lag has stayed low for
+   * `scaleDownAfterMs`. A change stops every replica (each flushes and commits) and starts
+   * the new set from the committed positions.
+   */
+  scale?: StreamScaleInput;
   /**
    * Where its attempts run when the launcher is Kubernetes: `resources` (cpu, memory),
    * `nodePool` (the value of the cluster's node-pool label), `tolerations`, `image`.
@@ -94,6 +105,16 @@ export function step<
   if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) {
     throw new TypeError(`step ${options.name}: timeoutMs must be > 0`);
   }
+  let scale: StreamScale | null = null;
+  if (options.scale !== undefined) {
+    if (!stream) throw new TypeError(`step ${options.name}: scale is for stream steps (stream: true)`);
+    const p = streamScaleSchema.safeParse(options.scale);
+    if (!p.success) {
+      const { field, message } = firstIssue(p.error);
+      throw new TypeError(`step ${options.name}: scale.${field}: ${message}`);
+    }
+    scale = Object.freeze(p.data);
+  }
   let placement: Placement | null = null;
   if (options.placement !== undefined) {
     const p = placementSchema.safeParse(options.placement);
@@ -112,6 +133,7 @@ export function step<
     retry: Object.freeze(retry),
     timeoutMs: options.timeoutMs ?? null,
     stream,
+    scale,
     placement,
     declaredAt,
     run: async (ctx: StepContext<P, W>) => {

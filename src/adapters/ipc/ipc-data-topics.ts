@@ -37,7 +37,7 @@ export class IpcDataTopics implements DataTopics {
     this.#open(topic);
     const client = this.#client;
     const id = client.nextId();
-    await client.request({ op: 'dt.reader', reader: id, topic, from: [...options.from], otherwise: options.otherwise, buffer: options.buffer });
+    await client.request({ op: 'dt.reader', reader: id, topic, from: [...options.from], otherwise: options.otherwise, buffer: options.buffer, ...(options.partitions ? { partitions: [...options.partitions] } : {}) });
     let closed = false;
     const reader: TopicReader = {
       async next(max, waitMs) {

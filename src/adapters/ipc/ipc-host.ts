@@ -174,7 +174,7 @@ export class IpcHost {
       case 'dt.partitions':
         return this.#topics().partitions(req.topic);
       case 'dt.reader': {
-        const reader = await this.#topics().reader(req.topic, { from: req.from, otherwise: req.otherwise, buffer: req.buffer });
+        const reader = await this.#topics().reader(req.topic, { from: req.from, otherwise: req.otherwise, buffer: req.buffer, ...(req.partitions ? { partitions: req.partitions } : {}) });
         if (this.#closing) await reader.close();
         else this.#readers.set(req.reader, reader);
         return undefined;

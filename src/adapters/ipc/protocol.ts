@@ -28,6 +28,7 @@ export const requestSchema = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('dt.reader'), reader: id, topic: z.string().min(1), otherwise: z.enum(['earliest', 'latest']), buffer: z.number().int().positive(),
     from: z.array(z.object({ partition: z.number().int().nonnegative(), offset: z.number().int().nonnegative() })),
+    partitions: z.array(z.number().int().nonnegative()).max(10_000).optional(),
   }),
   z.object({ op: z.literal('dt.next'), reader: id, max: z.number().int().positive().max(100_000), waitMs: z.number().int().nonnegative().max(60_000) }),
   z.object({ op: z.literal('dt.close'), reader: id }),

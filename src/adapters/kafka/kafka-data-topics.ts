@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { Admin, Consumer, ListOffsetTimestamps, stringDeserializer } from '@platformatic/kafka';
 import { kafkaProducer } from './kafka-producer.ts';
-import type { Message, MessagesStream } from '@platformatic/kafka';
+import type { GroupPartitionsAssigner, Message, MessagesStream } from '@platformatic/kafka';
 import { UnavailableError, ValidationError } from '../../core/errors.ts';
 import type { DataRecord, DataTopics, PartitionRange, ReaderOptions, TopicReader } from '../../ports/data-topics.ts';
 import { isAccessError, kafkaReason } from './kafka-reason.ts';
@@ -26,6 +26,12 @@ const MAX_REQUEST_BYTES = 512 * 1024;
 // A reader's group only carries the assignment (offsets live in the metadata store), so a
 // short session lets a replacement reader take the partitions soon after a kill -9.
 const GROUP_TIMING = { sessionTimeout: 6_000, rebalanceTimeout: 10_000, heartbeatInterval: 500 } as const;
+
+/** An assigner that gives each member of the group (a reader's group has one) just these partitions. */
+function onlyPartitions(partitions: number[]): GroupPartitionsAssigner {
+  return (_current, members, topics) =>
+    [...members.keys()].map((memberId) => ({ memberId, assignments: new Map([...topics].map((topic) => [topic, { topic, partitions }])) }));
+}
 
 /**
  * Data topics on Kafka: an idempotent producer with acks=all, and readers that start at
@@ -98,8 +104,9 @@ export async function createKafkaDataTopics(options: KafkaDataTopicsOptions): Pr
     async reader(topic, readerOptions: ReaderOptions) {
       const full = await ensure(topic);
       const given = new Map(readerOptions.from.map((f) => [f.partition, f.offset]));
+      const wanted = readerOptions.partitions ? new Set(readerOptions.partitions) : null;
       // Every partition gets an explicit offset, so no broker default decides where a stream starts.
-      const offsets = (await ranges(full)).map((r) => ({
+      const offsets = (await ranges(full)).filter((r) => !wanted || wanted.has(r.partition)).map((r) => ({
         topic: full,
         partition: r.partition,
         offset: BigInt(given.get(r.partition) ?? (readerOptions.otherwise === 'earliest' ? r.start : r.end)),
@@ -109,6 +116,8 @@ export async function createKafkaDataTopics(options: KafkaDataTopicsOptions): Pr
         groupId: `${prefix}sluice-reader-${randomUUID()}`,
         bootstrapBrokers: bootstrap,
         deserializers: { key: stringDeserializer },
+        // The reader is its group's only member: it is given exactly the partitions asked for.
+        ...(wanted ? { partitionAssigner: onlyPartitions([...wanted]) } : {}),
         ...GROUP_TIMING,
         ...auth,
       });

@@ -87,6 +87,7 @@ export function createMemoryDataTopics(options: MemoryDataTopicsOptions = {}): D
       const topic = topicOf(name);
       const given = new Map(readerOptions.from.map((f) => [f.partition, f.offset]));
       const next = topic.partitions.map((p, i) => given.get(i) ?? (readerOptions.otherwise === 'earliest' ? p.start : end(p)));
+      const wanted = readerOptions.partitions ? new Set(readerOptions.partitions) : null;
       let readerClosed = false;
       let turn = 0;
       let wakeMe: (() => void) | null = null;
@@ -98,6 +99,7 @@ export function createMemoryDataTopics(options: MemoryDataTopicsOptions = {}): D
         // Round-robin over partitions so one busy partition does not starve the others.
         for (let scanned = 0; scanned < partitionCount && out.length < max; scanned++) {
           const i = (turn + scanned) % partitionCount;
+          if (wanted && !wanted.has(i)) continue;
           const p = topic.partitions[i] as Partition;
           // Records dropped by retention before this reader got to them are gone, as on a broker.
           let at = Math.max(next[i] as number, p.start);

@@ -1,5 +1,6 @@
 import type { PartitionWindow } from '../../core/partitions.ts';
 import type { Placement } from '../../core/placement.ts';
+import type { StreamScaleInput } from '../../core/stream-scale.ts';
 import { step, type StepDef } from '../step.ts';
 import { sinkSettings, TopicSink, type TopicSinkOptions } from './topic-sink.ts';
 
@@ -11,6 +12,8 @@ export interface ConnectorOptions<P = Record<string, unknown>, W extends Partiti
   description?: string;
   deps?: readonly (string | StepDef<P, W>)[];
   placement?: Placement;
+  /** Replicas on lag, each writing its share of the partitions (see `step`'s `scale`). */
+  scale?: StreamScaleInput;
 }
 
 /**
@@ -38,6 +41,7 @@ export function connector<P = Record<string, unknown>, W extends PartitionWindow
     assets: options.routes.flatMap((r) => (r.asset ? [r.asset] : [])),
     placement: options.placement,
     stream: true,
+    scale: options.scale,
     run: async (ctx) => {
       const sink = await TopicSink.open(ctx, options);
       await sink.report('running');

@@ -1,6 +1,7 @@
 import { describeError, SluiceError } from '../../core/errors.ts';
 import type { StreamPosition } from '../../core/events.ts';
 import type { PartitionWindow } from '../../core/partitions.ts';
+import { ownsPartition } from '../../core/stream-scale.ts';
 import type { DataRecord, PartitionRange, TopicReader } from '../../ports/data-topics.ts';
 import type { AssetDef } from '../asset.ts';
 import type { StepContext, StreamHandle } from '../context.ts';
@@ -90,7 +91,8 @@ export class RouteRun<P, W extends PartitionWindow | null> {
     this.route = route;
     this.#encoder = encoder;
     this.#deadLetters = `sluice.dlq.${stream.name}`;
-    const mine = stream.offsets.filter((p) => p.topic === route.topic);
+    // A replica (ctx.stream.shard) keeps to its share of the partitions, pending batches included.
+    const mine = stream.offsets.filter((p) => p.topic === route.topic && ownsPartition(stream.shard, p.partition));
     this.#committed = new Map(mine.map((p) => [p.partition, p.offset]));
     // A batch a crashed attempt announced is written again first, with exactly its range.
     for (const p of mine) if (p.pendingEnd !== null && p.pendingEnd > p.offset) this.#buffers.set(p.partition, this.#batch(p.offset, p.pendingEnd));
@@ -98,14 +100,14 @@ export class RouteRun<P, W extends PartitionWindow | null> {
 
   /** Where the route stands per partition: committed offset against the partition's end. */
   async partitions(): Promise<{ topic: string; partition: number; offset: number; end: number }[]> {
-    const ends = await this.#ctx.topics.partitions(this.route.topic).catch(() => []);
+    const ends = await this.#ranges().catch(() => []);
     return ends.map((r) => ({ topic: this.route.topic, partition: r.partition, offset: Math.max(this.#committed.get(r.partition) ?? r.start, r.start), end: r.end }));
   }
 
   /** Reads and writes until stopped (`follow`) or until every partition's end seen now is committed (`drain`). */
   async run(mode: SinkMode): Promise<void> {
     const ctx = this.#ctx;
-    const ranges = await ctx.topics.partitions(this.route.topic);
+    const ranges = await this.#ranges();
     await this.#restarted(ranges);
     // `latest` is decided once and kept: what is published after this moment is read, by
     // this run() and every later one (a drain after the step's own publishing), as Kafka
@@ -118,6 +120,7 @@ export class RouteRun<P, W extends PartitionWindow | null> {
     const ends = mode === 'drain' ? ranges : null;
     const reader: TopicReader = await ctx.topics.reader(this.route.topic, {
       from: [...this.#committed].map(([partition, offset]) => ({ partition, offset })), otherwise: this.#o.firstStart, buffer: this.#o.batchRows,
+      ...(this.#stream.shard.count > 1 ? { partitions: ranges.map((r) => r.partition) } : {}),
     });
     try {
       while (!ctx.signal.aborted && !(ends && this.#reached(ends))) {
@@ -144,6 +147,11 @@ export class RouteRun<P, W extends PartitionWindow | null> {
       await this.#writing?.catch(() => undefined);
       await reader.close();
     }
+  }
+
+  /** The partitions this attempt reads, with their retained ranges. */
+  async #ranges(): Promise<PartitionRange[]> {
+    return (await this.#ctx.topics.partitions(this.route.topic)).filter((r) => ownsPartition(this.#stream.shard, r.partition));
   }
 
   /**

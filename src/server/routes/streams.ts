@@ -14,6 +14,7 @@ const streamSchema = z.object({
   state: z.enum([...STREAM_STATES, 'stopped', 'failed']).describe('what the stream does now; stopped and failed when no run of it is active'),
   runId: z.string().nullable().describe('the active run, else the latest one'),
   attempt: z.number().nullable(),
+  replicas: z.number().describe('attempts running it now: more than 1 while a stream that scales on lag (`scale`) reads with several'),
   reason: z.string().nullable().describe('why it backs off or failed'),
   partitions: z.array(partition).describe('per partition read: committed offset, end, lag'),
   lag: z.number().describe('records not consumed yet, over every partition'),
@@ -73,7 +74,7 @@ export function streamRoutes(ctx: ServerContext): AnyRoute[] {
             partitions = partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
             const saved = (offsets.get(stream) ?? []).map((o) => o.updatedAt).sort().at(-1) ?? null;
             items.push({
-              stream, pipeline: def.name, step: s.name, description: s.description ?? null, state, runId, attempt: live?.attempt ?? null, reason,
+              stream, pipeline: def.name, step: s.name, description: s.description ?? null, state, runId, attempt: live?.attempt ?? null, replicas: live?.replicas ?? 0, reason,
               partitions, lag: partitions.reduce((n, p) => n + p.lag, 0), counters: { ...current?.counters }, rates: { ...current?.rates },
               message: current?.message ?? null, updatedAt: current?.at ?? saved,
             });

@@ -1447,6 +1447,8 @@ export interface operations {
                             /** @description the active run, else the latest one */
                             runId: string | null;
                             attempt: number | null;
+                            /** @description attempts running it now: more than 1 while a stream that scales on lag (`scale`) reads with several */
+                            replicas: number;
                             /** @description why it backs off or failed */
                             reason: string | null;
                             /** @description per partition read: committed offset, end, lag */

@@ -77,6 +77,27 @@ export function dataTopicsContract(name: string, open: () => Promise<DataTopics>
       }
     });
 
+    it('reads only the partitions asked for, each from its position: replicas of a stream split the topic between them', async (t) => {
+      const topics = await client(t);
+      const topic = unique('share');
+      await topics.produce(topic, Array.from({ length: 90 }, (_, i) => ({ key: `k${i % 9}`, value: String(i) })));
+      const ranges = (await topics.partitions(topic)).filter((r) => r.end > r.start);
+      assert.ok(ranges.length >= 2, 'records on at least two partitions');
+      const [mine, ...others] = ranges;
+      const reader = await topics.reader(topic, { from: [{ partition: mine!.partition, offset: mine!.start + 1 }], otherwise: 'earliest', buffer: 100, partitions: [mine!.partition] });
+      t.after(() => reader.close());
+      const got = await readAll(reader, mine!.end - mine!.start - 1);
+      assert.ok(got.every((r) => r.partition === mine!.partition), 'only its partition');
+      assert.equal(got[0]?.offset, mine!.start + 1);
+      assert.deepEqual(await reader.next(10, 500), [], `nothing of partitions ${others.map((o) => o.partition).join(', ')}`);
+      const rest = await topics.reader(topic, { from: [], otherwise: 'earliest', buffer: 100, partitions: others.map((o) => o.partition) });
+      t.after(() => rest.close());
+      const theirs = await readAll(rest, others.reduce((n, o) => n + o.end - o.start, 0));
+      assert.equal(theirs.length + got.length + 1, 90, 'the two readers together read the topic once');
+      assert.ok(theirs.every((r) => r.partition !== mine!.partition));
+      assert.deepEqual(await rest.next(10, 300), []);
+    });
+
     it('waits no longer than asked, and returns as soon as a record arrives', async (t) => {
       const topics = await client(t);
       const topic = unique('wait');

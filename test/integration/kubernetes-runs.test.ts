@@ -12,7 +12,8 @@ import { kubernetesStack, type KubernetesStack } from '../helpers/kubernetes.ts'
 import { until } from '../helpers/until.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/kubernetes-pipelines/', import.meta.url));
-// klines-connect: a connector alone, sluice.data.test-klines → stream_test.klines.
+// klines-connect: a connector alone, sluice.data.test-klines → stream_test.klines;
+// klines-scale: the same scaling on lag (up to 3 replicas), into stream_test.scale_klines.
 const STREAMS = fileURLToPath(new URL('../fixtures/stream-pipelines/', import.meta.url));
 
 // Runs through the whole control plane with the Kubernetes launcher: every attempt a Job on
@@ -36,7 +37,7 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
       },
     }));
     const config = loadConfig({
-      env: { SLUICE_CONFIG: file, SLUICE_KAFKA_BROKERS: stack.brokers, SLUICE_KAFKA_TOPIC_PREFIX: stack.topicPrefix, SLUICE_WAREHOUSE_URL: stack.warehouseUrl, SLUICE_HEARTBEAT_MS: '500' },
+      env: { SLUICE_CONFIG: file, SLUICE_KAFKA_BROKERS: stack.brokers, SLUICE_KAFKA_TOPIC_PREFIX: stack.topicPrefix, SLUICE_WAREHOUSE_URL: stack.warehouseUrl, SLUICE_HEARTBEAT_MS: '500', SLUICE_SCALE_CHECK_MS: '250' },
       cwd: process.cwd(), home: join(stack.home, 'control-plane'), pipelines: [FIXTURES, STREAMS], logLevel: 'silent',
     });
     cp = await openControlPlane(config);
@@ -191,5 +192,34 @@ describe('runs on Kubernetes (a Job per attempt)', () => {
     const want = [...candles, ...more].map(klineLine).sort();
     assert.deepEqual(lines.toSorted(), want, 'every row equal to its CSV line');
     await warehouse.command('DROP DATABASE IF EXISTS stream_test SYNC');
+  });
+  it('a stream scaled on lag: a backlog runs it as 3 pods, a partition each, then as 1 again; every candle once', async (t) => {
+    if (!stack) return t.skip('no Kubernetes here');
+    const warehouse = cp.services.warehouse;
+    await warehouse.command('DROP TABLE IF EXISTS stream_test.scale_klines SYNC');
+    const count = async (sql: string) => Number((await warehouse.query<{ n: number | string }>(sql).catch(() => [{ n: 0 }]))[0]!.n);
+    const rows = () => count('SELECT count() AS n FROM stream_test.scale_klines');
+    const candles = ['ALGOUSDT', 'AVAXUSDT'].flatMap(klineRecords);
+    const topic = 'sluice.data.test-scale-klines';
+    for (let i = 0; i < candles.length; i += 10_000) {
+      await cp.services.topics.produce(topic, candles.slice(i, i + 10_000).map((c) => ({ key: `${c.symbol}/${c.open_time}`, value: JSON.stringify(c) })));
+    }
+    const { run, done } = await cp.coordinator.submit({ pipeline: 'klines-scale' });
+    const running = async () => (await stack!.core.listNamespacedPod({ namespace: stack!.namespace, labelSelector: `${LABELS.runId}=${run.id},${LABELS.step}=connect` })).items
+      .filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+    await until('3 connector pods running at once', async () => (await running()).length === 3, 180_000, 100);
+    await until('every candle written', async () => (await rows()) >= candles.length, 180_000);
+    await until('back to 1 pod', async () => (await running()).length === 1 && cp.coordinator.activeStreams().find((s) => s.stream === 'klines-scale.connect')?.replicas === 1, 180_000, 100);
+    assert.ok(await cp.coordinator.cancel(run.id, 'stopped by the test'));
+    const detail = await done;
+    assert.equal(detail.run.status, 'succeeded', JSON.stringify(detail.attempts.map((a) => a.failure)));
+    assert.deepEqual(new Set(detail.attempts.map((a) => a.step)), new Set(['schema', 'connect', 'connect[1]', 'connect[2]']));
+    const jobs = await jobsOf(run.id);
+    assert.equal(jobs.length, detail.attempts.length, 'one Job per attempt of every replica');
+    assert.equal(await rows(), candles.length, 'no duplicate without FINAL');
+    assert.equal(await count('SELECT count() AS n FROM stream_test.scale_klines FINAL'), candles.length, 'no candle lost');
+    const events = await cp.services.metadata.runs.events({ runId: run.id, limit: 10_000 });
+    assert.deepEqual(events.filter((e) => e.type === 'stream.scaled').map((e) => [e.payload.from, e.payload.to]).at(0), [1, 3]);
+    await warehouse.command('DROP TABLE IF EXISTS stream_test.scale_klines SYNC');
   });
 });

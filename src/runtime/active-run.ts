@@ -16,6 +16,8 @@ export interface StepState extends PlannedStep {
   blockedBy: string | null;
   /** Which replica of a stream step scaled on lag this is (0 for every other step). */
   readonly shard: number;
+  /** Why the current attempt was told to stop, so the stop is sent again should it start later. */
+  stopAsked: string | null;
 }
 
 /** A stream step scaled on lag, within one run: how many replicas run and what is changing. */
@@ -58,7 +60,7 @@ export const replicaName = (step: string, shard: number): string => (shard === 0
 export function newStepState(def: StepDef<Record<string, unknown>>, shard: number, reused = false): StepState {
   return {
     name: replicaName(def.name, shard), deps: def.deps, def, shard, status: reused ? 'succeeded' : 'pending', reason: null, attempt: 0, attemptId: null,
-    attemptStartedAt: null, startedAt: null, finishedAt: reused ? nowIso() : null, rowsWritten: 0, lastSeq: -1, blockedBy: null,
+    attemptStartedAt: null, startedAt: null, finishedAt: reused ? nowIso() : null, rowsWritten: 0, lastSeq: -1, blockedBy: null, stopAsked: null,
   };
 }
 

@@ -282,7 +282,7 @@ export class Coordinator {
       // A replica between two replica counts has committed everything it read: stopped, it is done.
       else if (s.status === 'running' && !this.#alive(s)) this.#steps.setStep(run, s, 'succeeded', null);
       else if (s.status === 'running' && s.attemptId) {
-        await this.#launcher.terminate(s.attemptId, reason);
+        await this.#stop(s, reason);
         this.#killAfterGrace(run, s, s.attemptId, reason);
       }
     }
@@ -340,6 +340,11 @@ export class Coordinator {
     this.#health.seen(ev.attemptId, true);
     this.#metrics.eventApplied(ev.type, ev.ts);
     await applyAttemptEvent(this.#events, run, step, ev);
+    // Told to stop before it was up (a pod still starting has not subscribed to commands yet):
+    // now that it runs, it hears it.
+    if (ev.type === 'attempt.started' && step.stopAsked !== null && this.#alive(step)) {
+      await this.#launcher.terminate(ev.attemptId, step.stopAsked).catch((err) => this.#fault('stopping an attempt', err));
+    }
     // Not awaited: events that arrive together share one transaction. Losing the tail of
     // it in a crash is safe: the attempt then looks running, the health monitor finds it
     // silent, and it runs again (at-least-once, with idempotent sinks).
@@ -388,6 +393,12 @@ export class Coordinator {
       .catch((err) => this.#services.logger.error({ err: describeError(err), attempt: attemptId }, 'launch failed; the start timeout will retry it'));
   }
 
+  /** Tells the step's current attempt to stop, remembering why (see #onEvent). */
+  async #stop(step: StepState, reason: string): Promise<void> {
+    step.stopAsked = reason;
+    await this.#launcher.terminate(step.attemptId!, reason);
+  }
+
   /** Whether the step has an attempt under way (the id of an ended one stays on the step). */
   #alive(step: StepState): boolean {
     return step.attemptId !== null && this.#steps.current(step.attemptId) !== undefined;
@@ -433,8 +444,9 @@ export class Coordinator {
     this.#steps.record(run, 'stream.rescaling', name, null, { from: scale.count, to, lag });
     for (const r of replicasOf(run, name)) {
       if (r.status !== 'running' || !this.#alive(r)) continue;
-      await this.#launcher.terminate(r.attemptId!, `rescaling: ${why}`);
+      // The kill comes first: a stop that never reaches the replica must not hold the change up.
       this.#killAfterGrace(run, r, r.attemptId!, `rescaling: ${why}`);
+      await this.#stop(r, `rescaling: ${why}`).catch((err) => this.#fault('stopping a replica', err));
     }
     await this.#advance(run);
     await this.#steps.writes.flush();

@@ -61,6 +61,7 @@ export class RunSteps {
     step.attemptId = randomUUID();
     step.lastSeq = -1;
     step.blockedBy = null;
+    step.stopAsked = null;
     step.attemptStartedAt = nowIso();
     step.startedAt ??= step.attemptStartedAt;
     this.watch(run, step);

@@ -35,6 +35,8 @@ export interface StreamReport {
 export class StreamBoard {
   /** Per stream, the last report of each attempt that runs it now. */
   readonly #latest = new Map<string, Map<string, StreamReport>>();
+  /** Per stream, the last word of its last attempt, shown until a successor reports. */
+  readonly #last = new Map<string, StreamReport>();
   readonly #c: CataloguedMetrics;
 
   constructor(metrics: Metrics) {
@@ -52,7 +54,7 @@ export class StreamBoard {
     const stream = `${pipeline}.${ev.step}`;
     let byAttempt = this.#latest.get(stream);
     if (!byAttempt) this.#latest.set(stream, (byAttempt = new Map()));
-    for (const k of byAttempt.keys()) if (k.startsWith('ended:')) byAttempt.delete(k);
+    this.#last.delete(stream);
     const prev = byAttempt.get(ev.attemptId);
     const seconds = prev ? (Date.parse(ev.ts) - Date.parse(prev.at)) / 1000 : 0;
     const rates: Record<string, number> = {};
@@ -70,14 +72,14 @@ export class StreamBoard {
     this.#running(pipeline, ev.step);
   }
 
-  /** The attempt ended: it no longer runs, whatever it said last (what it said stays until another reports). */
+  /** The attempt ended: it no longer runs, whatever it said last (its last word stays until another reports). */
   ended(pipeline: string, step: string, attemptId: string): void {
-    const byAttempt = this.#latest.get(`${pipeline}.${step}`);
+    const stream = `${pipeline}.${step}`;
+    const byAttempt = this.#latest.get(stream);
     const last = byAttempt?.get(attemptId);
     if (byAttempt && last) {
       byAttempt.delete(attemptId);
-      // The last word stays visible (state and counters) until a successor reports.
-      if (byAttempt.size === 0) byAttempt.set(`ended:${attemptId}`, { ...last, state: 'stopping', rates: {} });
+      if (byAttempt.size === 0) this.#last.set(stream, last);
     }
     this.#running(pipeline, step);
   }
@@ -90,7 +92,7 @@ export class StreamBoard {
   /** The stream's latest report: one attempt's, or the replicas' merged (partitions side by side, counters and rates summed). */
   latest(stream: string): StreamReport | undefined {
     const reports = [...(this.#latest.get(stream)?.values() ?? [])];
-    if (reports.length <= 1) return reports[0];
+    if (reports.length <= 1) return reports[0] ?? this.#last.get(stream);
     const sum = (pick: (r: StreamReport) => Readonly<Record<string, number>>) => {
       const out: Record<string, number> = {};
       for (const r of reports) for (const [k, v] of Object.entries(pick(r))) out[k] = (out[k] ?? 0) + v;

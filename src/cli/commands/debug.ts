@@ -9,7 +9,7 @@ import { checkRunId } from '../run-id.ts';
 import { readServerFile } from '../server-file.ts';
 
 interface StreamView {
-  stream: string; state: string; lag: number; runId: string | null;
+  stream: string; state: string; lag: number; runId: string | null; replicas: number;
   counters: Record<string, number>; rates: Record<string, number>;
 }
 
@@ -40,7 +40,7 @@ export function registerDebug(program: Command, globals: () => GlobalOptions): v
 
   program
     .command('streams')
-    .description('stream steps: state, lag, records written, dead letters and throughput')
+    .description('stream steps: state, replicas, lag, records written, dead letters and throughput')
     .option('--pipeline <name>', 'only this pipeline\'s')
     .option('--json', 'JSON output')
     .action(async (o: { pipeline?: string; json?: boolean }) => {
@@ -49,7 +49,7 @@ export function registerDebug(program: Command, globals: () => GlobalOptions): v
       if (o.json) return print(JSON.stringify(r.items, null, 2));
       if (r.items.length === 0) return print('no stream steps');
       print(formatTable(r.items.map((s) => ({
-        stream: s.stream, state: s.state, lag: s.lag, records_out: s.counters.records_out ?? 0, dead_letters: s.counters.dead_letters ?? 0,
+        stream: s.stream, state: s.state, replicas: s.replicas, lag: s.lag, records_out: s.counters.records_out ?? 0, dead_letters: s.counters.dead_letters ?? 0,
         'out/s': Math.round(s.rates.records_out ?? 0), run: s.runId ?? '-',
       }))));
     });

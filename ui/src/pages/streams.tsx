@@ -53,7 +53,7 @@ export function StreamsPage() {
           {items.map((s) => (
             <tr key={s.stream}>
               <td title={s.description ?? undefined}>{s.stream}</td>
-              <td><span className={`status status-${stateClass(s.state)}`}>{s.state.replace('_', ' ')}</span>{s.reason ? <small> — {s.reason}</small> : null}</td>
+              <td><span className={`status status-${stateClass(s.state)}`}>{s.state.replace('_', ' ')}</span>{s.replicas > 1 ? <small> × {s.replicas} replicas</small> : null}{s.reason ? <small> — {s.reason}</small> : null}</td>
               <td>{s.lag.toLocaleString()}</td>
               <td>{(s.counters.records_out ?? 0).toLocaleString()}</td>
               <td>{Math.round(s.rates.records_out ?? 0).toLocaleString()}</td>

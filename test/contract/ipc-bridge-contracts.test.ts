@@ -47,6 +47,6 @@ async function contractAcrossBridge(contract: string, tests: number): Promise<vo
 
 test('the Warehouse contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('warehouse', 8));
 
-test('the DataTopics contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('data-topics', 6));
+test('the DataTopics contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('data-topics', 7));
 
 test('the EventBus contract holds across the IPC bridge of a forked worker', () => contractAcrossBridge('event-bus', 13));

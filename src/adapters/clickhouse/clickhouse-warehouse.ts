@@ -6,6 +6,8 @@ import { warehouseError } from './warehouse-error.ts';
 
 /** How a backend bulk-loads TabSeparated text; the default goes through the client. */
 export type TsvInserter = (table: string, columns: readonly string[], body: AsyncIterable<string>) => Promise<number>;
+/** One TabSeparated insert of a whole body, with the statement's settings (the dedup token among them). */
+export type BatchInserter = (table: string, columns: readonly string[], body: string, settings: Record<string, string | number>) => Promise<void>;
 
 // Numbers rather than quoted strings for 64-bit integers, so a count reads the same on
 // chDB and on a ClickHouse server.
@@ -48,14 +50,16 @@ export class ClickHouseWarehouse implements Warehouse {
   readonly #client: ClickHouseClient;
   readonly #ownsClient: boolean;
   readonly #insertTsv: TsvInserter;
+  readonly #insertBody: BatchInserter;
   readonly #settings: Record<string, string | number>;
 
-  constructor(options: { kind: string; client: ClickHouseClient; ownsClient: boolean; insertTsv?: TsvInserter; settings?: EngineSettings }) {
+  constructor(options: { kind: string; client: ClickHouseClient; ownsClient: boolean; insertTsv?: TsvInserter; insertBatch?: BatchInserter; settings?: EngineSettings }) {
     this.kind = options.kind;
     this.#settings = { ...BASE_SETTINGS, ...options.settings };
     this.#client = options.client;
     this.#ownsClient = options.ownsClient;
     this.#insertTsv = options.insertTsv ?? ((t, c, b) => this.#clientInsertTsv(t, c, b));
+    this.#insertBody = options.insertBatch ?? ((table, columns, body, settings) => this.#clientInsertBatch(table, columns, body, settings));
   }
 
   async command(sql: string, params?: QueryParams): Promise<void> {
@@ -111,18 +115,22 @@ export class ClickHouseWarehouse implements Warehouse {
   }
 
   async insertBatch(table: string, columns: readonly string[], body: string, options: { dedupToken?: string } = {}): Promise<void> {
-    const dedup = options.dedupToken === undefined ? {} : { insert_deduplication_token: options.dedupToken, insert_deduplicate: 1 };
+    const dedup: Record<string, string | number> = options.dedupToken === undefined ? {} : { insert_deduplication_token: options.dedupToken, insert_deduplicate: 1 };
     try {
-      await this.#client.insert({
-        table,
-        columns: [...columns] as [string, ...string[]],
-        values: Readable.from([body], { objectMode: false }),
-        format: 'TabSeparated',
-        clickhouse_settings: { ...this.#settings, ...dedup } as Record<string, string | number>,
-      });
+      await this.#insertBody(table, columns, body, { ...this.#settings, ...dedup });
     } catch (err) {
       throw warehouseError(err, `INSERT INTO ${table} FORMAT TabSeparated`);
     }
+  }
+
+  async #clientInsertBatch(table: string, columns: readonly string[], body: string, settings: Record<string, string | number>): Promise<void> {
+    await this.#client.insert({
+      table,
+      columns: [...columns] as [string, ...string[]],
+      values: Readable.from([body], { objectMode: false }),
+      format: 'TabSeparated',
+      clickhouse_settings: settings,
+    });
   }
 
   async #clientInsertTsv(table: string, columns: readonly string[], body: AsyncIterable<string>): Promise<number> {

@@ -5,6 +5,7 @@ import { ownsPartition } from '../../core/stream-scale.ts';
 import type { DataRecord, PartitionRange, TopicReader } from '../../ports/data-topics.ts';
 import type { AssetDef } from '../asset.ts';
 import type { StepContext, StreamHandle } from '../context.ts';
+import { setImmediate as yieldNow } from 'node:timers/promises';
 import { sleep } from '../sleep.ts';
 import { FieldError } from './column-codec.ts';
 import type { RecordEncoder } from './record-encoder.ts';
@@ -38,6 +39,8 @@ export interface SinkSettings {
 /** `follow`: until the step is stopped; `drain`: until the partitions' ends seen at the start. */
 export type SinkMode = 'follow' | 'drain';
 
+/** Records checked between two turns of the event loop while a batch is being written. */
+const YIELD_EVERY = 1_000;
 const MAX_LOGGED_DEAD_LETTERS = 20;
 const MAX_SINK_BACKOFF_MS = 30_000;
 /** After a stop, how long a following sink keeps reading what arrives (within the executor's STREAM_STOP_MS). */
@@ -188,7 +191,14 @@ export class RouteRun<P, W extends PartitionWindow | null> {
 
   /** Adds records to their partitions' batches, handing over each batch that is full. */
   async #accept(records: readonly DataRecord[]): Promise<void> {
+    let sinceYield = 0;
     for (const r of records) {
+      // Checking is synchronous work; the batch being written needs the event loop now and
+      // then (the engine's answer, the commit) or it waits until the whole read is checked.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        if (this.#writing) await yieldNow();
+      }
       // A gap in offsets (retention) closes the partition's batch first: a batch is a contiguous range.
       if (!this.#take(r)) {
         await this.#flush(r.partition);
